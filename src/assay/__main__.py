@@ -1,0 +1,7 @@
+"""``python -m assay`` runs the CLI."""
+
+import sys
+
+from assay.cli.app import main
+
+sys.exit(main())

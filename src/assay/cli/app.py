@@ -1,0 +1,132 @@
+"""The ``assay`` command: the root application, its groups, and the mapping of errors to exit
+codes (DESIGN.md, "Contracts")."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from assay import __version__
+from assay.cli import db as db_commands
+from assay.cli import ledger as ledger_commands
+from assay.config import assay_home
+from assay.demo import run_demo
+from assay.errors import AssayError, ExitCode
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="assay",
+    help="ML governance: MLOps maturity assessment, continuous audit-based certification and "
+    "a tamper-evident evidence ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"assay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """assay: how mature is our MLOps practice, and can we prove our ML system meets its
+    quality requirements?"""
+
+
+app.add_typer(db_commands.app, name="db")
+app.add_typer(ledger_commands.app, name="ledger")
+
+# The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
+# `assay <group> --help` says what each will hold.
+for _name, _help in (
+    (
+        "maturity",
+        "MLOps maturity self-assessment: frameworks, rounds, scores, roadmap. "
+        "No commands in this version yet.",
+    ),
+    (
+        "audit",
+        "Continuous audit-based certification: specifications, runs, gates, reports. "
+        "No commands in this version yet.",
+    ),
+    (
+        "metrics",
+        "Delivery (DORA) and ML life-cycle metrics from events. No commands in this version yet.",
+    ),
+):
+    app.add_typer(typer.Typer(help=_help, rich_markup_mode="markdown"), name=_name)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Where to put the demo store and files (default: demo/ in $ASSAY_HOME).",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show what assay does, step by step, on a fresh throw-away store."""
+    target = directory if directory is not None else assay_home() / "demo"
+    if not run_demo(target, Console(highlight=False)):
+        raise typer.Exit(ExitCode.INTERNAL_ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; user errors become one line on stderr, never a
+    traceback (set ASSAY_DEBUG=1 to see one for an internal error)."""
+    try:
+        # Standalone mode prints usage errors (exit 2) and help itself, and ends with SystemExit.
+        app(args=argv, prog_name="assay")
+    except SystemExit as done:
+        return _exit_code(done.code)
+    except AssayError as error:
+        typer.echo(f"assay: error: {error.message}", err=True)
+        return error.exit_code
+    except KeyboardInterrupt:
+        typer.echo("assay: interrupted", err=True)
+        return 130
+    except Exception as error:  # a bug: say so plainly, keep the details for those who ask
+        if os.environ.get("ASSAY_DEBUG"):
+            traceback.print_exc()
+        typer.echo(
+            f"assay: internal error: {type(error).__name__}: {error}\n"
+            "This is a bug in assay; rerun with ASSAY_DEBUG=1 for the traceback and report it.",
+            err=True,
+        )
+        return ExitCode.INTERNAL_ERROR
+    return ExitCode.OK
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return ExitCode.OK
+    if isinstance(code, int):
+        return code
+    typer.echo(str(code), err=True)
+    return ExitCode.INTERNAL_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Options and output helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.console import Console, RenderableType
+
+from assay.config import choose_database
+from assay.errors import ConfigurationError
+from assay.store import Store, open_store
+
+__all__ = [
+    "DbOption",
+    "FormatOption",
+    "OutputFormat",
+    "OutputOption",
+    "emit",
+    "open_output",
+    "store_from_option",
+]
+
+
+class OutputFormat(StrEnum):
+    """How a command prints its results."""
+
+    table = "table"
+    json = "json"
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (SQLAlchemy form). Default: $ASSAY_DATABASE_URL, else the SQLite file "
+        "assay.db in $ASSAY_HOME (~/.local/share/assay).",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="table for people, json for machines."),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of standard output.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def store_from_option(db: str | None) -> Iterator[Store]:
+    """Open (and migrate) the database the user chose, closing it afterwards."""
+    store = open_store(choose_database(db))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def open_output(output: Path | None) -> Iterator[IO[str]]:
+    """Standard output, or ``output`` written whole only when the block succeeds.
+
+    The text goes to a temporary file next to ``output`` that replaces it at the end, so a
+    failed command never leaves a half-written file or destroys the previous one.
+    """
+    if output is None or str(output) == "-":
+        yield sys.stdout
+        return
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        stream = partial.open("w", encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(
+            f"cannot write the output file ({error.strerror})",
+            source=str(output),
+            expected="a path in an existing, writable directory",
+        ) from error
+    try:
+        with stream:
+            yield stream
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def emit(
+    output: Path | None, fmt: OutputFormat, data: Any, table: RenderableType | None = None
+) -> None:
+    """Print ``data`` as indented JSON, or ``table`` (a Rich renderable) for people."""
+    with open_output(output) as stream:
+        if fmt is OutputFormat.json or table is None:
+            stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        else:
+            Console(file=stream, soft_wrap=True, highlight=False).print(table)

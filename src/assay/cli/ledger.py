@@ -1,0 +1,126 @@
+"""``assay ledger``: read, export and verify the evidence ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from assay.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    emit,
+    open_output,
+    store_from_option,
+)
+from assay.errors import ExitCode
+from assay.store import VerificationResult
+from assay.store.ledger_file import export_ledger, verify_export
+
+app = typer.Typer(
+    help="The tamper-evident evidence ledger: list, export and verify entries.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+SinceOption = Annotated[int, typer.Option("--since", min=1, help="Start at this entry number.")]
+
+
+@app.command()
+def verify(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Verify an exported file offline instead of the database.",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Recompute every entry's hash and link. Exit 0 when the chain is intact, 1 when it is
+    broken (naming the first bad entry and why)."""
+    if file is not None:
+        result = verify_export(file)
+        subject = str(file)
+    else:
+        with store_from_option(db) as store:
+            result = store.ledger.verify()
+            subject = store.database.display_url
+    emit(output, fmt, {"subject": subject, **result.to_dict()}, _describe(result, subject))
+    if not result.ok:
+        raise typer.Exit(ExitCode.GATE_FAILED)
+
+
+def _describe(result: VerificationResult, subject: str) -> Text:
+    span = f" ({result.first_seq}-{result.head.seq})" if result.entries else ""
+    if result.problem is None:
+        text = Text("ledger intact", style="bold green")
+        text.append(
+            f": {result.entries} entries{span} in {subject}\nhead {result.head.seq} "
+            f"{result.head.hash}",
+            style="",
+        )
+        return text
+    text = Text(f"ledger broken at entry {result.problem.seq}", style="bold red")
+    text.append(f": {result.problem.reason}\n", style="")
+    checked = (
+        f"{result.entries} entries before it are intact{span}"
+        if result.entries
+        else ("no entry before it could be checked")
+    )
+    text.append(f"{checked} ({subject})", style="")
+    return text
+
+
+@app.command()
+def export(
+    since: SinceOption = 1,
+    db: DbOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Write the ledger as JSON lines (a header, then one entry per line) that
+    `assay ledger verify --file` checks without the database."""
+    with store_from_option(db) as store, open_output(output) as stream:
+        count, head = export_ledger(store.ledger, stream, since=since)
+    if output is not None:
+        typer.echo(
+            f"exported {count} entries to {output} (ledger head {head.seq} {head.hash})", err=True
+        )
+
+
+@app.command("list")
+def list_entries(
+    since: SinceOption = 1,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only entries of this kind.", show_default=False)
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Show ledger entries in order, from --since on."""
+    with store_from_option(db) as store:
+        entries = list(store.ledger.entries(since=since, limit=limit, kind=kind))
+    table = Table("seq", "time (UTC)", "kind", "hash", "payload", title=None, expand=False)
+    for entry in entries:
+        payload = json.dumps(entry.payload, ensure_ascii=False)
+        table.add_row(
+            str(entry.seq),
+            entry.ts,
+            entry.kind,
+            entry.hash[:12],
+            payload if len(payload) <= 80 else payload[:79] + "…",
+        )
+    emit(output, fmt, [entry.to_dict() for entry in entries], table)

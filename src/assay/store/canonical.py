@@ -1,0 +1,59 @@
+"""Canonical JSON: the one byte string a JSON value hashes as.
+
+Rules (documented in docs/ledger.md):
+
+- objects with string keys only, keys sorted by code point; no whitespace (``,`` and ``:``);
+- UTF-8, non-ASCII characters written as themselves, not as ``\\u`` escapes;
+- integers in plain decimal, any size;
+- floats as Python's shortest round-trip representation (``repr``), which parses back to the very
+  same IEEE-754 double, so no float is ever rounded; a float stays a float (``1.0``, never ``1``),
+  so a value keeps its type through export and import; NaN and infinities are refused because
+  JSON has no spelling for them;
+- ``true``, ``false``, ``null``; tuples are written as arrays.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, TypeAlias
+
+__all__ = ["JSONValue", "NotCanonicalizableError", "canonical_json"]
+
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
+
+
+class NotCanonicalizableError(ValueError):
+    """A value has no canonical JSON form; ``path`` says where inside it (``$.a[2]``)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def canonical_json(value: Any) -> str:
+    """Return the canonical JSON text of ``value``; raise :class:`NotCanonicalizableError` for a
+    value JSON cannot hold exactly (non-string keys, NaN, infinities, other types)."""
+    _check(value, "$")
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _check(value: Any, path: str) -> None:
+    if value is None or isinstance(value, bool | int | str):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotCanonicalizableError(path, f"{value!r} is not a finite number")
+        return
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise NotCanonicalizableError(path, f"key {key!r} is not a string")
+            _check(item, f"{path}.{key}")
+        return
+    raise NotCanonicalizableError(path, f"a {type(value).__name__} is not a JSON value")

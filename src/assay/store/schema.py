@@ -1,0 +1,33 @@
+"""The tables assay stores, as SQLAlchemy Core metadata (the migrations create them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+
+__all__ = ["ledger_entries", "ledger_head", "metadata"]
+
+metadata = MetaData()
+
+# One row per ledger entry. ``payload`` holds the entry's canonical JSON text verbatim: a JSON
+# column would let the database renormalize numbers (PostgreSQL's jsonb prints 1e300 as an
+# integer), and the hash must be recomputable from exactly what was stored.
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(32), nullable=False),
+    Column("kind", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# A single row (id = 1) naming the newest entry. Appenders lock it to serialize, and ``verify``
+# compares it with the chain's end, which exposes entries removed from the tail.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

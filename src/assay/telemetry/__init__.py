@@ -1,0 +1,1 @@
+"""Domain package (no I/O); its capability arrives in a later release."""
