@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from assay.config import DatabaseChoice
 from assay.errors import ConfigurationError
+from assay.reports.ledger_table import entry_table
 from assay.store import open_store
 from assay.store.chain import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
@@ -74,16 +73,7 @@ def run_demo(directory: Path, console: Console) -> bool:
             f"2. Appending {len(DEMO_ENTRIES)} evidence entries, each chained to the last"
         )
         entries = store.ledger.append_many(DEMO_ENTRIES)
-        table = Table("seq", "kind", "prev hash", "hash", "payload")
-        for entry in entries:
-            table.add_row(
-                str(entry.seq),
-                entry.kind,
-                entry.prev_hash[:10] + "…",
-                entry.hash[:10] + "…",
-                json.dumps(entry.payload)[:60],
-            )
-        console.print(table)
+        console.print(entry_table(entries))
 
         console.print("\n3. Verifying the ledger in the database")
         in_database = store.ledger.verify()

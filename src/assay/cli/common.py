@@ -105,4 +105,6 @@ def emit(
         if fmt is OutputFormat.json or table is None:
             stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         else:
-            Console(file=stream, soft_wrap=True, highlight=False).print(table)
+            # Files and pipes have no width: render wide rather than squeeze into 80 columns.
+            width = None if stream.isatty() else 160
+            Console(file=stream, width=width, highlight=False).print(table)

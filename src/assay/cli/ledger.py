@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from assay.cli.common import (
@@ -20,6 +18,7 @@ from assay.cli.common import (
     store_from_option,
 )
 from assay.errors import ExitCode
+from assay.reports.ledger_table import entry_table
 from assay.store import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
 
@@ -113,14 +112,4 @@ def list_entries(
     """Show ledger entries in order, from --since on."""
     with store_from_option(db) as store:
         entries = list(store.ledger.entries(since=since, limit=limit, kind=kind))
-    table = Table("seq", "time (UTC)", "kind", "hash", "payload", title=None, expand=False)
-    for entry in entries:
-        payload = json.dumps(entry.payload, ensure_ascii=False)
-        table.add_row(
-            str(entry.seq),
-            entry.ts,
-            entry.kind,
-            entry.hash[:12],
-            payload if len(payload) <= 80 else payload[:79] + "…",
-        )
-    emit(output, fmt, [entry.to_dict() for entry in entries], table)
+    emit(output, fmt, [entry.to_dict() for entry in entries], entry_table(entries))

@@ -1,0 +1,1 @@
+"""Renderers of assay's results for people and machines."""

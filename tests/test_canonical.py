@@ -1,0 +1,79 @@
+"""Canonical JSON: the bytes a payload hashes as."""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+
+import pytest
+
+from assay.store.canonical import NotCanonicalizableError, canonical_json
+
+TRICKY_FLOATS = [
+    0.1,
+    0.1 + 0.2,
+    1.0,
+    -0.0,
+    1e300,
+    1e-300,
+    5e-324,  # smallest subnormal
+    2.2250738585072014e-308,  # smallest normal
+    1.7976931348623157e308,  # largest finite
+    123456789.12345679,
+    1 / 3,
+    2.0**53,
+    -1.5e-7,
+]
+
+
+def _bits(value: float) -> bytes:
+    return struct.pack(">d", value)
+
+
+def test_keys_are_sorted_and_no_whitespace_is_added() -> None:
+    assert canonical_json({"b": 1, "a": [True, None, "x"]}) == '{"a":[true,null,"x"],"b":1}'
+
+
+def test_non_ascii_text_is_written_as_utf8_not_escaped() -> None:
+    text = canonical_json({"name": "Jyväskylä ✓"})
+    assert text == '{"name":"Jyväskylä ✓"}'
+    assert "\\u" not in text
+
+
+def test_nested_keys_sort_by_code_point() -> None:
+    assert canonical_json({"é": 1, "z": 2, "Z": 3}) == '{"Z":3,"z":2,"é":1}'
+
+
+@pytest.mark.parametrize("value", TRICKY_FLOATS)
+def test_every_float_parses_back_to_the_same_double(value: float) -> None:
+    text = canonical_json({"v": value})
+    back = json.loads(text)["v"]
+    assert isinstance(back, float)
+    assert _bits(back) == _bits(value)
+    assert canonical_json({"v": back}) == text
+
+
+def test_a_float_stays_a_float_and_an_integer_stays_an_integer() -> None:
+    assert canonical_json({"v": 1.0}) == '{"v":1.0}'
+    assert canonical_json({"v": 1}) == '{"v":1}'
+    big = 2**70 + 1
+    assert json.loads(canonical_json({"v": big}))["v"] == big
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_are_refused_with_their_path(value: float) -> None:
+    with pytest.raises(NotCanonicalizableError) as raised:
+        canonical_json({"a": [1, {"b": value}]})
+    assert raised.value.path == "$.a[1].b"
+
+
+def test_non_string_keys_and_foreign_types_are_refused() -> None:
+    with pytest.raises(NotCanonicalizableError, match="key 1 is not a string"):
+        canonical_json({1: "x"})
+    with pytest.raises(NotCanonicalizableError, match="a set is not a JSON value"):
+        canonical_json({"s": {1, 2}})
+
+
+def test_tuples_are_written_as_arrays() -> None:
+    assert canonical_json({"t": (1, 2)}) == '{"t":[1,2]}'

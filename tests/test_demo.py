@@ -1,0 +1,30 @@
+"""``assay demo`` as a newcomer runs it: a real process, twice in the same directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers.running import run_process
+
+
+def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    for _ in range(2):  # a second run starts afresh instead of piling onto the first
+        result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
+        assert result.exit_code == 0, result.stderr
+        assert "intact: 5 entries" in result.stdout
+        assert "broken at entry 2" in result.stdout
+        assert "demo complete" in result.stdout
+    lines = (demo_dir / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["head"]["seq"] == 5
+    assert len(lines) == 6
+
+
+def test_demo_directory_that_cannot_be_made_is_invalid_input(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_process("demo", "--dir", str(blocker / "sub"), env={"ASSAY_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "cannot create the demo directory" in result.stderr
