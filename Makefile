@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: demo test lint typecheck unit fmt lock clean
+.PHONY: demo test lint typecheck unit fmt bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "assay needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -20,8 +20,8 @@ demo: $(STAMP)
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -30,8 +30,13 @@ unit: $(STAMP)
 	$(BIN)/pytest -n auto
 
 fmt: $(STAMP)
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+# Throughput benchmarks; PostgreSQL too when ASSAY_TEST_POSTGRES_URL is set. Tables go to
+# benchmarks/results/.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ledger_append.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
 
 # Regenerate the lock file after a dependency change in pyproject.toml (needs network access).
 lock: $(STAMP)

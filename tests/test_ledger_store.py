@@ -175,3 +175,29 @@ def test_tampering_with_rows_is_found_at_the_right_entry(
     assert result.problem is not None, name
     assert (result.problem.seq, result.problem.code) == (seq, code)
     assert result.entries == seq - 1
+
+
+class _Abort(Exception):
+    pass
+
+
+def test_entries_appended_in_a_callers_transaction_roll_back_with_it(store: Store) -> None:
+    store.ledger.append("test.entry", {"n": 0})
+    appended = []
+
+    def append_then_fail() -> None:
+        with store.database.writing() as conn:
+            appended.extend(
+                store.ledger.append_in(conn, [("test.entry", {"n": 1}), ("test.entry", {"n": 2})])
+            )
+            raise _Abort
+
+    with pytest.raises(_Abort):
+        append_then_fail()
+    assert [e.seq for e in appended] == [2, 3]
+    assert store.ledger.count() == 1
+    assert store.ledger.head().seq == 1
+    with store.database.writing() as conn:
+        (entry,) = store.ledger.append_in(conn, [("test.entry", {"n": 1})])
+    assert entry.seq == 2
+    assert store.ledger.verify().ok

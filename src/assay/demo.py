@@ -50,10 +50,10 @@ DEMO_ENTRIES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def run_demo(directory: Path, console: Console) -> bool:
+def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     """Create a fresh store in ``directory``, append entries, verify the ledger in the database
-    and as an exported file, and show that a tampered copy is caught. Returns True when every
-    check came out as expected."""
+    and as an exported file, and show that a tampered copy is caught. ``program`` is how the
+    closing hints spell the command. Returns True when every check came out as expected."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -109,8 +109,8 @@ def run_demo(directory: Path, console: Console) -> bool:
         if as_expected
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )
-    console.print(f"Try: assay ledger list --db sqlite:///{database_path}")
-    console.print(f"     assay ledger verify --file {tampered_path}")
+    console.print(f"Try: {program} ledger list --db sqlite:///{database_path}")
+    console.print(f"     {program} ledger verify --file {tampered_path}")
     return as_expected
 
 

@@ -89,7 +89,9 @@ def demo(
 ) -> None:
     """Show what assay does, step by step, on a fresh throw-away store."""
     target = directory if directory is not None else assay_home() / "demo"
-    if not run_demo(target, Console(highlight=False)):
+    # Hint with the command as typed, e.g. .venv/bin/assay after `make demo`.
+    program = sys.argv[0] if Path(sys.argv[0]).name == "assay" else "assay"
+    if not run_demo(target, Console(highlight=False), program):
         raise typer.Exit(ExitCode.INTERNAL_ERROR)
 
 

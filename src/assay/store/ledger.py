@@ -58,11 +58,18 @@ class Ledger:
         if not prepared:
             return []
         with self._database.writing() as conn:
-            return self.append_within(conn, prepared)
+            return self._append_prepared(conn, prepared)
 
-    def append_within(self, conn: Connection, prepared: list[tuple[str, str]]) -> list[LedgerEntry]:
-        """Append already prepared ``(kind, canonical payload)`` pairs inside the caller's write
-        transaction, so other rows written there commit or roll back with the entries."""
+    def append_in(
+        self, conn: Connection, items: Iterable[tuple[str, Mapping[str, Any]]]
+    ) -> list[LedgerEntry]:
+        """Append entries inside the caller's write transaction (from ``Database.writing()``),
+        so that other rows written there commit or roll back together with the entries."""
+        return self._append_prepared(conn, [_prepare(kind, payload) for kind, payload in items])
+
+    def _append_prepared(
+        self, conn: Connection, prepared: list[tuple[str, str]]
+    ) -> list[LedgerEntry]:
         head = self._lock_head(conn)
         entries: list[LedgerEntry] = []
         for kind, payload_json in prepared:
@@ -70,18 +77,13 @@ class Ledger:
             seq = head.seq + 1
             ts = _now()
             digest = entry_hash(head.hash, seq, ts, kind, payload)
-            conn.execute(
-                insert(ledger_entries).values(
-                    seq=seq,
-                    ts=ts,
-                    kind=kind,
-                    payload=payload_json,
-                    prev_hash=head.hash,
-                    hash=digest,
-                )
-            )
             entries.append(LedgerEntry(seq, ts, kind, payload, head.hash, digest))
             head = ChainHead(seq, digest)
+        rows = [
+            {**entry.to_dict(), "payload": payload_json}
+            for entry, (_, payload_json) in zip(entries, prepared, strict=True)
+        ]
+        conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )
