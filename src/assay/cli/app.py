@@ -71,8 +71,14 @@ for _name, _help in (
         "metrics",
         "Delivery (DORA) and ML life-cycle metrics from events. No commands in this version yet.",
     ),
+    (
+        "serve",
+        "The Audit API server, public status pages and dashboard. Not in this version yet.",
+    ),
 ):
-    app.add_typer(typer.Typer(help=_help, rich_markup_mode="markdown"), name=_name)
+    app.add_typer(
+        typer.Typer(help=_help, rich_markup_mode="markdown", no_args_is_help=True), name=_name
+    )
 
 
 @app.command()
