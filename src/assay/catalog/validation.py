@@ -1,0 +1,68 @@
+"""Validating loaded documents against the JSON Schemas shipped in ``catalog/schemas``."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from assay.errors import InvalidInputError
+from assay.yamlfile import LoadedDocument
+
+__all__ = ["DocumentInvalidError", "raise_problems", "schema", "validate_document"]
+
+
+class DocumentInvalidError(InvalidInputError):
+    """A document breaks its schema or rules; ``problems`` lists every ``where: what``."""
+
+    def __init__(self, source: str, problems: list[str], *, expected: str) -> None:
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{count}:\n  " + "\n  ".join(problems), source=source, expected=expected)
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    """The JSON Schema ``catalog/schemas/<name>.schema.json``."""
+    text = resources.files("assay.catalog").joinpath(f"schemas/{name}.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def validate_document(document: LoadedDocument, schema_name: str, *, expected: str) -> None:
+    """Raise :class:`DocumentInvalidError` listing every violation of the schema, each with its
+    line and key path; return quietly when there is none."""
+    validator = Draft202012Validator(schema(schema_name))
+    raise_problems(
+        document,
+        [
+            (tuple(error.absolute_path), _describe(error))
+            for error in validator.iter_errors(document.data)
+        ],
+        expected=expected,
+    )
+
+
+def raise_problems(
+    document: LoadedDocument, problems: list[tuple[tuple[str | int, ...], str]], *, expected: str
+) -> None:
+    """Raise :class:`DocumentInvalidError` for ``(key path, problem)`` pairs, in file order."""
+    if problems:
+        ordered = sorted(problems, key=lambda item: (document.line_of(item[0]) or 0, str(item[0])))
+        raise DocumentInvalidError(
+            document.source,
+            [f"{document.where(path)}: {problem}" for path, problem in ordered],
+            expected=expected,
+        )
+
+
+def _describe(error: ValidationError) -> str:
+    # A failed oneOf/anyOf/if-then says little by itself; its closest sub-error says more.
+    if error.context:
+        deepest = max(error.context, key=lambda sub: len(sub.absolute_path))
+        return str(deepest.message)
+    return str(error.message)
