@@ -61,8 +61,20 @@ def raise_problems(
 
 
 def _describe(error: ValidationError) -> str:
-    # A failed oneOf/anyOf/if-then says little by itself; its closest sub-error says more.
+    alternatives = error.schema.get("oneOf") if isinstance(error.schema, dict) else None
+    if (
+        error.validator == "oneOf"
+        and alternatives
+        and all(set(choice) == {"required"} for choice in alternatives)
+    ):
+        keys = " or ".join(repr(key) for choice in alternatives for key in choice["required"])
+        return f"give exactly one of {keys}"
+    # A failed anyOf/oneOf says little by itself: report the closest branch, preferring one
+    # that got past the type check (the branch the author most likely meant).
     if error.context:
-        deepest = max(error.context, key=lambda sub: len(sub.absolute_path))
-        return str(deepest.message)
+        best = max(
+            error.context,
+            key=lambda sub: (sub.validator != "type", len(sub.absolute_path)),
+        )
+        return _describe(best)
     return str(error.message)

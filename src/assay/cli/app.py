@@ -15,6 +15,7 @@ from rich.console import Console
 from assay import __version__
 from assay.cli import db as db_commands
 from assay.cli import ledger as ledger_commands
+from assay.cli import maturity as maturity_commands
 from assay.config import assay_home
 from assay.demo import run_demo
 from assay.errors import AssayError, ExitCode
@@ -53,15 +54,11 @@ def root(
 
 app.add_typer(db_commands.app, name="db")
 app.add_typer(ledger_commands.app, name="ledger")
+app.add_typer(maturity_commands.app, name="maturity")
 
 # The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
 # `assay <group> --help` says what each will hold.
 for _name, _help in (
-    (
-        "maturity",
-        "MLOps maturity self-assessment: frameworks, rounds, scores, roadmap. "
-        "No commands in this version yet.",
-    ),
     (
         "audit",
         "Continuous audit-based certification: specifications, runs, gates, reports. "

@@ -1,0 +1,107 @@
+"""Turning an answers document (already parsed) into respondents, checked against a framework.
+
+Every problem is collected with its key path, so a user sees them all at once. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from assay.maturity.frameworks import Framework, FrameworkKind
+from assay.maturity.scoring import Answer, Respondent
+
+__all__ = ["Assessment", "Problem", "read_assessment"]
+
+Problem = tuple[tuple[str | int, ...], str]
+SINGLE_RESPONDENT = "respondent"
+_YES_NO = {"yes": True, "no": False}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A framework, the project assessed (if named) and the respondents' answers."""
+
+    framework: Framework
+    project: str | None
+    respondents: tuple[Respondent, ...]
+
+
+def read_assessment(
+    data: Mapping[str, Any], framework: Framework
+) -> tuple[Assessment, list[Problem]]:
+    """Read schema-valid answers ``data`` for ``framework``. Returns the assessment and the
+    problems found: unknown ids, levels outside 0-4 or not integers, yes/no expected but
+    something else given, duplicate respondents."""
+    problems: list[Problem] = []
+    entries: list[tuple[tuple[str | int, ...], str, Mapping[str, Any]]]
+    if "respondents" in data:
+        entries = [
+            (("respondents", index), person["name"], person["answers"])
+            for index, person in enumerate(data["respondents"])
+        ]
+    else:
+        entries = [((), SINGLE_RESPONDENT, data["answers"])]
+    seen: set[str] = set()
+    respondents = []
+    for path, name, raw in entries:
+        if name in seen:
+            problems.append(((*path, "name"), f"respondent {name!r} appears twice"))
+        seen.add(name)
+        answers = {}
+        for item_id, value in raw.items():
+            where = (*path, "answers", item_id)
+            answer = _answer(framework, item_id, value, where, problems)
+            if answer is not None:
+                answers[item_id] = answer
+        respondents.append(Respondent(name, answers))
+    return Assessment(framework, data.get("project"), tuple(respondents)), problems
+
+
+def _answer(
+    framework: Framework,
+    item_id: str,
+    value: Any,
+    where: tuple[str | int, ...],
+    problems: list[Problem],
+) -> Answer | None:
+    checklist = framework.kind is FrameworkKind.checklist
+    known = {s.id for s in framework.statements} if checklist else {t.id for t in framework.topics}
+    if item_id not in known:
+        what = "statement" if checklist else "topic"
+        problems.append((where, f"{framework.id} has no {what} {item_id!r}"))
+        return None
+    evidence = note = None
+    if isinstance(value, dict):
+        unexpected = "level" if checklist else "answer"
+        if unexpected in value:
+            expected_key = "answer" if checklist else "level"
+            problems.append(
+                (where, f"use {expected_key!r}, not {unexpected!r}, for {framework.id}")
+            )
+            return None
+        evidence, note = value.get("evidence"), value.get("note")
+        value = value.get("answer" if checklist else "level")
+    if value is None:
+        return None
+    parsed = _yes_no(value) if checklist else _level(value)
+    if parsed is None:
+        expectation = "yes or no" if checklist else "an integer level 0-4"
+        problems.append((where, f"{value!r} is not a valid answer; expected {expectation}"))
+        return None
+    return Answer(parsed, evidence, note)
+
+
+def _level(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 4:
+        return value
+    return None
+
+
+def _yes_no(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _YES_NO.get(value.lower())
+    return None

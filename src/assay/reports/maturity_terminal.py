@@ -1,0 +1,95 @@
+"""Maturity scores for the terminal (``--format table``)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from assay.maturity.answers import Assessment
+from assay.maturity.scoring import ChecklistScore, LevelScore
+
+__all__ = ["checklist_score_view", "level_score_view"]
+
+
+def _title(assessment: Assessment) -> Text:
+    project = f" — {assessment.project}" if assessment.project else ""
+    people = len(assessment.respondents)
+    who = f"{people} respondents" if people > 1 else "1 respondent"
+    return Text(f"{assessment.framework.name}{project} ({who})", style="bold")
+
+
+def level_score_view(assessment: Assessment, score: LevelScore) -> RenderableType:
+    """Overall level, the area table, disputed topics and the roadmap."""
+    names = {topic.id: topic.name for topic in assessment.framework.topics}
+    overall = (
+        Text(f"Overall level {score.overall}: {score.overall_name}", style="bold")
+        if score.overall is not None
+        else Text("Overall level: open (some topics are unanswered)", style="bold yellow")
+    )
+    areas = Table("area", "score", "held down by / missing")
+    for area in score.areas:
+        if area.score is None:
+            areas.add_row(
+                area.name, "—", Text("missing: " + ", ".join(area.missing), style="yellow")
+            )
+        else:
+            areas.add_row(area.name, str(area.score), ", ".join(area.limiting))
+    parts: list[RenderableType] = [_title(assessment), overall, areas]
+    if score.disputed:
+        disputed = Table("topic", "answers", title="Respondents disagree by 2 levels or more")
+        for topic in score.disputed:
+            answers = ", ".join(f"{who} {level}" for who, level in topic.answers.items())
+            disputed.add_row(f"{topic.id}. {names[topic.id]}", answers)
+        parts.append(disputed)
+    if score.roadmap:
+        roadmap = Table(
+            "area",
+            "topic",
+            "now",
+            "next",
+            "what it takes",
+            title=f"Roadmap to level {score.target}",
+        )
+        for item in score.roadmap:
+            for step in item.steps:
+                roadmap.add_row(
+                    f"{item.name} ({item.score})",
+                    f"{step.topic}. {step.name}",
+                    str(step.level),
+                    "—" if step.next_level is None else str(step.next_level),
+                    step.requirement or "no higher level is described",
+                )
+        parts.append(roadmap)
+    elif any(area.score is None for area in score.areas):
+        parts.append(Text("Roadmap: answer the missing topics first."))
+    else:
+        parts.append(Text(f"No area is below level {score.target}."))
+    return Group(*parts)
+
+
+def checklist_score_view(assessment: Assessment, score: ChecklistScore) -> RenderableType:
+    """The verdict, yes counts per section and the statements that block maturity."""
+    verdict = (
+        Text("MLOps-mature: every baseline statement is yes", style="bold green")
+        if score.mature
+        else Text("Not yet MLOps-mature: baseline statements are not all yes", style="bold red")
+    )
+    sections = Table("section", "baseline", "yes", "not yes")
+    for section in score.sections:
+        sections.add_row(
+            f"{section.id}. {section.name}",
+            "yes" if section.baseline else "advanced",
+            f"{section.yes}/{section.total}",
+            ", ".join(section.blocking or section.open),
+        )
+    parts: list[RenderableType] = [_title(assessment), verdict, sections]
+    texts = {statement.id: statement.text for statement in assessment.framework.statements}
+    blocking = [i for section in score.sections for i in section.blocking]
+    if blocking:
+        table = Table("statement", "", title="What blocks maturity")
+        for statement_id in blocking:
+            state = "unanswered" if score.statements[statement_id] is None else "no"
+            table.add_row(f"{statement_id} ({state})", texts[statement_id])
+        parts.append(table)
+    return Group(*parts)
