@@ -11,6 +11,7 @@ from assay.catalog import builtin_framework_ids, load_framework
 from assay.catalog.validation import DocumentInvalidError
 from assay.errors import InvalidInputError
 from assay.maturity.frameworks import FrameworkKind
+from tests.helpers.frameworks import write_user_framework
 from tests.helpers.seeds import iml4e_table_rows, seed_text
 
 IML4E_AREAS = {
@@ -133,25 +134,8 @@ def test_an_unknown_framework_id_names_the_choices() -> None:
 
 
 def test_a_users_framework_file_works_like_a_builtin(tmp_path: Path) -> None:
-    path = tmp_path / "team.yaml"
-    path.write_text(
-        """
-id: team
-name: Our team's framework
-version: "1"
-kind: levels
-level_names: microsoft
-source: {title: internal, attribution: ours}
-areas:
-  - id: data
-    name: Data
-    topics:
-      - {id: d1, name: Lineage, levels: {0: none, 4: full}}
-""",
-        encoding="utf-8",
-    )
-    framework = load_framework(str(path))
-    assert framework.topics[0].descriptors == {0: "none", 4: "full"}
+    framework = load_framework(str(write_user_framework(tmp_path / "ours.yaml")))
+    assert framework.topics[0].descriptors == {0: "none", 3: "most", 4: "all"}
     assert framework.level_name(2) == "Automated Training"
 
 

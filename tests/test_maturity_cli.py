@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.frameworks import write_user_framework
 from tests.helpers.running import Result, run_cli
 
 
@@ -281,22 +282,7 @@ def test_a_target_outside_0_to_4_is_a_usage_error(
 def test_score_against_a_users_framework_file(
     capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path
 ) -> None:
-    write(
-        tmp_path / "ours.yaml",
-        """
-id: ours
-name: Ours
-version: "1"
-kind: levels
-level_names: microsoft
-source: {title: internal, attribution: ours}
-areas:
-  - id: data
-    name: Data
-    topics:
-      - {id: lineage, name: Lineage, levels: {0: none, 3: most, 4: all}}
-""",
-    )
+    write_user_framework(tmp_path / "ours.yaml")
     answers = write(tmp_path / "a.yaml", "framework: ours.yaml\nanswers: {lineage: 3}\n")
     data = json.loads(run_cli(capsys, "maturity", "score", str(answers), "-f", "json").stdout)
     assert data["overall"] == {"level": 3, "name": "Automated Model Deployment"}
