@@ -9,14 +9,24 @@ import typer
 from rich.table import Table
 
 from assay.catalog import builtin_framework_ids, load_framework
-from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, open_output
+from assay.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    emit,
+    open_output,
+    store_from_option,
+)
 from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
+from assay.maturity.answers import Assessment
 from assay.maturity.frameworks import FrameworkKind
-from assay.maturity.scoring import score_checklist, score_levels
+from assay.maturity.history import ROUND_KIND, build_history, round_payload
+from assay.maturity.scoring import ChecklistScore, LevelScore, score_checklist, score_levels
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_template import answers_template
-from assay.reports.maturity_terminal import checklist_score_view, level_score_view
+from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
 
 app = typer.Typer(
     help="MLOps maturity self-assessment: frameworks, answer templates, scores and roadmap.",
@@ -114,14 +124,96 @@ def score(
     """Score an answers file: per topic, per area (the lowest topic), overall, disputed topics
     and the roadmap; for a checklist, the yes counts and whether the project is mature."""
     assessment = load_assessment(file, framework)
-    if assessment.framework.kind is FrameworkKind.checklist:
-        checklist = score_checklist(assessment.framework, assessment.respondents)
+    result = _score(assessment, target)
+    if isinstance(result, ChecklistScore):
         emit(
             output,
             fmt,
-            checklist_score_json(assessment, checklist),
-            checklist_score_view(assessment, checklist),
+            checklist_score_json(assessment, result),
+            checklist_score_view(assessment, result),
         )
-        return
-    levels = score_levels(assessment.framework, assessment.respondents, target=target)
-    emit(output, fmt, level_score_json(assessment, levels), level_score_view(assessment, levels))
+    else:
+        emit(
+            output, fmt, level_score_json(assessment, result), level_score_view(assessment, result)
+        )
+
+
+def _score(assessment: Assessment, target: int | None = None) -> LevelScore | ChecklistScore:
+    if assessment.framework.kind is FrameworkKind.checklist:
+        return score_checklist(assessment.framework, assessment.respondents)
+    return score_levels(assessment.framework, assessment.respondents, target=target)
+
+
+ProjectOption = Annotated[
+    str, typer.Option("--project", help="The project the rounds belong to.", show_default=False)
+]
+
+
+@app.command()
+def save(
+    file: Annotated[Path, typer.Argument(help="The answers file (YAML or JSON).", dir_okay=False)],
+    project: ProjectOption,
+    round_label: Annotated[
+        str,
+        typer.Option(
+            "--round", help="A label for this round, e.g. 2026-Q4 or baseline.", show_default=False
+        ),
+    ],
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="Score against this framework instead of the file's.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Store a scored round of a project's assessment in the evidence ledger."""
+    assessment = load_assessment(file, framework)
+    payload = round_payload(assessment, _score(assessment), project=project, label=round_label)
+    with store_from_option(db) as store, store.database.writing() as conn:
+        for existing in store.ledger.entries_in(conn, kind=ROUND_KIND):
+            found = existing.payload or {}
+            if (found.get("project"), found.get("round")) == (project, round_label):
+                raise InvalidInputError(
+                    f"project {project!r} already has a round {round_label!r} "
+                    f"(ledger entry {existing.seq})",
+                    source="--round",
+                    expected="a new round label",
+                )
+        (entry,) = store.ledger.append_in(conn, [(ROUND_KIND, payload)])
+    typer.echo(
+        f"saved round {round_label!r} of {project!r} as ledger entry {entry.seq} "
+        f"({entry.hash[:12]})"
+    )
+
+
+@app.command()
+def history(
+    project: ProjectOption,
+    framework: Annotated[
+        str | None,
+        typer.Option("--framework", help="Only rounds of this framework id.", show_default=False),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Show a project's saved rounds: every area's score per round and the change."""
+    with store_from_option(db) as store:
+        entries = [
+            (entry.seq, entry.ts, entry.payload)
+            for entry in store.ledger.entries(kind=ROUND_KIND)
+            if entry.payload is not None
+        ]
+    past = build_history(project, entries, framework=framework)
+    if len(past.frameworks) > 1:
+        raise InvalidInputError(
+            f"project {project!r} has rounds of several frameworks ({', '.join(past.frameworks)})",
+            source="--framework",
+            expected="one of them chosen with --framework",
+        )
+    if not past.rounds:
+        typer.echo(f"no rounds saved for project {project!r}", err=True)
+    emit(output, fmt, past.to_dict(), history_table(past))

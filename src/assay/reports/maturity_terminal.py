@@ -7,9 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.maturity.answers import Assessment
+from assay.maturity.history import History
 from assay.maturity.scoring import ChecklistScore, LevelScore
 
-__all__ = ["checklist_score_view", "level_score_view"]
+__all__ = ["checklist_score_view", "history_table", "level_score_view"]
 
 
 def _title(assessment: Assessment) -> Text:
@@ -93,3 +94,21 @@ def checklist_score_view(assessment: Assessment, score: ChecklistScore) -> Rende
             table.add_row(f"{statement_id} ({state})", texts[statement_id])
         parts.append(table)
     return Group(*parts)
+
+
+def history_table(history: History) -> Table:
+    """Areas down, rounds across, and each area's change from its first to its last score."""
+    table = Table("area", *(saved.label for saved in history.rounds), "change")
+    for change in history.changes:
+        table.add_row(
+            history.area_names.get(change.area, change.area),
+            *("—" if value is None else str(value) for value in change.scores),
+            "" if change.change is None else f"{change.change:+d}",
+        )
+    if any(saved.overall is not None for saved in history.rounds):
+        table.add_row(
+            "overall",
+            *("—" if saved.overall is None else str(saved.overall) for saved in history.rounds),
+            "",
+        )
+    return table

@@ -109,6 +109,11 @@ class Ledger:
         with self._database.snapshot() as conn:
             yield from _stream(conn, since=since, limit=limit, kind=kind)
 
+    def entries_in(self, conn: Connection, *, kind: str | None = None) -> Iterator[LedgerEntry]:
+        """Entries of ``kind`` read through the caller's connection, e.g. to check for a
+        duplicate inside the write transaction that will append."""
+        return _stream(conn, since=1, kind=kind)
+
     @contextmanager
     def snapshot(self, *, since: int = 1) -> Iterator[tuple[ChainHead, Iterator[LedgerEntry]]]:
         """The recorded head and the entries from ``since`` on, read from one consistent state
