@@ -66,8 +66,13 @@ def load_document(path: Path) -> LoadedDocument:
             f"cannot read the file ({error.strerror})", source=source
         ) from error
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=_LiteralKeyLoader)  # a SafeLoader subclass
+        # One parse: the composed node gives the lines, and the data is constructed from it.
+        loader = _LiteralKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         location = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
