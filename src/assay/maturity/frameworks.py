@@ -142,13 +142,6 @@ class Framework:
         """The scale's name for ``level`` (0-4)."""
         return next(step.name for step in self.scale if step.level == level)
 
-    def area_of(self, topic_id: str) -> Area:
-        """The area that holds ``topic_id``; KeyError when there is none."""
-        for area in self.areas:
-            if any(topic.id == topic_id for topic in area.topics):
-                return area
-        raise KeyError(topic_id)
-
 
 def framework_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
     """Checks beyond the schema, as ``(key path, problem)``: duplicate ids, statement numbers

@@ -151,7 +151,11 @@ def score_levels(
     """
     if framework.kind is not FrameworkKind.levels:
         raise ValueError(f"{framework.id} is a {framework.kind} framework, not a level framework")
-    topics = tuple(_score_topic(framework, topic.id, respondents) for topic in framework.topics)
+    topics = tuple(
+        _score_topic(area.id, topic.id, respondents)
+        for area in framework.areas
+        for topic in area.topics
+    )
     by_id = {topic.id: topic for topic in topics}
     areas = tuple(
         _score_area(area.id, area.name, [by_id[t.id] for t in area.topics])
@@ -167,9 +171,7 @@ def score_levels(
     )
 
 
-def _score_topic(
-    framework: Framework, topic_id: str, respondents: Sequence[Respondent]
-) -> TopicScore:
+def _score_topic(area_id: str, topic_id: str, respondents: Sequence[Respondent]) -> TopicScore:
     answers = {
         person.name: int(person.answers[topic_id].value)
         for person in respondents
@@ -178,7 +180,7 @@ def _score_topic(
     values = list(answers.values())
     return TopicScore(
         topic_id,
-        framework.area_of(topic_id).id,
+        area_id,
         consensus(values) if values else None,
         answers,
         (min(values), max(values)) if values else None,
