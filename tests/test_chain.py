@@ -11,6 +11,7 @@ from assay.store.chain import (
     ChainHead,
     LedgerEntry,
     ProblemCode,
+    canonical_entry_hash,
     entry_hash,
     verify_chain,
 )
@@ -32,6 +33,17 @@ def test_entry_hash_is_sha256_of_prev_hash_and_canonical_body() -> None:
     body = canonical_json({"kind": "k", "payload": {"a": 1.5}, "seq": 1, "ts": "t"})
     expected = hashlib.sha256((GENESIS_HASH + body).encode()).hexdigest()
     assert entry_hash(GENESIS_HASH, 1, "t", "k", {"a": 1.5}) == expected
+
+
+def test_the_hash_of_canonical_text_is_the_hash_of_the_value() -> None:
+    payload: dict[str, JSONValue] = {"z": [1.0, None, "Jyväskylä"], "a": {"b": 1e300, "c": -0.0}}
+    assert canonical_entry_hash(
+        GENESIS_HASH,
+        7,
+        "2026-11-24T12:00:00.000000Z",
+        "measurement.result",
+        canonical_json(payload),
+    ) == entry_hash(GENESIS_HASH, 7, "2026-11-24T12:00:00.000000Z", "measurement.result", payload)
 
 
 def test_an_intact_chain_verifies_and_reports_its_head() -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "LedgerEntry",
     "ProblemCode",
     "VerificationResult",
+    "canonical_entry_hash",
     "decode_payload",
     "entry_hash",
     "verify_chain",
@@ -70,7 +71,18 @@ class ChainHead:
 
 def entry_hash(prev_hash: str, seq: int, ts: str, kind: str, payload: Mapping[str, Any]) -> str:
     """Return the SHA-256 (hex) that chains an entry with these fields to ``prev_hash``."""
-    body = canonical_json({"kind": kind, "payload": dict(payload), "seq": seq, "ts": ts})
+    return canonical_entry_hash(prev_hash, seq, ts, kind, canonical_json(dict(payload)))
+
+
+def canonical_entry_hash(prev_hash: str, seq: int, ts: str, kind: str, payload_json: str) -> str:
+    """:func:`entry_hash` for a payload already in canonical JSON (as the ledger stores it),
+    so an append does not canonicalize the same payload twice."""
+    # canonical_json of {"kind", "payload", "seq", "ts"}: keys in sorted order, no whitespace,
+    # assembled around the payload text instead of re-serializing it.
+    body = (
+        f'{{"kind":{canonical_json(kind)},"payload":{payload_json},'
+        f'"seq":{seq},"ts":{canonical_json(ts)}}}'
+    )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
 
 

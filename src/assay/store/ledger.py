@@ -24,8 +24,8 @@ from assay.store.chain import (
     ChainHead,
     LedgerEntry,
     VerificationResult,
+    canonical_entry_hash,
     decode_payload,
-    entry_hash,
     verify_chain,
 )
 from assay.store.database import Database
@@ -76,7 +76,7 @@ class Ledger:
             payload = json.loads(payload_json)
             seq = head.seq + 1
             ts = _now()
-            digest = entry_hash(head.hash, seq, ts, kind, payload)
+            digest = canonical_entry_hash(head.hash, seq, ts, kind, payload_json)
             entries.append(LedgerEntry(seq, ts, kind, payload, head.hash, digest))
             head = ChainHead(seq, digest)
         rows = [
