@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 
 from assay.catalog import builtin_framework_ids, load_framework
 from assay.cli.common import (
@@ -22,9 +26,10 @@ from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
 from assay.maturity.answers import Assessment
 from assay.maturity.frameworks import FrameworkKind
-from assay.maturity.history import ROUND_KIND, build_history, round_payload
+from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore, score_checklist, score_levels
 from assay.reports.maturity_json import checklist_score_json, level_score_json
+from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_template import answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
 
@@ -96,6 +101,20 @@ def template(
         typer.echo(f"wrote {output}: fill it in, then run: assay maturity score {output}", err=True)
 
 
+class ScoreFormat(StrEnum):
+    """How ``assay maturity score`` renders its result."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+ProjectOption = Annotated[
+    str, typer.Option("--project", help="The project the rounds belong to.", show_default=False)
+]
+
+
 @app.command()
 def score(
     file: Annotated[Path, typer.Argument(help="The answers file (YAML or JSON).", dir_okay=False)],
@@ -118,35 +137,73 @@ def score(
             show_default=False,
         ),
     ] = None,
-    fmt: FormatOption = OutputFormat.table,
+    project: Annotated[
+        str | None,
+        typer.Option(
+            "--project",
+            help="Show this project's saved rounds beside the score (the HTML radar chart "
+            "overlays them).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    fmt: Annotated[
+        ScoreFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table for people, json for machines, markdown for wikis and pull requests, "
+            "html for a self-contained report with the radar chart.",
+        ),
+    ] = ScoreFormat.table,
     output: OutputOption = None,
 ) -> None:
     """Score an answers file: per topic, per area (the lowest topic), overall, disputed topics
     and the roadmap; for a checklist, the yes counts and whether the project is mature."""
     assessment = load_assessment(file, framework)
     result = _score(assessment, target)
+    past = _history(db, project, assessment.framework.id) if project else None
+    if fmt in (ScoreFormat.markdown, ScoreFormat.html):
+        text = maturity_report(
+            assessment,
+            result,
+            "markdown" if fmt is ScoreFormat.markdown else "html",
+            history=past,
+            current_label=file.name,
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
+        with open_output(output) as stream:
+            stream.write(text)
+        if output is not None:
+            typer.echo(f"wrote {output}", err=True)
+        return
     if isinstance(result, ChecklistScore):
-        emit(
-            output,
-            fmt,
-            checklist_score_json(assessment, result),
-            checklist_score_view(assessment, result),
-        )
+        data = checklist_score_json(assessment, result)
+        view = checklist_score_view(assessment, result)
     else:
-        emit(
-            output, fmt, level_score_json(assessment, result), level_score_view(assessment, result)
-        )
+        data = level_score_json(assessment, result)
+        view = level_score_view(assessment, result)
+    if past is not None:
+        data["history"] = past.to_dict()
+        view = Group(view, Text(f"Saved rounds of {project}", style="bold"), history_table(past))
+    emit(output, OutputFormat(fmt.value), data, view)
+
+
+def _history(db: str | None, project: str, framework: str | None) -> History:
+    """The saved rounds of ``project`` (of ``framework`` only, when given) from the ledger."""
+    with store_from_option(db) as store:
+        entries = [
+            (entry.seq, entry.ts, entry.payload)
+            for entry in store.ledger.entries(kind=ROUND_KIND)
+            if entry.payload is not None
+        ]
+    return build_history(project, entries, framework=framework)
 
 
 def _score(assessment: Assessment, target: int | None = None) -> LevelScore | ChecklistScore:
     if assessment.framework.kind is FrameworkKind.checklist:
         return score_checklist(assessment.framework, assessment.respondents)
     return score_levels(assessment.framework, assessment.respondents, target=target)
-
-
-ProjectOption = Annotated[
-    str, typer.Option("--project", help="The project the rounds belong to.", show_default=False)
-]
 
 
 @app.command()
@@ -201,13 +258,7 @@ def history(
     output: OutputOption = None,
 ) -> None:
     """Show a project's saved rounds: every area's score per round and the change."""
-    with store_from_option(db) as store:
-        entries = [
-            (entry.seq, entry.ts, entry.payload)
-            for entry in store.ledger.entries(kind=ROUND_KIND)
-            if entry.payload is not None
-        ]
-    past = build_history(project, entries, framework=framework)
+    past = _history(db, project, framework)
     if len(past.frameworks) > 1:
         raise InvalidInputError(
             f"project {project!r} has rounds of several frameworks ({', '.join(past.frameworks)})",

@@ -46,6 +46,9 @@ def round_payload(
         "framework": {"id": assessment.framework.id, "version": assessment.framework.version},
         "area_names": {area.id: area.name for area in assessment.framework.areas}
         | {section.id: section.name for section in assessment.framework.sections},
+        # The ledger stores objects with sorted keys; this keeps the framework's order.
+        "area_order": [area.id for area in assessment.framework.areas]
+        + [section.id for section in assessment.framework.sections],
         "respondents": [
             {
                 "name": person.name,
@@ -75,12 +78,17 @@ class Round:
     def from_payload(cls, seq: int, saved: str, payload: Mapping[str, Any]) -> Round:
         """Read a round back from its ledger entry's payload (see :func:`round_payload`)."""
         scores = payload["scores"]
+        order = [*payload.get("area_order", []), *sorted(scores["areas"])]
         return cls(
             payload["round"],
             seq,
             saved,
             payload["framework"]["id"],
-            scores["areas"],
+            {
+                area: scores["areas"][area]
+                for area in dict.fromkeys(order)
+                if area in scores["areas"]
+            },
             scores.get("overall"),
         )
 
@@ -122,6 +130,11 @@ class History:
     def frameworks(self) -> tuple[str, ...]:
         """The frameworks the rounds were assessed with, sorted."""
         return tuple(sorted({saved.framework for saved in self.rounds}))
+
+    def followed_by(self, latest: Round, names: Mapping[str, str]) -> History:
+        """This history with one more round at the end (an assessment scored now, not saved)."""
+        rounds = (*self.rounds, latest)
+        return History(self.project, rounds, {**names, **self.area_names}, area_changes(rounds))
 
     def to_dict(self) -> dict[str, Any]:
         """The history as JSON (``assay maturity history --format json``)."""

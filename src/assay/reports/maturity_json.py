@@ -21,11 +21,13 @@ def _header(assessment: Assessment) -> dict[str, Any]:
 
 def level_score_json(assessment: Assessment, score: LevelScore) -> dict[str, Any]:
     """Topics, areas, the overall level, disputed topics and the roadmap."""
+    names = {topic.id: topic.name for topic in assessment.framework.topics}
     return {
         **_header(assessment),
         "topics": [
             {
                 "id": topic.id,
+                "name": names[topic.id],
                 "area": topic.area,
                 "level": topic.level,
                 "spread": list(topic.spread) if topic.spread else None,
