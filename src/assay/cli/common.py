@@ -25,6 +25,7 @@ __all__ = [
     "emit",
     "open_output",
     "store_from_option",
+    "write_binary_output",
 ]
 
 
@@ -80,9 +81,21 @@ def open_output(output: Path | None) -> Iterator[IO[str]]:
     if output is None or str(output) == "-":
         yield sys.stdout
         return
+    with _replacing(output, binary=False) as stream:
+        yield stream
+
+
+def write_binary_output(output: Path, content: bytes) -> None:
+    """Write ``content`` to ``output`` whole, or leave the earlier file as it was."""
+    with _replacing(output, binary=True) as stream:
+        stream.write(content)
+
+
+@contextmanager
+def _replacing(output: Path, *, binary: bool) -> Iterator[IO[Any]]:
     partial = output.with_name(f".{output.name}.partial")
     try:
-        stream = partial.open("w", encoding="utf-8")
+        stream = partial.open("wb") if binary else partial.open("w", encoding="utf-8")
     except OSError as error:
         raise ConfigurationError(
             f"cannot write the output file ({error.strerror})",

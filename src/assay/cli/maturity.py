@@ -21,17 +21,20 @@ from assay.cli.common import (
     emit,
     open_output,
     store_from_option,
+    write_binary_output,
 )
 from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
+from assay.files.answers_workbook import read_answer_workbooks
 from assay.maturity.answers import Assessment
-from assay.maturity.frameworks import FrameworkKind
+from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore, score_checklist, score_levels
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_report import maturity_report
-from assay.reports.maturity_template import answers_template
+from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
+from assay.reports.maturity_workbook import answers_workbook
 
 app = typer.Typer(
     help="MLOps maturity self-assessment: frameworks, answer templates, scores and roadmap.",
@@ -82,19 +85,9 @@ def template(
 ) -> None:
     """Write an answers file to fill in: every topic unanswered, its level descriptors as
     comments."""
-    loaded = load_framework(framework)
-    if loaded.kind is FrameworkKind.scale:
-        raise InvalidInputError(
-            f"{loaded.id} only names levels; it has nothing to answer",
-            source="--framework",
-            expected="a level framework or a checklist",
-        )
-    if output is not None and output.exists() and not force:
-        raise InvalidInputError(
-            "the file exists already",
-            source=str(output),
-            expected="a new file name, or --force to overwrite it",
-        )
+    loaded = _answerable(framework)
+    if output is not None:
+        _refuse_overwrite(output, force)
     with open_output(output) as stream:
         stream.write(answers_template(loaded, project))
     if output is not None:
@@ -268,3 +261,89 @@ def history(
     if not past.rounds:
         typer.echo(f"no rounds saved for project {project!r}", err=True)
     emit(output, fmt, past.to_dict(), history_table(past))
+
+
+@app.command("export-xlsx")
+def export_xlsx(
+    framework: FrameworkOption,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The workbook to write (.xlsx).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+    project: Annotated[str | None, typer.Option(help="Project name to put in it.")] = None,
+    respondent: Annotated[
+        str | None, typer.Option(help="Respondent name to put in it (else they fill it in).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write an Excel workbook to fill in: a sheet per area (or checklist section), the level
+    descriptors in columns, and an Answer column with a drop-down."""
+    loaded = _answerable(framework)
+    _refuse_overwrite(output, force)
+    content = answers_workbook(loaded, project, respondent)
+    write_binary_output(output, content)
+    typer.echo(
+        f"wrote {output}: send it to each respondent, then run: "
+        f"assay maturity import-xlsx FILLED.xlsx... -o answers.yaml",
+        err=True,
+    )
+
+
+@app.command("import-xlsx")
+def import_xlsx(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Filled workbooks, one per respondent.", dir_okay=False),
+    ],
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="The framework file the workbooks were made from, when it is not built in.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Read filled workbooks (one per respondent) into an answers file to score or save."""
+    assessment = read_answer_workbooks(files, framework)
+    if output is not None:
+        _refuse_overwrite(output, force)
+    with open_output(output) as stream:
+        stream.write(
+            answers_document(assessment.framework, assessment.project, assessment.respondents)
+        )
+    if output is not None:
+        answered = sum(len(person.answers) for person in assessment.respondents)
+        typer.echo(
+            f"wrote {output}: {len(assessment.respondents)} respondent(s), {answered} answers; "
+            f"next: assay maturity score {output}",
+            err=True,
+        )
+
+
+def _answerable(reference: str) -> Framework:
+    loaded = load_framework(reference)
+    if loaded.kind is FrameworkKind.scale:
+        raise InvalidInputError(
+            f"{loaded.id} only names levels; it has nothing to answer",
+            source="--framework",
+            expected="a level framework or a checklist",
+        )
+    return loaded
+
+
+def _refuse_overwrite(output: Path, force: bool) -> None:
+    if output.exists() and not force:
+        raise InvalidInputError(
+            "the file exists already",
+            source=str(output),
+            expected="a new file name, or --force to overwrite it",
+        )

@@ -12,7 +12,14 @@ from typing import Any
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.scoring import Answer, Respondent
 
-__all__ = ["Assessment", "Problem", "read_assessment"]
+__all__ = [
+    "SINGLE_RESPONDENT",
+    "Assessment",
+    "Problem",
+    "parse_level",
+    "parse_yes_no",
+    "read_assessment",
+]
 
 Problem = tuple[tuple[str | int, ...], str]
 SINGLE_RESPONDENT = "respondent"
@@ -85,7 +92,7 @@ def _answer(
         value = value.get("answer" if checklist else "level")
     if value is None:
         return None
-    parsed = _yes_no(value) if checklist else _level(value)
+    parsed = parse_yes_no(value) if checklist else parse_level(value)
     if parsed is None:
         expectation = "yes or no" if checklist else "an integer level 0-4"
         problems.append((where, f"{value!r} is not a valid answer; expected {expectation}"))
@@ -93,13 +100,15 @@ def _answer(
     return Answer(parsed, evidence, note)
 
 
-def _level(value: Any) -> int | None:
+def parse_level(value: Any) -> int | None:
+    """``value`` as a level when it is an integer 0-4 (not a bool), else None."""
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 4:
         return value
     return None
 
 
-def _yes_no(value: Any) -> bool | None:
+def parse_yes_no(value: Any) -> bool | None:
+    """``value`` as yes (True) or no (False): a bool, or the words yes/no in any case."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
