@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -23,18 +24,26 @@ from assay.cli.common import (
     store_from_option,
     write_binary_output,
 )
+from assay.cli.questionnaire import Questionnaire
 from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
 from assay.files.answers_workbook import read_answer_workbooks
-from assay.maturity.answers import Assessment
+from assay.maturity.answers import SINGLE_RESPONDENT, Assessment
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
-from assay.maturity.scoring import ChecklistScore, LevelScore, score_checklist, score_levels
+from assay.maturity.scoring import (
+    ChecklistScore,
+    LevelScore,
+    Respondent,
+    score_checklist,
+    score_levels,
+)
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
 from assay.reports.maturity_workbook import answers_workbook
+from assay.yamlfile import load_document
 
 app = typer.Typer(
     help="MLOps maturity self-assessment: frameworks, answer templates, scores and roadmap.",
@@ -89,7 +98,7 @@ def template(
     if output is not None:
         _refuse_overwrite(output, force)
     with open_output(output) as stream:
-        stream.write(answers_template(loaded, project))
+        stream.write(answers_template(loaded, project, _reference(loaded, framework, output)))
     if output is not None:
         typer.echo(f"wrote {output}: fill it in, then run: assay maturity score {output}", err=True)
 
@@ -318,7 +327,12 @@ def import_xlsx(
         _refuse_overwrite(output, force)
     with open_output(output) as stream:
         stream.write(
-            answers_document(assessment.framework, assessment.project, assessment.respondents)
+            answers_document(
+                assessment.framework,
+                assessment.project,
+                assessment.respondents,
+                _reference(assessment.framework, framework, output),
+            )
         )
     if output is not None:
         answered = sum(len(person.answers) for person in assessment.respondents)
@@ -347,3 +361,130 @@ def _refuse_overwrite(output: Path, force: bool) -> None:
             source=str(output),
             expected="a new file name, or --force to overwrite it",
         )
+
+
+@app.command()
+def assess(
+    framework: Annotated[
+        str | None,
+        typer.Option(
+            "--framework",
+            help="A built-in framework id or a framework file (default: the one the answers "
+            "file names).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The answers file to write and to resume from "
+            "(default: assessment-FRAMEWORK.yaml).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project name to record.")] = None,
+    respondent: Annotated[
+        str | None,
+        typer.Option(
+            help="Whose answers these are; several people can answer into one file.",
+            show_default=False,
+        ),
+    ] = None,
+    review_all: Annotated[
+        bool,
+        typer.Option("--all", help="Go through every question, not only the unanswered ones."),
+    ] = False,
+) -> None:
+    """Answer a framework's questions one by one in the terminal: what each level means, your
+    level and optional evidence. Saves after every answer; run it again to resume."""
+    if output is None:
+        if framework is None:
+            raise InvalidInputError(
+                "nothing to assess",
+                source="assay maturity assess",
+                expected="--framework ID for a new assessment, or -o FILE to resume one",
+            )
+        output = Path(f"assessment-{_answerable(framework).id}.yaml")
+    if output.exists():
+        assessment = load_assessment(output, framework)
+        reference = _refuse_other_framework(output, assessment.framework)
+    else:
+        if framework is None:
+            raise InvalidInputError(
+                "no such file to resume",
+                source=str(output),
+                expected="--framework ID to start a new assessment in it",
+            )
+        assessment = Assessment(_answerable(framework), None, ())
+        reference = _reference(assessment.framework, framework, output)
+    people = list(assessment.respondents)
+    person = _respondent(people, respondent, output)
+    if person not in people:
+        people.append(person)
+    slot = people.index(person)
+    chosen_project = project or assessment.project
+
+    def save(answered: Respondent) -> None:
+        people[slot] = answered
+        with open_output(output) as stream:
+            stream.write(answers_document(assessment.framework, chosen_project, people, reference))
+
+    console = Console(highlight=False)
+    save(person)
+    console.print(
+        Text(f"{assessment.framework.name}: answers are saved in {output} after each one.")
+    )
+    questionnaire = Questionnaire(console, assessment.framework, person, save)
+    try:
+        questionnaire.run(review_all=review_all)
+    except KeyboardInterrupt:
+        console.print()
+        answered = len(questionnaire.answers)
+        typer.echo(
+            f"interrupted: {answered} answer(s) are saved in {output}; "
+            f"run the same command to go on",
+            err=True,
+        )
+        raise typer.Exit(INTERRUPTED) from None
+    questionnaire.summary(output)
+
+
+INTERRUPTED = 130  # the shell's code for a program stopped by Ctrl-C (128 + SIGINT)
+
+
+def _refuse_other_framework(path: Path, chosen: Framework) -> str:
+    """The framework the answers file at ``path`` names; refuses to turn an assessment of one
+    framework into one of another (``--framework``)."""
+    named = str(load_document(path).data.get("framework"))
+    if named != chosen.id and not named.endswith((".yaml", ".yml", ".json")):
+        raise InvalidInputError(
+            f"the file is an assessment of {named!r}, not of {chosen.id!r}",
+            source=str(path),
+            expected=f"--framework {named} (or none), or another output file",
+        )
+    return named
+
+
+def _reference(framework: Framework, option: str | None, output: Path | None) -> str:
+    """How an answers file at ``output`` names ``framework``: a built-in one by its id, one
+    from a framework file (``option``) by that file's path relative to the answers file."""
+    if option is None or option in builtin_framework_ids() or not Path(option).is_file():
+        return framework.id
+    base = output.parent if output is not None else Path()
+    return os.path.relpath(Path(option).resolve(), base.resolve())
+
+
+def _respondent(people: list[Respondent], name: str | None, path: Path) -> Respondent:
+    """The respondent to ask: the one named, a new one by that name, or the file's only one."""
+    if name is not None:
+        return next((p for p in people if p.name == name), Respondent(name))
+    if len(people) > 1:
+        raise InvalidInputError(
+            f"the file holds the answers of {', '.join(p.name for p in people)}",
+            source=str(path),
+            expected="--respondent NAME to say whose answers to go through",
+        )
+    return people[0] if people else Respondent(SINGLE_RESPONDENT)

@@ -23,10 +23,12 @@ def _comment(text: str, indent: str, label: str = "") -> list[str]:
     return [f"{indent}# {label if i == 0 else pad}{line}" for i, line in enumerate(lines)]
 
 
-def answers_template(framework: Framework, project: str | None = None) -> str:
+def answers_template(
+    framework: Framework, project: str | None = None, reference: str | None = None
+) -> str:
     """A YAML answers file with every topic or statement unanswered (``~``) and, in comments,
     what each level or statement means, so it can be filled in with any text editor."""
-    return answers_document(framework, project, [Respondent(SINGLE_RESPONDENT)])
+    return answers_document(framework, project, [Respondent(SINGLE_RESPONDENT)], reference)
 
 
 def answer_text(answer: Answer | None, checklist: bool) -> str:
@@ -45,12 +47,16 @@ def answer_text(answer: Answer | None, checklist: bool) -> str:
 
 
 def answers_document(
-    framework: Framework, project: str | None, respondents: Sequence[Respondent]
+    framework: Framework,
+    project: str | None,
+    respondents: Sequence[Respondent],
+    reference: str | None = None,
 ) -> str:
     """A YAML answers file holding ``respondents``' answers (``~`` where there is none), every
     item listed in framework order with its descriptors as comments (for the first respondent).
     One respondent named :data:`SINGLE_RESPONDENT` is written as ``answers:``, otherwise as
-    ``respondents:`` with names."""
+    ``respondents:`` with names. ``framework:`` is ``reference`` (for a framework file, its
+    path relative to the answers file) or else the framework's id."""
     checklist = framework.kind is FrameworkKind.checklist
     how = (
         "Answer each statement with yes or no, or {answer: yes, evidence: ..., note: ...}."
@@ -68,7 +74,10 @@ def answers_document(
     ]
     if not checklist:
         lines.append("# Levels: " + "; ".join(f"{s.level} {s.name}" for s in framework.scale))
-    lines += [f"framework: {framework.id}", f"project: {json.dumps(project) if project else '~'}"]
+    lines += [
+        f"framework: {json.dumps(reference or framework.id)}",
+        f"project: {json.dumps(project) if project else '~'}",
+    ]
     if len(respondents) == 1 and respondents[0].name == SINGLE_RESPONDENT:
         lines.append("answers:")
         lines += _answer_lines(framework, respondents[0].answers, "  ", comments=True)
