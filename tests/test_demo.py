@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.helpers.running import run_process
@@ -13,12 +14,24 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
     for _ in range(2):  # a second run starts afresh instead of piling onto the first
         result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
         assert result.exit_code == 0, result.stderr
-        assert "intact: 5 entries" in result.stdout
-        assert "broken at entry 2" in result.stdout
+        assert "intact: 6 entries" in result.stdout
+        assert "broken at entry 3" in result.stdout
         assert "demo complete" in result.stdout
+        assert f"Maturity report: {demo_dir / 'maturity-report.html'}" in result.stdout
     lines = (demo_dir / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(lines[0])["head"]["seq"] == 5
-    assert len(lines) == 6
+    assert json.loads(lines[0])["head"]["seq"] == 6
+    assert len(lines) == 7
+    rounds = [json.loads(line) for line in lines[1:3]]
+    assert [(r["kind"], r["payload"]["round"]) for r in rounds] == [
+        ("maturity.round", "2026-Q1"),
+        ("maturity.round", "2026-Q3"),
+    ]
+    assert {len(r["payload"]["respondents"]) for r in rounds} == {3}
+    assert [r["payload"]["scores"]["overall"] for r in rounds] == [0, 1]
+    html = (demo_dir / "maturity-report.html").read_text(encoding="utf-8")
+    assert re.findall(r'id="(series-\d+)"', html) == ["series-0", "series-1"]
+    assert "<th>2026-Q1</th><th>2026-Q3</th><th>Change</th>" in html
+    assert (demo_dir / "maturity-report.md").read_text(encoding="utf-8").startswith("# MLOps")
 
 
 def test_demo_directory_that_cannot_be_made_is_invalid_input(tmp_path: Path) -> None:

@@ -161,6 +161,13 @@ def test_rounds_are_overlaid_on_the_chart_and_tabled(
     )
     assert [r["round"] for r in data["history"]["rounds"]] == ["2026-Q1", "2026-Q2"]
 
+    # Scoring the file saved last shows that round once, under its label.
+    html = run_cli(capsys, "maturity", "score", str(second), "-f", "html", *in_project).stdout
+    svg = html[html.index("<svg") : html.index("</svg>") + 6]
+    assert re.findall(r'id="(series-\d+)"', svg) == ["series-0", "series-1"]
+    assert "q2.yaml" not in svg
+    assert "<th>2026-Q1</th><th>2026-Q2</th><th>Change</th>" in html
+
 
 def test_checklist_reports(
     capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path

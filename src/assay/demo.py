@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -9,21 +11,29 @@ from rich.console import Console
 
 from assay.config import DatabaseChoice
 from assay.errors import ConfigurationError
+from assay.files.answers import load_assessment
+from assay.maturity.scoring import LevelScore
 from assay.reports.ledger_table import entry_table
-from assay.store import open_store
+from assay.reports.maturity_report import maturity_report
+from assay.reports.maturity_terminal import history_table
+from assay.store import Store, open_store
 from assay.store.chain import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
+from assay.store.rounds import load_history, save_round
 
-__all__ = ["DEMO_ENTRIES", "run_demo"]
+__all__ = ["DEMO_ENTRIES", "DEMO_PROJECT", "DEMO_ROUNDS", "run_demo"]
 
 DEMO_DATABASE = "assay.db"
+DEMO_PROJECT = "credit-scoring"
+# The example team assessment shipped in assay/examples/maturity: round label → answers file.
+DEMO_ROUNDS = {
+    "2026-Q1": "credit-scoring-2026-q1.yaml",
+    "2026-Q3": "credit-scoring-2026-q3.yaml",
+}
+MATURITY_REPORT = "maturity-report.html"
 
-# Entries of the kinds later capabilities append, with made-up but plausible values.
+# Entries of the kinds the audit engine will append, with made-up but plausible values.
 DEMO_ENTRIES: list[tuple[str, dict[str, Any]]] = [
-    (
-        "maturity.round",
-        {"framework": "iml4e", "project": "credit-scoring", "round": 1, "overall_level": 1},
-    ),
     (
         "measurement.result",
         {
@@ -51,9 +61,11 @@ DEMO_ENTRIES: list[tuple[str, dict[str, Any]]] = [
 
 
 def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
-    """Create a fresh store in ``directory``, append entries, verify the ledger in the database
-    and as an exported file, and show that a tampered copy is caught. ``program`` is how the
-    closing hints spell the command. Returns True when every check came out as expected."""
+    """Create a fresh store in ``directory``; score the example team's two assessment rounds,
+    save them and write the HTML and Markdown reports; append audit-style entries; verify the
+    ledger in the database and as an exported file, and show that a tampered copy is caught.
+    ``program`` is how the closing hints spell the command. Returns True when every check came
+    out as expected."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -64,23 +76,26 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     for leftover in (database_path, *(Path(f"{database_path}{s}") for s in ("-wal", "-shm"))):
         leftover.unlink(missing_ok=True)
 
-    console.rule("[bold]assay demo: the evidence ledger")
+    console.rule("[bold]assay demo")
     console.print(f"1. Creating a store: SQLite file {database_path} (schema by migration)")
     store = open_store(DatabaseChoice(f"sqlite:///{database_path}", "demo"))
     try:
         console.print(f"   schema revision {store.schema.current}\n")
+        report_path, rounds_ok = _maturity(store, directory, console, program)
+
         console.print(
-            f"2. Appending {len(DEMO_ENTRIES)} evidence entries, each chained to the last"
+            f"\n3. Appending {len(DEMO_ENTRIES)} audit evidence entries, each chained to the last"
         )
         entries = store.ledger.append_many(DEMO_ENTRIES)
         console.print(entry_table(entries))
+        tampered_seq = entries[0].seq  # the accuracy measurement
 
-        console.print("\n3. Verifying the ledger in the database")
+        console.print("\n4. Verifying the ledger in the database")
         in_database = store.ledger.verify()
         _report(console, in_database)
 
         export_path = directory / "ledger.jsonl"
-        console.print(f"\n4. Exporting it to {export_path} and verifying the file offline")
+        console.print(f"\n5. Exporting it to {export_path} and verifying the file offline")
         with export_path.open("w", encoding="utf-8") as stream:
             export_ledger(store.ledger, stream)
         offline = verify_export(export_path)
@@ -89,29 +104,66 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
         store.close()
 
     tampered_path = directory / "ledger-tampered.jsonl"
-    console.print(f"\n5. Tampering with a copy ({tampered_path}): accuracy 0.912 becomes 0.95")
-    lines = export_path.read_text(encoding="utf-8").splitlines(keepends=True)
-    lines[2] = lines[2].replace('"value":0.912', '"value":0.95')
-    tampered_path.write_text("".join(lines), encoding="utf-8")
+    console.print(f"\n6. Tampering with a copy ({tampered_path}): accuracy 0.912 becomes 0.95")
+    text = export_path.read_text(encoding="utf-8")
+    tampered_path.write_text(text.replace('"value":0.912', '"value":0.95'), encoding="utf-8")
     caught = verify_export(tampered_path)
     _report(console, caught)
 
     as_expected = (
-        in_database.ok
+        rounds_ok
+        and in_database.ok
         and offline.ok
         and not caught.ok
         and caught.problem is not None
-        and caught.problem.seq == 2
+        and caught.problem.seq == tampered_seq
     )
     console.rule()
     console.print(
-        "[bold green]demo complete[/]: the ledger verified, and the tampered copy was caught"
+        "[bold green]demo complete[/]: two assessment rounds scored and reported, the ledger "
+        "verified, and the tampered copy was caught"
         if as_expected
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )
+    console.print(f"Maturity report: {report_path}")
     console.print(f"Try: {program} ledger list --db sqlite:///{database_path}")
     console.print(f"     {program} ledger verify --file {tampered_path}")
     return as_expected
+
+
+def _maturity(store: Store, directory: Path, console: Console, program: str) -> tuple[Path, bool]:
+    """Step 2: the example team's rounds, saved, compared and reported."""
+    console.print(
+        f"2. Maturity self-assessment of project {DEMO_PROJECT!r}: three respondents, "
+        f"{len(DEMO_ROUNDS)} rounds (IML4E framework)"
+    )
+    copies = []
+    examples = files("assay").joinpath("examples", "maturity")
+    for label, name in DEMO_ROUNDS.items():
+        copy = directory / name
+        with as_file(examples.joinpath(name)) as source:
+            shutil.copyfile(source, copy)
+        copies.append(copy)
+        assessment = load_assessment(copy)
+        score = assessment.score()
+        entry = save_round(store.ledger, assessment, score, project=DEMO_PROJECT, label=label)
+        assert isinstance(score, LevelScore)
+        console.print(
+            f"   {label}: {copy.name} → overall level {score.overall} ({score.overall_name}), "
+            f"{len(score.disputed)} topics to discuss; saved as ledger entry {entry.seq}"
+        )
+    history = load_history(store.ledger, DEMO_PROJECT, "iml4e")
+    console.print(history_table(history))
+    latest = load_assessment(copies[-1])
+    score = latest.score()
+    report_path = directory / MATURITY_REPORT
+    markdown_path = report_path.with_suffix(".md")
+    report_path.write_text(maturity_report(latest, score, "html", history=history), "utf-8")
+    markdown_path.write_text(maturity_report(latest, score, "markdown", history=history), "utf-8")
+    console.print(f"   reports: {report_path} and {markdown_path.name}")
+    console.print(f"   (yours: {program} maturity assess --framework iml4e)")
+    rounds_ok = [r.overall for r in history.rounds] == [0, 1]
+    return report_path, rounds_ok
 
 
 def _report(console: Console, result: VerificationResult) -> None:

@@ -94,7 +94,8 @@ def demo(
     target = directory if directory is not None else assay_home() / "demo"
     # Hint with the command as typed, e.g. .venv/bin/assay after `make demo`.
     program = sys.argv[0] if Path(sys.argv[0]).name == "assay" else "assay"
-    if not run_demo(target, Console(highlight=False), program):
+    # soft_wrap: paths and commands stay on one line, so they can be copied.
+    if not run_demo(target, Console(highlight=False, soft_wrap=True), program):
         raise typer.Exit(ExitCode.INTERNAL_ERROR)
 
 

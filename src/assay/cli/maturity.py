@@ -30,19 +30,17 @@ from assay.files.answers import load_assessment
 from assay.files.answers_workbook import read_answer_workbooks
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment
 from assay.maturity.frameworks import Framework, FrameworkKind
-from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
+from assay.maturity.history import History
 from assay.maturity.scoring import (
     ChecklistScore,
-    LevelScore,
     Respondent,
-    score_checklist,
-    score_levels,
 )
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
 from assay.reports.maturity_workbook import answers_workbook
+from assay.store.rounds import load_history, save_round
 from assay.yamlfile import load_document
 
 app = typer.Typer(
@@ -163,7 +161,7 @@ def score(
     """Score an answers file: per topic, per area (the lowest topic), overall, disputed topics
     and the roadmap; for a checklist, the yes counts and whether the project is mature."""
     assessment = load_assessment(file, framework)
-    result = _score(assessment, target)
+    result = assessment.score(target)
     past = _history(db, project, assessment.framework.id) if project else None
     if fmt in (ScoreFormat.markdown, ScoreFormat.html):
         text = maturity_report(
@@ -194,18 +192,7 @@ def score(
 def _history(db: str | None, project: str, framework: str | None) -> History:
     """The saved rounds of ``project`` (of ``framework`` only, when given) from the ledger."""
     with store_from_option(db) as store:
-        entries = [
-            (entry.seq, entry.ts, entry.payload)
-            for entry in store.ledger.entries(kind=ROUND_KIND)
-            if entry.payload is not None
-        ]
-    return build_history(project, entries, framework=framework)
-
-
-def _score(assessment: Assessment, target: int | None = None) -> LevelScore | ChecklistScore:
-    if assessment.framework.kind is FrameworkKind.checklist:
-        return score_checklist(assessment.framework, assessment.respondents)
-    return score_levels(assessment.framework, assessment.respondents, target=target)
+        return load_history(store.ledger, project, framework)
 
 
 @app.command()
@@ -230,18 +217,10 @@ def save(
 ) -> None:
     """Store a scored round of a project's assessment in the evidence ledger."""
     assessment = load_assessment(file, framework)
-    payload = round_payload(assessment, _score(assessment), project=project, label=round_label)
-    with store_from_option(db) as store, store.database.writing() as conn:
-        for existing in store.ledger.entries_in(conn, kind=ROUND_KIND):
-            found = existing.payload or {}
-            if (found.get("project"), found.get("round")) == (project, round_label):
-                raise InvalidInputError(
-                    f"project {project!r} already has a round {round_label!r} "
-                    f"(ledger entry {existing.seq})",
-                    source="--round",
-                    expected="a new round label",
-                )
-        (entry,) = store.ledger.append_in(conn, [(ROUND_KIND, payload)])
+    with store_from_option(db) as store:
+        entry = save_round(
+            store.ledger, assessment, assessment.score(), project=project, label=round_label
+        )
     typer.echo(
         f"saved round {round_label!r} of {project!r} as ledger entry {entry.seq} "
         f"({entry.hash[:12]})"

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.maturity.frameworks import Framework, FrameworkKind
-from assay.maturity.scoring import Answer, Respondent
+from assay.maturity.scoring import (
+    Answer,
+    ChecklistScore,
+    LevelScore,
+    Respondent,
+    score_checklist,
+    score_levels,
+)
 
 __all__ = [
     "SINGLE_RESPONDENT",
@@ -33,6 +40,12 @@ class Assessment:
     framework: Framework
     project: str | None
     respondents: tuple[Respondent, ...]
+
+    def score(self, target: int | None = None) -> LevelScore | ChecklistScore:
+        """Score the answers by the framework's kind (``target`` is the roadmap's level)."""
+        if self.framework.kind is FrameworkKind.checklist:
+            return score_checklist(self.framework, self.respondents)
+        return score_levels(self.framework, self.respondents, target=target)
 
 
 def read_assessment(

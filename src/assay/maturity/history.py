@@ -19,6 +19,7 @@ __all__ = [
     "Round",
     "area_changes",
     "build_history",
+    "respondents_payload",
     "round_payload",
 ]
 
@@ -49,18 +50,23 @@ def round_payload(
         # The ledger stores objects with sorted keys; this keeps the framework's order.
         "area_order": [area.id for area in assessment.framework.areas]
         + [section.id for section in assessment.framework.sections],
-        "respondents": [
-            {
-                "name": person.name,
-                "answers": {
-                    item: {"value": answer.value, "evidence": answer.evidence, "note": answer.note}
-                    for item, answer in person.answers.items()
-                },
-            }
-            for person in assessment.respondents
-        ],
+        "respondents": respondents_payload(assessment),
         "scores": scores,
     }
+
+
+def respondents_payload(assessment: Assessment) -> list[dict[str, Any]]:
+    """Who answered what, with evidence and notes, as a saved round records it."""
+    return [
+        {
+            "name": person.name,
+            "answers": {
+                item: {"value": answer.value, "evidence": answer.evidence, "note": answer.note}
+                for item, answer in person.answers.items()
+            },
+        }
+        for person in assessment.respondents
+    ]
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,7 @@ class Round:
     framework: str
     areas: Mapping[str, int | None]
     overall: int | None
+    respondents: Sequence[Mapping[str, Any]] = ()
 
     @classmethod
     def from_payload(cls, seq: int, saved: str, payload: Mapping[str, Any]) -> Round:
@@ -90,6 +97,7 @@ class Round:
                 if area in scores["areas"]
             },
             scores.get("overall"),
+            payload.get("respondents", ()),
         )
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from assay.maturity.answers import Assessment
-from assay.maturity.history import History, Round
+from assay.maturity.history import History, Round, respondents_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.reports.charts import ChartSeries, radar_svg
 from assay.reports.maturity_json import checklist_score_json, level_score_json
@@ -106,7 +106,11 @@ def maturity_report(
         else level_score_json(assessment, score)
     )
     if history is not None and history.rounds:
-        history = history.followed_by(_unsaved_round(score, current_label), _group_names(score))
+        last = history.rounds[-1]
+        if list(last.respondents) == respondents_payload(assessment):
+            current_label = last.label  # scoring the round saved last: show it once
+        else:
+            history = history.followed_by(_unsaved_round(score, current_label), _group_names(score))
     else:
         history = None
     context: dict[str, Any] = {

@@ -43,6 +43,12 @@ class Ledger:
     def __init__(self, database: Database) -> None:
         self._database = database
 
+    @property
+    def database(self) -> Database:
+        """The database the ledger lives in, for transactions that append with
+        :meth:`append_in`."""
+        return self._database
+
     def append(self, kind: str, payload: Mapping[str, Any]) -> LedgerEntry:
         """Append one entry and return it once it is committed.
 
