@@ -27,7 +27,6 @@ from assay.cli.common import (
 from assay.cli.questionnaire import Questionnaire
 from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
-from assay.files.answers_workbook import read_answer_workbooks
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import History
@@ -36,10 +35,8 @@ from assay.maturity.scoring import (
     Respondent,
 )
 from assay.reports.maturity_json import checklist_score_json, level_score_json
-from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
-from assay.reports.maturity_workbook import answers_workbook
 from assay.store.rounds import load_history, save_round
 from assay.yamlfile import load_document
 
@@ -164,6 +161,8 @@ def score(
     result = assessment.score(target)
     past = _history(db, project, assessment.framework.id) if project else None
     if fmt in (ScoreFormat.markdown, ScoreFormat.html):
+        from assay.reports.maturity_report import maturity_report  # Jinja2: only for reports
+
         text = maturity_report(
             assessment,
             result,
@@ -272,6 +271,8 @@ def export_xlsx(
 ) -> None:
     """Write an Excel workbook to fill in: a sheet per area (or checklist section), the level
     descriptors in columns, and an Answer column with a drop-down."""
+    from assay.reports.maturity_workbook import answers_workbook  # openpyxl: slow to import
+
     loaded = _answerable(framework)
     _refuse_overwrite(output, force)
     content = answers_workbook(loaded, project, respondent)
@@ -301,6 +302,8 @@ def import_xlsx(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Read filled workbooks (one per respondent) into an answers file to score or save."""
+    from assay.files.answers_workbook import read_answer_workbooks  # openpyxl: slow to import
+
     assessment = read_answer_workbooks(files, framework)
     if output is not None:
         _refuse_overwrite(output, force)
