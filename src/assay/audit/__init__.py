@@ -1,1 +1,2 @@
-"""Domain package (no I/O); its capability arrives in a later release."""
+"""Continuous audit-based certification (CABC): specifications, data types, comparisons,
+evaluation, conformity status and certificates. Pure domain code: no I/O."""

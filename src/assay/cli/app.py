@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from assay import __version__
+from assay.cli import audit as audit_commands
 from assay.cli import db as db_commands
 from assay.cli import ledger as ledger_commands
 from assay.cli import maturity as maturity_commands
@@ -55,15 +56,11 @@ def root(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(maturity_commands.app, name="maturity")
+app.add_typer(audit_commands.app, name="audit")
 
 # The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
 # `assay <group> --help` says what each will hold.
 for _name, _help in (
-    (
-        "audit",
-        "Continuous audit-based certification: specifications, runs, gates, reports. "
-        "No commands in this version yet.",
-    ),
     (
         "metrics",
         "Delivery (DORA) and ML life-cycle metrics from events. No commands in this version yet.",

@@ -108,18 +108,21 @@ def _about_sheet(
         "your team today; the level columns say what each level means (blank where the source "
         "describes none)."
     )
+    steps = (
+        f"Fill in {RESPONDENT_KEY} above. {how} Evidence and Note are optional. Leave an answer "
+        "empty if you do not know yet. Then run: assay maturity import-xlsx THIS_FILE -o "
+        "answers.yaml"
+    )
     rows = [
         (f"Self-assessment: {framework.name}", ""),
         (FRAMEWORK_KEY, framework.id),
         ("Version", framework.version),
         (PROJECT_KEY, project or ""),
         (RESPONDENT_KEY, respondent or ""),
-        ("How to answer", f"Fill in {RESPONDENT_KEY} above. {how} Evidence and Note are optional. "
-         "Leave an answer empty if you do not know yet. Then run: assay maturity import-xlsx "
-         "THIS_FILE -o answers.yaml"),
+        ("How to answer", steps),
         ("Source", framework.source.title),
         ("Attribution", framework.source.attribution),
-    ]  # fmt: skip
+    ]
     for row in rows:
         sheet.append(row)
     sheet["A1"].font = Font(bold=True, size=14)

@@ -1,0 +1,18 @@
+"""Registers the collectors that ship with assay."""
+
+from __future__ import annotations
+
+from assay.collectors.base import COLLECTORS
+from assay.collectors.command import CommandCollector
+from assay.collectors.file import FileCollector
+from assay.collectors.http import HttpCollector
+from assay.collectors.sql import SqlCollector
+
+__all__ = ["register_builtin_collectors"]
+
+
+def register_builtin_collectors() -> None:
+    """Add file, command, http and sql to :data:`COLLECTORS` (idempotent)."""
+    for collector in (FileCollector(), CommandCollector(), HttpCollector(), SqlCollector()):
+        if collector.kind not in COLLECTORS:
+            COLLECTORS.register(collector.kind, collector)

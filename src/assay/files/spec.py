@@ -1,0 +1,107 @@
+"""Reading a conformity specification file (YAML or JSON) and checking all of it at once."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from assay.audit.spec import Specification, spec_problems
+from assay.catalog.validation import DocumentInvalidError, raise_problems
+from assay.collectors import interface_problem
+from assay.errors import InvalidInputError
+from assay.plugins import load_plugins
+from assay.store.canonical import canonical_json
+from assay.yamlfile import LoadedDocument, load_document
+
+__all__ = ["LoadedSpec", "load_spec"]
+
+EXPECTED = "a specification as described in docs/audit.md (assay audit schema writes its schema)"
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A checked specification, where it was read from and the hash of its content."""
+
+    spec: Specification
+    path: Path
+    hash: str
+    data: dict[str, Any]
+
+    @property
+    def base_dir(self) -> Path:
+        """The directory that relative paths in the spec start from."""
+        return self.path.resolve().parent
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Read, validate and check the specification at ``path``. Raises
+    :class:`~assay.errors.InvalidInputError` listing every problem with its line and key path."""
+    load_plugins()
+    document = load_document(path)
+    if not isinstance(document.data, dict):
+        raise DocumentInvalidError(
+            document.source, ["line 1: the document is not a mapping"], expected=EXPECTED
+        )
+    problems = spec_problems(document.data, interface_problem)
+    try:
+        spec = Specification.model_validate(document.data)
+    except ValidationError as error:
+        raise_problems(document, _shape_problems(document, error) + problems, expected=EXPECTED)
+        raise  # unreachable: there is at least one problem
+    raise_problems(document, problems, expected=EXPECTED)
+    try:
+        content = canonical_json(document.data)
+    except InvalidInputError as error:
+        raise InvalidInputError(error.problem, source=str(path), expected=EXPECTED) from error
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    return LoadedSpec(spec, path, digest, document.data)
+
+
+def _shape_problems(
+    document: LoadedDocument, error: ValidationError
+) -> list[tuple[tuple[str | int, ...], str]]:
+    problems = []
+    seen = set()
+    for item in error.errors():
+        path = _data_path(document.data, item["loc"])
+        message = _message(item)
+        if (path, message) not in seen:
+            seen.add((path, message))
+            problems.append((path, message))
+    return problems
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The part of a pydantic location that exists in the data, plus a missing key at its end
+    (pydantic adds type names for union members, which are not keys)."""
+    path: list[str | int] = []
+    current = data
+    for item in loc:
+        if isinstance(current, dict) and isinstance(item, str):
+            path.append(item)
+            if item not in current:
+                break
+            current = current[item]
+        elif isinstance(current, list) and isinstance(item, int) and 0 <= item < len(current):
+            path.append(item)
+            current = current[item]
+        else:
+            break
+    return tuple(path)
+
+
+def _message(item: Any) -> str:
+    kind, message = item["type"], str(item["msg"])
+    if kind == "missing":
+        return "this key is required"
+    if kind == "extra_forbidden":
+        return "unexpected key"
+    if kind.startswith("time_delta"):
+        return f"{item['input']!r} is not an ISO 8601 duration such as PT1H, P1D or P90D"
+    if kind == "literal_error" and item["loc"] == ("spec",):
+        return f"format version {item['input']!r} is not supported; expected spec: 1"
+    return message.removeprefix("Value error, ")
