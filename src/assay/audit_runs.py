@@ -1,0 +1,253 @@
+"""Running an audit: collect the evidence, evaluate the specification, and store it all in the
+evidence ledger in one transaction (with the status change and any certificate suspension)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
+from assay.audit.spec import Measurement, Metric, Specification, walk
+from assay.audit.status import Status, conformity_status, evidence_lifetime
+from assay.collectors import CollectContext, CollectionError
+from assay.collectors.runner import Fetched, collect_all
+from assay.collectors.values import select
+from assay.files.spec import LoadedSpec
+from assay.reports.audit_json import jsonable, result_json
+from assay.store import Store
+from assay.store.audit_log import (
+    CERTIFICATE,
+    MEASUREMENT,
+    REPORT,
+    RUN,
+    SPEC,
+    STATUS,
+    AuditLog,
+    active_certificates,
+)
+
+__all__ = ["RunRecord", "record_reports", "run_audit", "target_of"]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A completed run: its model (the JSON of ``assay audit run``), its result tree, where
+    its entries are in the ledger, and what it changed."""
+
+    model: dict[str, Any]
+    result: Result
+    first_seq: int
+    last_seq: int
+    status: Status
+    previous_status: str | None
+    suspended: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Outcome:
+        """The specification's outcome."""
+        return self.result.outcome
+
+
+def target_of(loaded: LoadedSpec, override: str | None) -> str:
+    """The target a run evaluates: ``--target``, else the spec's ``target``, else its id."""
+    return override or loaded.spec.target or loaded.spec.id
+
+
+def _interfaces(spec: Specification) -> dict[str, str | dict[str, Any]]:
+    """The interface to fetch for each measurement and externally assessed element; nothing
+    beneath an external element (its assessor's verdict stands)."""
+    interfaces: dict[str, str | dict[str, Any]] = {}
+    external_paths: list[tuple[str | int, ...]] = []
+    metric_interface: str | dict[str, Any] | None = None
+    for path, element in walk(spec):
+        if any(path[: len(outer)] == outer for outer in external_paths):
+            continue
+        if element.external:
+            external_paths.append(path)
+            if element.assessment_interface is not None:
+                interfaces[element.id] = element.assessment_interface
+        elif isinstance(element, Metric):
+            metric_interface = element.assessment_interface
+        elif isinstance(element, Measurement):
+            interface = element.assessment_interface or metric_interface
+            if interface is not None:
+                interfaces[element.id] = interface
+    return interfaces
+
+
+def _evidence(
+    spec: Specification, fetched: Mapping[str, Fetched], attested: Mapping[str, Evidence]
+) -> dict[str, Evidence]:
+    selectors = {
+        element.id: element.select
+        for _, element in walk(spec)
+        if isinstance(element, Measurement) and element.select
+    }
+    evidence = dict(attested)
+    for key, found in fetched.items():
+        if found.error is not None:
+            evidence[key] = Evidence(error=found.error, source=found.source)
+            continue
+        try:
+            value = select(found.value, selectors.get(key), found.source)
+        except CollectionError as error:
+            evidence[key] = Evidence(error=str(error), source=found.source)
+            continue
+        evidence[key] = Evidence(value, source=found.source, collected_at=found.finished)
+    return evidence
+
+
+def run_audit(
+    store: Store,
+    loaded: LoadedSpec,
+    target: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    workers: int = 8,
+    on_fetched: Callable[[Fetched], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RunRecord:
+    """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).
+    Collection failures become ``error`` outcomes; the run always completes."""
+    spec, name = loaded.spec, target_of(loaded, target)
+    log = AuditLog(store.ledger)
+    started = now()
+    baselines = {
+        element.id: log.baseline_values(spec.id, element.target["baseline"]).get(element.id)
+        for _, element in walk(spec)
+        if isinstance(element, Measurement) and isinstance(element.target, dict)
+    }
+    context = CollectContext(loaded.base_dir, dict(os.environ if environ is None else environ))
+    fetched = collect_all(_interfaces(spec), context, workers=workers, on_fetched=on_fetched)
+    evidence = _evidence(spec, fetched, log.attestations(spec.id, name))
+    finished = now()
+    result = evaluate(
+        spec, evidence, now=finished, waivers=log.waivers(spec.id, name), baselines=baselines
+    )
+    comments = {element.id: element.comment for _, element in walk(spec)}
+    lifetime = evidence_lifetime(spec)
+    model: dict[str, Any] = {
+        "run_id": uuid.uuid4().hex[:16],
+        "spec": {
+            "id": spec.id,
+            "name": spec.name,
+            "version": spec.version,
+            "hash": loaded.hash,
+            "comment": spec.comment,
+        },
+        "target": name,
+        "verdict": result.outcome.value,
+        "confidential": spec.confidential,
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "evidence_lifetime_seconds": lifetime.total_seconds() if lifetime else None,
+        "dimensions": result_json(result, comments)["dimensions"],
+    }
+    with store.database.writing() as conn:
+        previous_runs = log.runs(spec.id, name, conn)
+        if previous_runs:
+            last = previous_runs[-1]
+            model["previous"] = {
+                "run_id": last["run_id"],
+                "verdict": last["verdict"],
+                "finished": last["finished"],
+                "dimensions": {d["id"]: d["outcome"] for d in last["dimensions"]},
+            }
+        items: list[tuple[str, Mapping[str, Any]]] = []
+        if not log.spec_stored(loaded.hash, conn):
+            items.append((SPEC, {"hash": loaded.hash, "id": spec.id, "document": loaded.data}))
+        for key, found in fetched.items():
+            items.append(
+                (
+                    MEASUREMENT,
+                    {
+                        "run_id": model["run_id"],
+                        "spec": spec.id,
+                        "target": name,
+                        "element": key,
+                        "value": jsonable(found.value),
+                        "error": found.error,
+                        "source": found.source,
+                        "started": found.started,
+                        "finished": found.finished,
+                    },
+                )
+            )
+        items.append((RUN, model))
+        status, reason = conformity_status(model, finished)
+        recorded = log.statuses(conn).get((spec.id, name))
+        previous_status = recorded["status"] if recorded else None
+        if previous_status != status.value:
+            items.append(
+                (
+                    STATUS,
+                    {
+                        "spec": spec.id,
+                        "target": name,
+                        "status": status.value,
+                        "previous": previous_status,
+                        "reason": reason,
+                        "run_id": model["run_id"],
+                        "at": finished.isoformat(),
+                    },
+                )
+            )
+        suspended = []
+        if result.outcome is Outcome.failed:
+            suspended = active_certificates(log.certificates(conn), spec.id, name)
+            items += [
+                (
+                    CERTIFICATE,
+                    {
+                        "event": "suspended",
+                        "certificate": certificate,
+                        "spec": spec.id,
+                        "target": name,
+                        "reason": f"run {model['run_id']} failed",
+                        "run_id": model["run_id"],
+                        "at": finished.isoformat(),
+                    },
+                )
+                for certificate in suspended
+            ]
+        entries = store.ledger.append_in(conn, items)
+    return RunRecord(
+        model | {"ledger": {"first": entries[0].seq, "last": entries[-1].seq}},
+        result,
+        entries[0].seq,
+        entries[-1].seq,
+        status,
+        previous_status,
+        suspended,
+    )
+
+
+def record_reports(
+    store: Store,
+    model: Mapping[str, Any],
+    audience: str,
+    reports: list[tuple[str, str, Path | None]],
+) -> None:
+    """Append an ``audit.report`` entry for each rendered report: its format, audience, the
+    SHA-256 of its text and the file it was written to (if any)."""
+    store.ledger.append_many(
+        (
+            REPORT,
+            {
+                "run_id": model["run_id"],
+                "spec": model["spec"]["id"],
+                "target": model["target"],
+                "format": fmt,
+                "audience": audience,
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "path": str(path) if path is not None else None,
+            },
+        )
+        for fmt, text, path in reports
+    )

@@ -1,0 +1,173 @@
+"""An audit run as JSON, and the view of it each audience may see.
+
+The model (``run_model``) is what ``assay audit run --format json`` prints for engineers and
+what the ``audit.run`` ledger entry keeps; :func:`for_audience` cuts it down: executives and
+the public see the verdict and dimensions; auditors see everything but the values and comments
+of confidential elements (and of everything beneath them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from assay.audit.evaluation import Result, Waiver
+
+__all__ = [
+    "REDACTED",
+    "Audience",
+    "children_of",
+    "for_audience",
+    "jsonable",
+    "result_json",
+    "waivers_of",
+    "walk_model",
+]
+
+REDACTED = "[confidential]"
+_CHILD_KEY = {
+    "spec": "dimensions",
+    "dimension": "requirements",
+    "requirement": "metrics",
+    "metric": "measurements",
+}
+
+
+class Audience(StrEnum):
+    """Who a report is for."""
+
+    executive = "executive"
+    engineer = "engineer"
+    auditor = "auditor"
+    public = "public"
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with anything JSON cannot hold (dates, NaN, sets, objects) turned into text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def _waiver(waiver: Waiver | None) -> dict[str, Any] | None:
+    if waiver is None:
+        return None
+    return {
+        "by": waiver.by,
+        "justification": waiver.justification,
+        "expires": waiver.expires.isoformat(),
+        "granted": waiver.granted,
+    }
+
+
+def result_json(result: Result, comments: Mapping[str, str | None]) -> dict[str, Any]:
+    """One element and everything below it, as nested JSON (``comments`` by element id)."""
+    node: dict[str, Any] = {
+        "id": result.id,
+        "name": result.name,
+        "outcome": result.outcome.value,
+        "confidential": result.confidential,
+        "comment": comments.get(result.id),
+    }
+    if result.external:
+        node["assessor"] = result.assessor
+    if result.kind == "requirement":
+        node["severity"] = result.severity
+        node["risks"] = list(result.risks)
+    if result.kind == "measurement" or not result.children:
+        node |= {
+            "value": jsonable(result.value),
+            "error": result.error,
+            "source": result.source,
+            "collected_at": result.collected_at,
+            "attested_by": result.attested_by,
+        }
+    if result.kind == "measurement":
+        node |= {
+            "target": jsonable(result.target),
+            "comparison": result.comparison,
+            "data_type": result.data_type,
+            **jsonable(dict(result.extra)),
+        }
+    if result.waiver is not None:
+        node["waiver"] = _waiver(result.waiver)
+    if result.kind in _CHILD_KEY:
+        node[_CHILD_KEY[result.kind]] = [result_json(child, comments) for child in result.children]
+    return node
+
+
+def children_of(node: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    """The child elements of a model node of ``kind`` (none for a measurement)."""
+    key = _CHILD_KEY.get(kind)
+    return list(node.get(key) or []) if key else []
+
+
+def walk_model(node: Mapping[str, Any], kind: str = "spec") -> list[tuple[str, Mapping[str, Any]]]:
+    """Every element of a run model (from its root) as ``(kind, node)``, parents first."""
+    found: list[tuple[str, Mapping[str, Any]]] = [(kind, node)]
+    key = _CHILD_KEY.get(kind)
+    if key:
+        child_kind = key.removesuffix("s")
+        for child in node.get(key, []):
+            found += walk_model(child, child_kind)
+    return found
+
+
+def for_audience(model: Mapping[str, Any], audience: Audience) -> dict[str, Any]:
+    """The run model as ``audience`` may see it (see the module's rules)."""
+    if audience is Audience.engineer:
+        return dict(model)
+    if audience in (Audience.executive, Audience.public):
+        kept = {
+            key: model[key]
+            for key in ("run_id", "spec", "target", "verdict", "started", "finished", "ledger")
+            if key in model
+        }
+        kept["spec"] = {k: v for k, v in model["spec"].items() if k != "comment"}
+        kept["dimensions"] = [
+            {"id": d["id"], "name": d["name"], "outcome": d["outcome"]} for d in model["dimensions"]
+        ]
+        if audience is Audience.executive and "previous" in model:
+            kept["previous"] = model["previous"]
+        kept["waivers"] = waivers_of(model)
+        return kept
+    redacted = _redacted(dict(model), "spec", hidden=False)
+    if model.get("confidential") and model["spec"].get("comment"):
+        redacted["spec"] = {**model["spec"], "comment": REDACTED}
+    return redacted
+
+
+def waivers_of(model: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every waiver applied in a run: the element, who waived it, why and until when."""
+    return [
+        {"element": node["id"], "name": node["name"], **node["waiver"]}
+        for kind, node in walk_model({"dimensions": model["dimensions"]})
+        if kind != "spec" and node.get("waiver")
+    ]
+
+
+_SECRET_KEYS = ("value", "comment", "error", "target", "baseline_value")
+
+
+def _redacted(node: dict[str, Any], kind: str, *, hidden: bool) -> dict[str, Any]:
+    hidden = hidden or bool(node.get("confidential"))
+    copy = dict(node)
+    if hidden:
+        for secret in _SECRET_KEYS:
+            if copy.get(secret) is not None:
+                copy[secret] = REDACTED
+    children = _CHILD_KEY.get(kind)
+    if children and children in copy:
+        child_kind = children.removesuffix("s")
+        copy[children] = [
+            _redacted(dict(child), child_kind, hidden=hidden) for child in copy[children]
+        ]
+    return copy

@@ -1,0 +1,98 @@
+"""An audit run for the terminal (``--format table``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from assay.reports.audit_json import children_of
+
+__all__ = ["OUTCOME_STYLES", "run_view", "show"]
+
+OUTCOME_STYLES = {
+    "pass": "green",
+    "fail": "bold red",
+    "error": "yellow",
+    "stale": "yellow",
+    "waived": "magenta",
+}
+
+
+def show(value: Any) -> str:
+    """A value as a report shows it: lists and objects as JSON, nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _value_text(node: Mapping[str, Any]) -> str:
+    return show(node.get("value"))
+
+
+def _target_text(node: Mapping[str, Any]) -> str:
+    if "comparison" not in node:
+        return ""
+    return f"{node['comparison']} {show(node.get('target'))}"
+
+
+def _note(node: Mapping[str, Any]) -> str:
+    parts = []
+    if node.get("assessor"):
+        parts.append(f"assessed by {node['assessor']}")
+    if node.get("attested_by"):
+        parts.append(f"attested by {node['attested_by']}")
+    if node.get("waiver"):
+        waiver = node["waiver"]
+        parts.append(f"waived by {waiver['by']} until {waiver['expires'][:10]}")
+    if node.get("error"):
+        parts.append(str(node["error"]))
+    elif node.get("source"):
+        parts.append(str(node["source"]))
+    return "; ".join(parts)
+
+
+def run_view(model: Mapping[str, Any]) -> RenderableType:
+    """The verdict line and a table of every element, indented by level."""
+    verdict = model["verdict"]
+    spec = model["spec"]
+    heading = Text.assemble(
+        (f"{spec['name']} ", "bold"),
+        f"(spec {spec['id']} v{spec.get('version', '?')}, sha256 {spec.get('hash', '')[:12]}) on ",
+        (str(model["target"]), "bold"),
+        ": ",
+        (verdict.upper(), OUTCOME_STYLES.get(verdict, "")),
+    )
+    table = Table("element", "outcome", "value", "target", "source / reason")
+    for dimension in model["dimensions"]:
+        _rows(table, dimension, "dimension", 0)
+    parts: list[RenderableType] = [heading, table]
+    if "run_id" in model:
+        ledger = model.get("ledger")
+        where = f", ledger entries {ledger['first']}-{ledger['last']}" if ledger else ""
+        parts.append(Text(f"run {model['run_id']}{where}", style="dim"))
+    return Group(*parts)
+
+
+def _rows(table: Table, node: Mapping[str, Any], kind: str, depth: int) -> None:
+    outcome = node["outcome"]
+    label = "  " * depth + node["id"]
+    if node.get("severity") == "advisory":
+        label += " (advisory)"
+    table.add_row(
+        Text(label, style="bold" if depth == 0 else ""),
+        Text(outcome, style=OUTCOME_STYLES.get(outcome, "")),
+        _value_text(node),
+        _target_text(node),
+        _note(node),
+    )
+    child_kind = {"dimension": "requirement", "requirement": "metric", "metric": "measurement"}
+    if kind in child_kind:
+        for child in children_of(node, kind):
+            _rows(table, child, child_kind[kind], depth + 1)

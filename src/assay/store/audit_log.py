@@ -1,0 +1,168 @@
+"""The audit engine's records in the evidence ledger, and what is read back from them.
+
+Everything the audit engine stores is a ledger entry, so it is tamper-evident and ordered:
+
+- ``audit.spec``: a specification's content, once per content hash;
+- ``audit.measurement``: a value (or the reason there is none) collected in a run;
+- ``audit.run``: a run's outcomes and verdict;
+- ``audit.report``: the digest of a report rendered from a run;
+- ``audit.status``: a change of a (spec, target)'s conformity status;
+- ``audit.attestation`` / ``audit.waiver``: a person's verdict or accepted failure;
+- ``audit.certificate``: a certificate issued, suspended or revoked.
+
+Current state (attestations in force, status, certificates) is derived from these entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from assay.audit.evaluation import Evidence, Waiver
+from assay.store.chain import LedgerEntry
+from assay.store.ledger import Ledger
+
+__all__ = [
+    "ATTESTATION",
+    "CERTIFICATE",
+    "MEASUREMENT",
+    "REPORT",
+    "RUN",
+    "SPEC",
+    "STATUS",
+    "WAIVER",
+    "AuditLog",
+]
+
+SPEC = "audit.spec"
+MEASUREMENT = "audit.measurement"
+RUN = "audit.run"
+REPORT = "audit.report"
+STATUS = "audit.status"
+ATTESTATION = "audit.attestation"
+WAIVER = "audit.waiver"
+CERTIFICATE = "audit.certificate"
+
+
+class AuditLog:
+    """Reads the audit engine's entries from a ledger (or through a caller's connection)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def _entries(self, kind: str, conn: Connection | None = None) -> Iterator[LedgerEntry]:
+        if conn is not None:
+            return self.ledger.entries_in(conn, kind=kind)
+        return self.ledger.entries(kind=kind)
+
+    def payloads(
+        self, kind: str, conn: Connection | None = None, **match: Any
+    ) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+        """Entries of ``kind`` whose payload has every ``key=value`` of ``match``, in order."""
+        found = []
+        for entry in self._entries(kind, conn):
+            payload = entry.payload
+            if isinstance(payload, dict) and all(payload.get(k) == v for k, v in match.items()):
+                found.append((entry, payload))
+        return found
+
+    def spec_stored(self, spec_hash: str, conn: Connection) -> bool:
+        """A specification with this content hash is in the ledger already."""
+        return bool(self.payloads(SPEC, conn, hash=spec_hash))
+
+    def attestations(self, spec: str, target: str) -> dict[str, Evidence]:
+        """The latest attestation of each element of ``spec`` for ``target`` (or for every
+        target), as evidence with its expiry."""
+        latest: dict[str, Evidence] = {}
+        for _, payload in self.payloads(ATTESTATION, spec=spec):
+            if payload.get("target") not in (None, target):
+                continue
+            expires = payload.get("expires")
+            latest[payload["element"]] = Evidence(
+                value=payload["value"],
+                source=", ".join(payload.get("evidence") or []) or None,
+                collected_at=payload["attested_at"],
+                attested_by=payload["by"],
+                expires=datetime.fromisoformat(expires) if expires else None,
+            )
+        return latest
+
+    def waivers(self, spec: str, target: str) -> dict[str, Waiver]:
+        """The latest waiver of each element of ``spec`` for ``target`` (or every target)."""
+        latest: dict[str, Waiver] = {}
+        for _, payload in self.payloads(WAIVER, spec=spec):
+            if payload.get("target") not in (None, target):
+                continue
+            latest[payload["element"]] = Waiver(
+                payload["element"],
+                payload["by"],
+                payload["justification"],
+                datetime.fromisoformat(payload["expires"]),
+                payload["granted"],
+            )
+        return latest
+
+    def runs(
+        self, spec: str | None = None, target: str | None = None, conn: Connection | None = None
+    ) -> list[dict[str, Any]]:
+        """Run payloads (with their ledger ``seq``) in order, optionally of one spec/target."""
+        match: dict[str, Any] = {}
+        if target is not None:
+            match["target"] = target
+        found = []
+        for entry, payload in self.payloads(RUN, conn, **match):
+            if spec is None or payload["spec"]["id"] == spec:
+                found.append({**payload, "seq": entry.seq})
+        return found
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run's payload by id (a unique prefix is enough)."""
+        matches = [p for _, p in self.payloads(RUN) if str(p["run_id"]).startswith(run_id)]
+        return matches[0] if len(matches) == 1 else None
+
+    def baseline_values(self, spec: str, baseline_target: str) -> dict[str, float]:
+        """Each measurement's value in the last conformant run of ``spec`` on
+        ``baseline_target``; empty when there is none."""
+        conformant = [run for run in self.runs(spec, baseline_target) if run["verdict"] == "pass"]
+        if not conformant:
+            return {}
+        values: dict[str, float] = {}
+        for result in conformant[-1]["results"]:
+            value = result.get("value")
+            if result["kind"] == "measurement" and isinstance(value, int | float):
+                values[result["id"]] = float(value)
+        return values
+
+    def statuses(self, conn: Connection | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+        """The last recorded status of every (spec, target)."""
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for entry, payload in self.payloads(STATUS, conn):
+            latest[(payload["spec"], payload["target"])] = {**payload, "seq": entry.seq}
+        return latest
+
+    def certificates(self, conn: Connection | None = None) -> dict[str, dict[str, Any]]:
+        """Every certificate's current state, from its issue and later events."""
+        state: dict[str, dict[str, Any]] = {}
+        for entry, payload in self.payloads(CERTIFICATE, conn):
+            certificate = payload["certificate"]
+            if payload["event"] == "issued":
+                state[certificate] = {**payload, "state": "active", "events": []}
+            elif certificate in state:
+                state[certificate]["state"] = payload["event"]
+            if certificate in state:
+                state[certificate]["events"].append({**payload, "seq": entry.seq})
+        return state
+
+
+def active_certificates(
+    certificates: Mapping[str, Mapping[str, Any]], spec: str, target: str
+) -> list[str]:
+    """Ids of the active certificates of ``spec`` for ``target``."""
+    return [
+        certificate
+        for certificate, state in certificates.items()
+        if state["spec"] == spec and state["target"] == target and state["state"] == "active"
+    ]
