@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,17 +15,30 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from rich.text import Text
 
+from assay import audit_actions
 from assay.audit.evaluation import Outcome
 from assay.audit.spec import Specification, walk
+from assay.audit.status import Status
 from assay.audit_runs import record_reports, run_audit
-from assay.cli.common import DbOption, OutputOption, open_output, store_from_option
+from assay.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    emit,
+    open_output,
+    store_from_option,
+)
 from assay.collectors.runner import Fetched
 from assay.errors import ExitCode
 from assay.files.spec import load_spec
-from assay.reports.audit_json import Audience, for_audience
+from assay.reports.audit_json import Audience, children_of, for_audience, walk_model
 from assay.reports.audit_junit import junit_xml
-from assay.reports.audit_terminal import run_view
+from assay.reports.audit_terminal import OUTCOME_STYLES, run_view
+from assay.store.audit_log import AuditLog
 
 app = typer.Typer(
     help="Continuous audit-based certification: specifications, runs, gates, reports, status "
@@ -68,6 +82,14 @@ def schema(
     document["title"] = "assay conformity specification"
     with open_output(output) as stream:
         stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+STATUS_STYLES = {
+    Status.conformant: "green",
+    Status.non_conformant: "bold red",
+    Status.unknown: "yellow",
+    Status.expired: "yellow",
+}
 
 
 class RunFormat(StrEnum):
@@ -174,3 +196,252 @@ def _progress() -> Iterator[Callable[[Fetched], None]]:
     with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("collect", total=None)
         yield lambda fetched: bar.advance(task)
+
+
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--target",
+        help="The target it concerns (default: every target for attestations and waivers, "
+        "the spec's target otherwise).",
+        show_default=False,
+    ),
+]
+ByOption = Annotated[str, typer.Option("--by", help="Who records it (a name).", show_default=False)]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@app.command()
+def attest(
+    spec: SpecArgument,
+    element: Annotated[str, typer.Argument(help="The id of the element attested.")],
+    by: ByOption,
+    value: Annotated[
+        str,
+        typer.Option(
+            "--value",
+            help="The value (for a measurement) or the verdict pass/fail (for any other element).",
+            show_default=False,
+        ),
+    ],
+    expires: Annotated[
+        str,
+        typer.Option(
+            "--expires",
+            help="When it stops counting: a duration (P90D) or a date.",
+            show_default=False,
+        ),
+    ],
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option("--evidence", help="A link to the evidence (repeat for several)."),
+    ] = None,
+    target: TargetOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record what no collector can measure: a person's value or verdict for an element, with
+    evidence and an expiry. After the expiry the element is stale."""
+    loaded = load_spec(spec)
+    with store_from_option(db) as store:
+        payload = audit_actions.attest(
+            store,
+            loaded,
+            element,
+            by=by,
+            value=value,
+            evidence=evidence or [],
+            expires=expires,
+            target=target,
+            now=_now(),
+        )
+    typer.echo(f"attested {element} = {payload['value']!r} by {by}, until {payload['expires']}")
+
+
+@app.command()
+def waive(
+    spec: SpecArgument,
+    element: Annotated[
+        str, typer.Argument(help="The id of the element whose failure is accepted.")
+    ],
+    by: ByOption,
+    justification: Annotated[
+        str,
+        typer.Option("--justification", help="Why the failure is accepted.", show_default=False),
+    ],
+    expires: Annotated[
+        str,
+        typer.Option(
+            "--expires", help="Until when: a date or a duration (P30D).", show_default=False
+        ),
+    ],
+    target: TargetOption = None,
+    db: DbOption = None,
+) -> None:
+    """Accept a known failure until a date: it is reported as waived (never as pass) in every
+    report, and stops applying by itself when it expires."""
+    loaded = load_spec(spec)
+    with store_from_option(db) as store:
+        payload = audit_actions.waive(
+            store,
+            loaded,
+            element,
+            by=by,
+            justification=justification,
+            expires=expires,
+            target=target,
+            now=_now(),
+        )
+    typer.echo(f"waived failures of {element} by {by}, until {payload['expires']}")
+
+
+@app.command()
+def status(
+    spec: Annotated[str | None, typer.Option("--spec", help="Only this spec id.")] = None,
+    target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """The conformity status of every (spec, target) that has runs, with its certificates."""
+    with store_from_option(db) as store:
+        rows = [
+            row
+            for row in audit_actions.current_statuses(store, _now())
+            if (spec is None or row.spec == spec) and (target is None or row.target == target)
+        ]
+    table = Table("spec", "target", "status", "why", "certificates")
+    for row in rows:
+        table.add_row(
+            row.spec,
+            row.target,
+            Text(row.status.value, style=STATUS_STYLES[row.status]),
+            row.reason,
+            ", ".join(f"{c} ({s})" for c, s in row.certificates.items()),
+        )
+    if not rows:
+        typer.echo("no audit runs recorded yet", err=True)
+    emit(output, fmt, [row.to_dict() for row in rows], table)
+
+
+@app.command()
+def certify(
+    spec: SpecArgument,
+    target: Annotated[
+        str, typer.Option("--target", help="The target certified.", show_default=False)
+    ],
+    valid_for: Annotated[
+        str, typer.Option("--valid-for", help="How long it is valid: P90D, or a date.")
+    ] = "P90D",
+    by: Annotated[str | None, typer.Option("--by", help="Who issues it.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Issue a certificate when the target is conformant (exit 1, nothing issued, when not).
+    A later failing run suspends it automatically."""
+    loaded = load_spec(spec)
+    with store_from_option(db) as store:
+        payload = audit_actions.certify(
+            store, loaded, target, valid_for=valid_for, by=by, now=_now()
+        )
+    typer.echo(
+        f"issued {payload['certificate']}: {target} conforms to {loaded.spec.id} "
+        f"(run {payload['run_id']}), valid until {payload['valid_until']}"
+    )
+
+
+@app.command()
+def revoke(
+    certificate: Annotated[str, typer.Argument(help="The certificate id (cert-…).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is revoked.", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Revoke a certificate for good, with a reason."""
+    with store_from_option(db) as store:
+        audit_actions.revoke(store, certificate, reason=reason, now=_now())
+    typer.echo(f"revoked {certificate}: {reason}")
+
+
+@app.command()
+def certificates(
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Every certificate with its state: active, suspended, revoked or expired."""
+    now = _now()
+    with store_from_option(db) as store:
+        states = AuditLog(store.ledger).certificates()
+    rows = [
+        {
+            "certificate": certificate,
+            "spec": state["spec"],
+            "target": state["target"],
+            "state": audit_actions.certificate_state(state, now),
+            "issued": state["at"],
+            "valid_until": state["valid_until"],
+            "run_id": state["run_id"],
+            "events": [
+                {k: v for k, v in event.items() if k in ("event", "at", "reason", "run_id", "seq")}
+                for event in state["events"]
+            ],
+        }
+        for certificate, state in states.items()
+    ]
+    table = Table("certificate", "spec", "target", "state", "valid until", "last event")
+    for row in rows:
+        last = row["events"][-1]
+        table.add_row(
+            row["certificate"],
+            row["spec"],
+            row["target"],
+            row["state"],
+            row["valid_until"][:10],
+            f"{last['event']} {last['at'][:19]} {last.get('reason') or ''}".strip(),
+        )
+    emit(output, fmt, rows, table)
+
+
+@app.command()
+def history(
+    spec: Annotated[str, typer.Argument(help="A spec id, or a spec file.")],
+    target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """The verdicts of a specification's runs over time."""
+    spec_id = load_spec(Path(spec)).spec.id if Path(spec).is_file() else spec
+    with store_from_option(db) as store:
+        runs = AuditLog(store.ledger).runs(spec_id, target)
+    rows = []
+    for run in runs:
+        counts: dict[str, int] = {}
+        for kind, node in walk_model({"dimensions": run["dimensions"]}):
+            if kind != "spec" and not children_of(node, kind):
+                counts[node["outcome"]] = counts.get(node["outcome"], 0) + 1
+        rows.append(
+            {
+                "run_id": run["run_id"],
+                "target": run["target"],
+                "finished": run["finished"],
+                "verdict": run["verdict"],
+                "spec_hash": run["spec"]["hash"],
+                "outcomes": counts,
+                "seq": run["seq"],
+            }
+        )
+    table = Table("finished", "target", "verdict", "outcomes", "run", "spec sha256")
+    for row in rows:
+        table.add_row(
+            row["finished"][:19],
+            row["target"],
+            Text(row["verdict"], style=OUTCOME_STYLES.get(row["verdict"], "")),
+            ", ".join(f"{n} {k}" for k, n in sorted(row["outcomes"].items())),
+            row["run_id"],
+            row["spec_hash"][:12],
+        )
+    if not rows:
+        typer.echo(f"no runs of {spec_id} recorded", err=True)
+    emit(output, fmt, rows, table)
