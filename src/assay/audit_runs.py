@@ -128,7 +128,12 @@ def run_audit(
     evidence = _evidence(spec, fetched, log.attestations(spec.id, name))
     finished = now()
     result = evaluate(
-        spec, evidence, now=finished, waivers=log.waivers(spec.id, name), baselines=baselines
+        spec,
+        evidence,
+        now=finished,
+        waivers=log.waivers(spec.id, name),
+        baselines=baselines,
+        target=name,
     )
     comments = {element.id: element.comment for _, element in walk(spec)}
     lifetime = evidence_lifetime(spec)

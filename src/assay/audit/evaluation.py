@@ -145,12 +145,15 @@ def evaluate(
     now: datetime,
     waivers: Mapping[str, Waiver] | None = None,
     baselines: Mapping[str, float | None] | None = None,
+    target: str | None = None,
 ) -> Result:
     """The result tree of ``spec`` given the ``evidence`` of each measurement and externally
     assessed or attested element (by id), the active ``waivers`` (by element id) and, for
     measurements with relative targets, the ``baselines`` value (None when the baseline has
-    no conformant run)."""
-    judge = _Judge(evidence, waivers or {}, baselines or {}, now)
+    no conformant run). When ``target`` (the one evaluated) is itself the baseline, a
+    relative measurement is compared with its own value: the baseline cannot fall short of
+    itself, and that is how a first baseline becomes conformant."""
+    judge = _Judge(evidence, waivers or {}, baselines or {}, now, target)
     return judge.element(spec, "spec")
 
 
@@ -160,6 +163,7 @@ class _Judge:
     waivers: Mapping[str, Waiver]
     baselines: Mapping[str, float | None]
     now: datetime
+    target: str | None = None
 
     def element(self, element: Element, kind: str) -> Result:
         details: dict[str, Any] = {}
@@ -268,7 +272,8 @@ class _Judge:
             )
         target = measurement.target
         if isinstance(target, dict):
-            baseline = self.baselines.get(measurement.id)
+            itself = target["baseline"] == self.target and isinstance(value, int | float)
+            baseline = float(value) if itself else self.baselines.get(measurement.id)
             if baseline is None:
                 reason = (
                     f"no conformant run of the baseline target {target['baseline']!r} "

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from assay.audit.evaluation import Result, Waiver
+from assay.audit.run_model import CHILD_KEY, children_of, walk_model
 
 __all__ = [
     "REDACTED",
@@ -27,12 +28,6 @@ __all__ = [
 ]
 
 REDACTED = "[confidential]"
-_CHILD_KEY = {
-    "spec": "dimensions",
-    "dimension": "requirements",
-    "requirement": "metrics",
-    "metric": "measurements",
-}
 
 
 class Audience(StrEnum):
@@ -99,26 +94,9 @@ def result_json(result: Result, comments: Mapping[str, str | None]) -> dict[str,
         }
     if result.waiver is not None:
         node["waiver"] = _waiver(result.waiver)
-    if result.kind in _CHILD_KEY:
-        node[_CHILD_KEY[result.kind]] = [result_json(child, comments) for child in result.children]
+    if result.kind in CHILD_KEY:
+        node[CHILD_KEY[result.kind]] = [result_json(child, comments) for child in result.children]
     return node
-
-
-def children_of(node: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
-    """The child elements of a model node of ``kind`` (none for a measurement)."""
-    key = _CHILD_KEY.get(kind)
-    return list(node.get(key) or []) if key else []
-
-
-def walk_model(node: Mapping[str, Any], kind: str = "spec") -> list[tuple[str, Mapping[str, Any]]]:
-    """Every element of a run model (from its root) as ``(kind, node)``, parents first."""
-    found: list[tuple[str, Mapping[str, Any]]] = [(kind, node)]
-    key = _CHILD_KEY.get(kind)
-    if key:
-        child_kind = key.removesuffix("s")
-        for child in node.get(key, []):
-            found += walk_model(child, child_kind)
-    return found
 
 
 def for_audience(model: Mapping[str, Any], audience: Audience) -> dict[str, Any]:
@@ -164,7 +142,7 @@ def _redacted(node: dict[str, Any], kind: str, *, hidden: bool) -> dict[str, Any
         for secret in _SECRET_KEYS:
             if copy.get(secret) is not None:
                 copy[secret] = REDACTED
-    children = _CHILD_KEY.get(kind)
+    children = CHILD_KEY.get(kind)
     if children and children in copy:
         child_kind = children.removesuffix("s")
         copy[children] = [

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from assay.audit.evaluation import Evidence, Waiver
+from assay.audit.run_model import walk_model
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger
 
@@ -130,10 +131,10 @@ class AuditLog:
         if not conformant:
             return {}
         values: dict[str, float] = {}
-        for result in conformant[-1]["results"]:
-            value = result.get("value")
-            if result["kind"] == "measurement" and isinstance(value, int | float):
-                values[result["id"]] = float(value)
+        for kind, node in walk_model({"dimensions": conformant[-1]["dimensions"]}):
+            value = node.get("value")
+            if kind == "measurement" and isinstance(value, int | float):
+                values[node["id"]] = float(value)
         return values
 
     def statuses(self, conn: Connection | None = None) -> dict[tuple[str, str], dict[str, Any]]:
