@@ -218,35 +218,32 @@ def outcomes_of(
     return found
 
 
-def test_attestations_and_waivers_expire_by_themselves(project: Path, store: Store) -> None:
-    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    loaded = load_spec(project / "spec.yaml")
+def attest_review(
+    store: Store, project: Path, *, expires: str, now: datetime, evidence: list[str] | None = None
+) -> None:
+    """Dana attests that the risk evaluation is documented."""
     audit_actions.attest(
         store,
-        loaded,
+        load_spec(project / "spec.yaml"),
         "risk-review",
         by="Dana",
         value="pass",
-        evidence=["https://wiki/r"],
-        expires="P30D",
+        evidence=evidence or [],
+        expires=expires,
         target=None,
-        now=t0,
+        now=now,
     )
+
+
+def test_attestations_and_waivers_expire_by_themselves(project: Path, store: Store) -> None:
+    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    loaded = load_spec(project / "spec.yaml")
+    attest_review(store, project, expires="P30D", now=t0, evidence=["https://wiki/r"])
     assert outcomes_of(store, project, t0 + timedelta(days=1))["risk-review"] == "pass"
     stale = outcomes_of(store, project, t0 + timedelta(days=31))
     assert (stale["risk-review"], stale["verdict"]) == ("stale", "error")
 
-    audit_actions.attest(
-        store,
-        loaded,
-        "risk-review",
-        by="Dana",
-        value="pass",
-        evidence=[],
-        expires="P365D",
-        target=None,
-        now=t0 + timedelta(days=31),
-    )
+    attest_review(store, project, expires="P365D", now=t0 + timedelta(days=31))
     set_metrics(project, accuracy=0.7)
     audit_actions.waive(
         store,
@@ -270,18 +267,7 @@ def test_status_expires_when_the_evidence_is_older_than_the_frequency(
     project: Path, store: Store
 ) -> None:
     t0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-    loaded = load_spec(project / "spec.yaml")
-    audit_actions.attest(
-        store,
-        loaded,
-        "risk-review",
-        by="Dana",
-        value="pass",
-        evidence=[],
-        expires="P365D",
-        target=None,
-        now=t0,
-    )
+    attest_review(store, project, expires="P365D", now=t0)
     outcomes_of(store, project, t0)
     (row,) = audit_actions.current_statuses(store, t0 + timedelta(hours=23))
     assert row.status.value == "conformant"
