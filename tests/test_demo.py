@@ -14,13 +14,30 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
     for _ in range(2):  # a second run starts afresh instead of piling onto the first
         result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
         assert result.exit_code == 0, result.stderr
-        assert "intact: 6 entries" in result.stdout
-        assert "broken at entry 3" in result.stdout
         assert "demo complete" in result.stdout
         assert f"Maturity report: {demo_dir / 'maturity-report.html'}" in result.stdout
+        assert "credit-model@1: verdict pass, status conformant" in result.stdout
+        assert "credit-model@2: verdict fail (failing: fairness)" in result.stdout
     lines = (demo_dir / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
-    assert json.loads(lines[0])["head"]["seq"] == 6
-    assert len(lines) == 7
+    head = json.loads(lines[0])["head"]["seq"]
+    assert len(lines) == head + 1
+    assert f"intact: {head} entries" in result.stdout
+    entries = [json.loads(line) for line in lines[1:]]
+    accuracy = next(
+        e for e in entries if e["kind"] == "audit.measurement" and e["payload"]["value"] == 0.842
+    )
+    assert f"broken at entry {accuracy['seq']}" in result.stdout
+    kinds = [e["kind"] for e in entries]
+    assert kinds.count("audit.run") == 2
+    assert kinds.count("audit.certificate") == 1
+    for name in (
+        "champion-executive",
+        "champion-auditor",
+        "candidate-executive",
+        "candidate-auditor",
+    ):
+        report = (demo_dir / f"audit-{name}.html").read_text(encoding="utf-8")
+        assert "Verdict: " + ("PASS" if "champion" in name else "FAIL") in report
     rounds = [json.loads(line) for line in lines[1:3]]
     assert [(r["kind"], r["payload"]["round"]) for r in rounds] == [
         ("maturity.round", "2026-Q1"),

@@ -168,6 +168,7 @@ def run_audit(
         if not log.spec_stored(loaded.hash, conn):
             items.append((SPEC, {"hash": loaded.hash, "id": spec.id, "document": loaded.data}))
         for key, found in fetched.items():
+            selected = evidence[key]  # the value after the measurement's selector
             items.append(
                 (
                     MEASUREMENT,
@@ -176,8 +177,8 @@ def run_audit(
                         "spec": spec.id,
                         "target": name,
                         "element": key,
-                        "value": jsonable(found.value),
-                        "error": found.error,
+                        "value": jsonable(selected.value),
+                        "error": selected.error,
                         "source": found.source,
                         "started": found.started,
                         "finished": found.finished,

@@ -5,15 +5,14 @@ from __future__ import annotations
 import shutil
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 
 from assay.config import DatabaseChoice
+from assay.demo_audit import audit_step
 from assay.errors import ConfigurationError
 from assay.files.answers import load_assessment
 from assay.maturity.scoring import LevelScore
-from assay.reports.ledger_table import entry_table
 from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_terminal import history_table
 from assay.store import Store, open_store
@@ -21,7 +20,7 @@ from assay.store.chain import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
 from assay.store.rounds import load_history, save_round
 
-__all__ = ["DEMO_ENTRIES", "DEMO_PROJECT", "DEMO_ROUNDS", "run_demo"]
+__all__ = ["DEMO_PROJECT", "DEMO_ROUNDS", "run_demo"]
 
 DEMO_DATABASE = "assay.db"
 DEMO_PROJECT = "credit-scoring"
@@ -32,37 +31,11 @@ DEMO_ROUNDS = {
 }
 MATURITY_REPORT = "maturity-report.html"
 
-# Entries of the kinds the audit engine will append, with made-up but plausible values.
-DEMO_ENTRIES: list[tuple[str, dict[str, Any]]] = [
-    (
-        "measurement.result",
-        {
-            "spec": "credit-model",
-            "measurement": "accuracy",
-            "value": 0.912,
-            "target": {"greater_or_equal": 0.85},
-        },
-    ),
-    (
-        "measurement.result",
-        {
-            "spec": "credit-model",
-            "measurement": "demographic_parity_ratio",
-            "value": 0.83,
-            "target": {"greater_or_equal": 0.8},
-        },
-    ),
-    (
-        "evaluation.outcome",
-        {"spec": "credit-model", "requirement": "performance", "outcome": "pass"},
-    ),
-    ("status.change", {"target": "credit-model@3", "from": "unknown", "to": "conformant"}),
-]
-
 
 def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     """Create a fresh store in ``directory``; score the example team's two assessment rounds,
-    save them and write the HTML and Markdown reports; append audit-style entries; verify the
+    save them and write their reports; run the example audit specification on a champion and
+    a biased candidate model, certify the champion and write the audit reports; verify the
     ledger in the database and as an exported file, and show that a tampered copy is caught.
     ``program`` is how the closing hints spell the command. Returns True when every check came
     out as expected."""
@@ -82,15 +55,17 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     try:
         console.print(f"   schema revision {store.schema.current}\n")
         report_path, rounds_ok = _maturity(store, directory, console, program)
-
-        console.print(
-            f"\n3. Appending {len(DEMO_ENTRIES)} audit evidence entries, each chained to the last"
+        console.print()
+        audited = audit_step(store, directory, console, program)
+        tampered_seq = next(
+            entry.seq
+            for entry in store.ledger.entries(kind="audit.measurement")
+            if entry.payload
+            and entry.payload.get("run_id") == audited.champion.model["run_id"]
+            and entry.payload.get("element") == "accuracy"
         )
-        entries = store.ledger.append_many(DEMO_ENTRIES)
-        console.print(entry_table(entries))
-        tampered_seq = entries[0].seq  # the accuracy measurement
 
-        console.print("\n4. Verifying the ledger in the database")
+        console.print(f"\n4. Verifying the ledger in the database ({store.ledger.count()} entries)")
         in_database = store.ledger.verify()
         _report(console, in_database)
 
@@ -104,14 +79,17 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
         store.close()
 
     tampered_path = directory / "ledger-tampered.jsonl"
-    console.print(f"\n6. Tampering with a copy ({tampered_path}): accuracy 0.912 becomes 0.95")
+    console.print(
+        f"\n6. Tampering with a copy ({tampered_path}): the champion's accuracy 0.842 becomes 0.95"
+    )
     text = export_path.read_text(encoding="utf-8")
-    tampered_path.write_text(text.replace('"value":0.912', '"value":0.95'), encoding="utf-8")
+    tampered_path.write_text(text.replace('"value":0.842', '"value":0.95', 1), encoding="utf-8")
     caught = verify_export(tampered_path)
     _report(console, caught)
 
     as_expected = (
         rounds_ok
+        and audited.as_expected
         and in_database.ok
         and offline.ok
         and not caught.ok
@@ -120,13 +98,15 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     )
     console.rule()
     console.print(
-        "[bold green]demo complete[/]: two assessment rounds scored and reported, the ledger "
-        "verified, and the tampered copy was caught"
+        "[bold green]demo complete[/]: two assessment rounds reported, the champion certified, "
+        "the biased candidate refused, the ledger verified, and the tampered copy caught"
         if as_expected
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )
     console.print(f"Maturity report: {report_path}")
-    console.print(f"Try: {program} ledger list --db sqlite:///{database_path}")
+    for path in audited.reports:
+        console.print(f"Audit report:    {path}")
+    console.print(f"Try: {program} audit status --db sqlite:///{database_path}")
     console.print(f"     {program} ledger verify --file {tampered_path}")
     return as_expected
 

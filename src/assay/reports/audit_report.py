@@ -9,7 +9,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from assay.reports.audit_json import Audience, children_of, waivers_of
-from assay.reports.audit_terminal import OUTCOME_STYLES, show
+from assay.reports.audit_terminal import OUTCOME_STYLES, brief, show
 
 __all__ = ["audit_report"]
 
@@ -27,6 +27,7 @@ def _environment(fmt: str) -> Environment:
     environment.filters["cell"] = lambda value: " ".join(str(value).split()).replace("|", "\\|")
     environment.filters["children"] = children_of
     environment.filters["show"] = show
+    environment.filters["brief"] = brief
     return environment
 
 

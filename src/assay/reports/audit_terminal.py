@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.text import Text
 
 from assay.reports.audit_json import children_of
 
-__all__ = ["OUTCOME_STYLES", "run_view", "show"]
+__all__ = ["OUTCOME_STYLES", "brief", "run_view", "show"]
 
 OUTCOME_STYLES = {
     "pass": "green",
@@ -32,8 +33,13 @@ def show(value: Any) -> str:
     return str(value)
 
 
+def brief(value: Any, width: int = 48) -> str:
+    """:func:`show` on one line, shortened to ``width`` characters for tables."""
+    return textwrap.shorten(" ".join(show(value).split()), width, placeholder="…")
+
+
 def _value_text(node: Mapping[str, Any]) -> str:
-    return show(node.get("value"))
+    return brief(node.get("value"))
 
 
 def _target_text(node: Mapping[str, Any]) -> str:
