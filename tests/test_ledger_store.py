@@ -6,12 +6,16 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from alembic import command
+from sqlalchemy import Engine, create_engine, inspect
 
 from assay.config import DatabaseChoice
 from assay.errors import InvalidInputError
 from assay.store import Store, open_store
 from assay.store.chain import GENESIS_HASH, ProblemCode
+from assay.store.database import connect
+from assay.store.ledger import Ledger
+from assay.store.migrate import alembic_config
 
 
 @pytest.fixture
@@ -201,3 +205,31 @@ def test_entries_appended_in_a_callers_transaction_roll_back_with_it(store: Stor
         (entry,) = store.ledger.append_in(conn, [("test.entry", {"n": 1})])
     assert entry.seq == 2
     assert store.ledger.verify().ok
+
+
+def test_a_database_of_the_first_schema_upgrades_with_its_entries(database_url: str) -> None:
+    database = connect(DatabaseChoice(database_url, "test"))
+    try:
+        config = alembic_config()
+        with database.writing() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        early = [
+            entry.hash
+            for entry in Ledger(database).append_many(
+                [("maturity.round", {"n": 1}), ("audit.run", {"n": 2})]
+            )
+        ]
+    finally:
+        database.dispose()
+    store = open_store(DatabaseChoice(database_url, "test"))
+    try:
+        assert store.schema.current == "0002"
+        assert [entry.hash for entry in store.ledger.entries()] == early
+        assert [entry.seq for entry in store.ledger.entries(kind="audit.run")] == [2]
+        assert store.ledger.verify().ok
+        with store.database.reading() as conn:
+            indexes = {index["name"] for index in inspect(conn).get_indexes("ledger_entries")}
+        assert "ix_ledger_entries_kind_seq" in indexes
+    finally:
+        store.close()

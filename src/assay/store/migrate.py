@@ -38,14 +38,16 @@ class SchemaState:
         return self.current == self.head
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration for assay's migrations (no ini file: the scripts are in the
+    package)."""
     config = Config()
     config.set_main_option("script_location", "assay.store:migrations")
     return config
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_alembic_config())
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def _current_revision(conn: Connection) -> str | None:
@@ -88,7 +90,7 @@ def upgrade(database: Database) -> SchemaState:
     state = schema_state(database)
     if state.up_to_date:
         return state
-    config = _alembic_config()
+    config = alembic_config()
     with database.writing() as conn:
         if database.dialect == "postgresql":
             conn.execute(

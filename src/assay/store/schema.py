@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 __all__ = ["ledger_entries", "ledger_head", "metadata"]
 
@@ -20,6 +20,8 @@ ledger_entries = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # Lookups by kind (rounds, audit runs, certificates) read entries of one kind in order.
+    Index("ix_ledger_entries_kind_seq", "kind", "seq"),
 )
 
 # A single row (id = 1) naming the newest entry. Appenders lock it to serialize, and ``verify``
