@@ -308,3 +308,19 @@ def test_junit_groups_cases_by_requirement(
         "performance.accuracy-floor": ["accuracy", "auc"],
         "performance.risk-review": ["risk-review"],
     }
+
+
+def test_an_external_assessors_verdict_is_collected_and_stands(project: Path, store: Store) -> None:
+    external = json.loads(json.dumps(SPEC))
+    review = external["dimensions"][0]["requirements"][1]
+    review |= {"assessor": "ACME Audit GmbH", "assessment_interface": "file:verdict.json#verdict"}
+    (project / "spec.yaml").write_text(yaml.safe_dump(external, sort_keys=False))
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    (project / "verdict.json").write_text(json.dumps({"verdict": "pass", "auditor": "ACME"}))
+    passed = outcomes_of(store, project, now)
+    assert (passed["risk-review"], passed["verdict"]) == ("pass", "pass")
+    (project / "verdict.json").write_text(json.dumps({"verdict": "fail"}))
+    assert outcomes_of(store, project, now)["risk-review"] == "fail"
+    record = run_audit(store, load_spec(project / "spec.yaml"), None, now=lambda: now)
+    node = record.model["dimensions"][0]["requirements"][1]
+    assert (node["assessor"], node["source"]) == ("ACME Audit GmbH", "file:verdict.json#verdict")
