@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 import yaml
 
@@ -242,3 +244,26 @@ def test_a_collector_fault_is_an_error_and_the_run_completes(
     assert private["error"].endswith("/private#verdict answered 401 Unauthorized")
     assert "wrong-token" not in result.stdout
     assert model["verdict"] == "error"
+
+
+def test_a_terminal_shows_collection_progress(tmp_path: Path) -> None:
+    slow = [PYTHON, "-c", "import time; time.sleep(1.5); print(0.9)"]
+    document = spec_document("http://127.0.0.1:9")
+    metric = document["dimensions"][0]["requirements"][0]["metrics"][0]
+    slow_measurement = measurement("slow", {"kind": "command", "argv": slow}, "greater_than", 0.5)
+    metric["measurements"] = [slow_measurement]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(document))
+    child = pexpect.spawn(
+        PYTHON,
+        ["-m", "assay", "audit", "run", str(spec), "--db", f"sqlite:///{tmp_path / 'a.db'}"],
+        env={**os.environ, "TERM": "xterm", "NO_COLOR": "1", "COLUMNS": "120"},
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect("collecting")  # the bar appears while the slow command runs
+    child.expect("1/1")
+    child.expect("verdict pass")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

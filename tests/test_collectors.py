@@ -274,10 +274,11 @@ def test_fetches_run_in_parallel_up_to_the_bound(tmp_path: Path) -> None:
         interfaces,
         CollectContext(tmp_path, {}),
         workers=2,
-        on_fetched=lambda f: seen.append(f.source),
+        on_fetched=lambda fetched, total: seen.append(f"{fetched.source} of {total}"),
     )
     assert all(result.error is None for result in results.values()), results
     assert len(seen) == 6
+    assert all(line.endswith(" of 6") for line in seen)
     most = [result.value for result in results.values()]
     assert max(most) == 2, "two at a time, never more"
     assert most.count(2) >= 4, f"fetches overlapped: {most}"

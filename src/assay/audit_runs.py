@@ -110,7 +110,7 @@ def run_audit(
     *,
     environ: Mapping[str, str] | None = None,
     workers: int = 8,
-    on_fetched: Callable[[Fetched], None] | None = None,
+    on_fetched: Callable[[Fetched, int], None] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> RunRecord:
     """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).

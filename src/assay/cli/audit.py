@@ -187,15 +187,19 @@ def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, termin
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[Fetched], None]]:
+def _progress() -> Iterator[Callable[[Fetched, int], None]]:
     """A progress bar on a terminal (standard error); a no-op callback elsewhere."""
     if not sys.stderr.isatty():
-        yield lambda fetched: None
+        yield lambda fetched, total: None
         return
     columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("collect", total=None)
-        yield lambda fetched: bar.advance(task)
+
+        def advance(fetched: Fetched, total: int) -> None:
+            bar.update(task, total=total, advance=1)
+
+        yield advance
 
 
 TargetOption = Annotated[

@@ -39,12 +39,13 @@ def collect_all(
     context: CollectContext,
     *,
     workers: int = DEFAULT_WORKERS,
-    on_fetched: Callable[[Fetched], None] | None = None,
+    on_fetched: Callable[[Fetched, int], None] | None = None,
 ) -> dict[str, Fetched]:
     """Fetch the interface of every key (keys are the caller's, e.g. measurement ids). Equal
     interfaces are fetched once and their result shared; at most ``workers`` fetch at a time.
     A failing collector gives a :class:`Fetched` with ``error``; nothing here raises for it.
-    ``on_fetched`` is called once per distinct interface as it completes."""
+    ``on_fetched(fetched, total)`` is called once per distinct interface as it completes,
+    with the number of distinct interfaces of the run."""
     distinct: dict[str, list[str]] = {}
     prepared: dict[str, tuple[Any, Any]] = {}
     for key, raw in interfaces.items():
@@ -70,7 +71,7 @@ def collect_all(
             result = Fetched(collector.kind, source, value, started=started)
         result = replace(result, finished=_now())
         if on_fetched is not None:
-            on_fetched(result)
+            on_fetched(result, len(distinct))
         return result
 
     results: dict[str, Fetched] = {}
