@@ -20,7 +20,7 @@ from assay.audit.status import Status, conformity_status
 from assay.errors import GateFailedError, InvalidInputError
 from assay.files.spec import LoadedSpec
 from assay.store import Store
-from assay.store.audit_log import ATTESTATION, CERTIFICATE, STATUS, WAIVER, AuditLog
+from assay.store.audit_log import ATTESTATION, CERTIFICATE, WAIVER, AuditLog, status_change
 
 __all__ = [
     "StatusRow",
@@ -199,18 +199,16 @@ def current_statuses(store: Store, now: datetime) -> list[StatusRow]:
             status, reason = conformity_status(run, now)
             before = recorded.get((spec, target))
             if before is None or before["status"] != status.value:
+                previous = before["status"] if before else None
                 changes.append(
-                    (
-                        STATUS,
-                        {
-                            "spec": spec,
-                            "target": target,
-                            "status": status.value,
-                            "previous": before["status"] if before else None,
-                            "reason": reason,
-                            "run_id": run["run_id"],
-                            "at": now.isoformat(),
-                        },
+                    status_change(
+                        spec,
+                        target,
+                        status.value,
+                        previous,
+                        reason,
+                        run["run_id"],
+                        now.isoformat(),
                     )
                 )
             held = {

@@ -27,9 +27,9 @@ from assay.store.audit_log import (
     REPORT,
     RUN,
     SPEC,
-    STATUS,
     AuditLog,
     active_certificates,
+    status_change,
 )
 
 __all__ = ["RunRecord", "record_reports", "run_audit", "target_of"]
@@ -167,41 +167,21 @@ def run_audit(
         items: list[tuple[str, Mapping[str, Any]]] = []
         if not log.spec_stored(loaded.hash, conn):
             items.append((SPEC, {"hash": loaded.hash, "id": spec.id, "document": loaded.data}))
-        for key, found in fetched.items():
-            selected = evidence[key]  # the value after the measurement's selector
-            items.append(
-                (
-                    MEASUREMENT,
-                    {
-                        "run_id": model["run_id"],
-                        "spec": spec.id,
-                        "target": name,
-                        "element": key,
-                        "value": jsonable(selected.value),
-                        "error": selected.error,
-                        "source": found.source,
-                        "started": found.started,
-                        "finished": found.finished,
-                    },
-                )
-            )
+        items += _measurement_items(model, fetched, evidence)
         items.append((RUN, model))
         status, reason = conformity_status(model, finished)
         recorded = log.statuses(conn).get((spec.id, name))
         previous_status = recorded["status"] if recorded else None
         if previous_status != status.value:
             items.append(
-                (
-                    STATUS,
-                    {
-                        "spec": spec.id,
-                        "target": name,
-                        "status": status.value,
-                        "previous": previous_status,
-                        "reason": reason,
-                        "run_id": model["run_id"],
-                        "at": finished.isoformat(),
-                    },
+                status_change(
+                    spec.id,
+                    name,
+                    status.value,
+                    previous_status,
+                    reason,
+                    model["run_id"],
+                    finished.isoformat(),
                 )
             )
         suspended = []
@@ -232,6 +212,30 @@ def run_audit(
         previous_status,
         suspended,
     )
+
+
+def _measurement_items(
+    model: Mapping[str, Any], fetched: Mapping[str, Fetched], evidence: Mapping[str, Evidence]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """One ``audit.measurement`` item per collected element, with the value its selector
+    picked (not the whole fetched document)."""
+    return [
+        (
+            MEASUREMENT,
+            {
+                "run_id": model["run_id"],
+                "spec": model["spec"]["id"],
+                "target": model["target"],
+                "element": key,
+                "value": jsonable(evidence[key].value),
+                "error": evidence[key].error,
+                "source": found.source,
+                "started": found.started,
+                "finished": found.finished,
+            },
+        )
+        for key, found in fetched.items()
+    ]
 
 
 def record_reports(

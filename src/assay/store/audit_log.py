@@ -36,6 +36,8 @@ __all__ = [
     "STATUS",
     "WAIVER",
     "AuditLog",
+    "active_certificates",
+    "status_change",
 ]
 
 SPEC = "audit.spec"
@@ -156,6 +158,22 @@ class AuditLog:
             if certificate in state:
                 state[certificate]["events"].append({**payload, "seq": entry.seq})
         return state
+
+
+def status_change(
+    spec: str, target: str, status: str, previous: str | None, reason: str, run_id: str, at: str
+) -> tuple[str, dict[str, Any]]:
+    """The ledger item recording that (spec, target) changed from ``previous`` to ``status``."""
+    payload = {
+        "spec": spec,
+        "target": target,
+        "status": status,
+        "previous": previous,
+        "reason": reason,
+        "run_id": run_id,
+        "at": at,
+    }
+    return STATUS, payload
 
 
 def active_certificates(
