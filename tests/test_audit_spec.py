@@ -214,3 +214,14 @@ def test_a_missing_spec_file(
     result = run_cli(capsys, "audit", "validate", str(tmp_path / "none.yaml"))
     assert result.exit_code == 2
     assert "none.yaml: file not found" in result.stderr
+
+
+def test_the_docs_show_the_example_spec_as_it_is(
+    capsys: pytest.CaptureFixture[str], assay_home: Path
+) -> None:
+    root = Path(__file__).parents[1]
+    example = root / "src" / "assay" / "examples" / "audit" / "credit-model" / "spec.yaml"
+    docs = (root / "docs" / "audit.md").read_text(encoding="utf-8")
+    block = docs.split("### A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert block == example.read_text(encoding="utf-8"), "docs/audit.md shows an outdated copy"
+    assert run_cli(capsys, "audit", "validate", str(example)).exit_code == 0
