@@ -7,9 +7,14 @@ STAMP := $(VENV)/.installed-from-lock
 
 .PHONY: demo test lint typecheck unit fmt bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "assay needs Python >= 3.11, found " + sys.version.split()[0])'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
+
+# A known pip first: the one a Python ships may mishandle extras (pandas[parquet]) in
+# --require-hashes mode.
+$(STAMP): $(BIN)/python requirements.lock requirements-pip.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-pip.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
@@ -38,10 +43,12 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_append.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
 
-# Regenerate the lock file after a dependency change in pyproject.toml (needs network access).
-lock: $(STAMP)
+# Regenerate the lock files after a dependency change in pyproject.toml (needs network access).
+LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes
+lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
+	echo "pip==25.3" | $(BIN)/uv pip compile - $(LOCK_OPTIONS) -o requirements-pip.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o requirements.lock
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache
