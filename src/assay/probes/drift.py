@@ -1,0 +1,247 @@
+"""Drift between a reference and a current sample of a column.
+
+Numeric columns: the two-sample Kolmogorov-Smirnov statistic and p-value, the Wasserstein
+(earth mover's) distance and the same divided by the reference's standard deviation, and the
+population stability index and Jensen-Shannon distance over ten bins cut at the reference's
+deciles. Categorical columns (and numeric ones with at most five distinct values): the
+chi-square goodness-of-fit p-value of the current counts against the reference proportions,
+PSI and Jensen-Shannon over the categories, and the categories never seen in the reference.
+
+Each sample is sorted once; the KS statistic and the Wasserstein distance both come from one
+merge of the two sorted samples, so a column costs about two sorts.
+
+The verdict of a column follows Evidently's default rules, so that the two tools agree:
+with at most 1,000 reference values, KS p < 0.05 for numeric columns and chi-square p < 0.05
+for categorical ones; above that, normalized Wasserstein ≥ 0.1 for numeric columns and
+Jensen-Shannon ≥ 0.1 for categorical ones. (Evidently uses a two-proportion z-test for
+columns with two categories on small samples; assay uses chi-square there too.) The data set
+drifts when at least half of its columns do.
+
+Differences in definition from Evidently, documented in docs/probes.md: assay's numeric PSI
+and Jensen-Shannon use reference deciles as bins, Evidently's use Sturges bins over both
+samples; the categorical forms are the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from scipy.spatial import distance
+
+__all__ = [
+    "CATEGORY_LIMIT",
+    "ColumnDrift",
+    "DatasetDrift",
+    "categorical_drift",
+    "dataset_drift",
+    "numeric_drift",
+    "psi",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+SMALL_SAMPLE = 1000  # reference values up to which the tests use p-values
+P_VALUE_THRESHOLD = 0.05
+DISTANCE_THRESHOLD = 0.1
+CATEGORY_LIMIT = 5  # a numeric column with at most this many values is treated as categorical
+DRIFT_SHARE = 0.5
+BINS = 10
+_EXACT_KS_LIMIT = 10_000  # scipy computes exact KS p-values up to this sample size
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    """Every drift statistic of one column and its verdict (see the module rules)."""
+
+    column: str
+    kind: str  # "numeric" or "categorical"
+    method: str
+    score: float
+    threshold: float
+    drifted: bool
+    reference_rows: int
+    current_rows: int
+    statistics: Mapping[str, float] = field(default_factory=dict)
+    unseen: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (floats as they are; None where a statistic does not apply)."""
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "method": self.method,
+            "score": self.score,
+            "threshold": self.threshold,
+            "drifted": self.drifted,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            **self.statistics,
+            "unseen_categories": list(self.unseen),
+        }
+
+
+@dataclass(frozen=True)
+class DatasetDrift:
+    """The drift of every column compared, the share that drifted and the verdict."""
+
+    columns: tuple[ColumnDrift, ...]
+    share: float
+    drifted: bool
+    threshold: float = DRIFT_SHARE
+
+    @property
+    def by_column(self) -> dict[str, ColumnDrift]:
+        """The columns' results by name."""
+        return {column.column: column for column in self.columns}
+
+
+def _fill_zeroes(percents: FloatArray) -> FloatArray:
+    """Evidently's guard against log(0) and division by zero in PSI: empty bins get a tiny
+    share (a millionth of the smallest non-empty share, or 0.0001 when that is larger)."""
+    filled = percents.copy()
+    positive = filled[filled > 0]
+    smallest = float(positive.min()) if positive.size else 1.0
+    filled[filled == 0] = smallest / 10**6 if smallest <= 0.0001 else 0.0001
+    return filled
+
+
+def psi(reference_percents: FloatArray, current_percents: FloatArray) -> float:
+    """Population stability index of two distributions over the same bins (shares summing to
+    one), after :func:`_fill_zeroes`: Σ (r - c) · ln(r / c)."""
+    reference, current = _fill_zeroes(reference_percents), _fill_zeroes(current_percents)
+    return float(np.sum((reference - current) * np.log(reference / current)))
+
+
+def _merged_cdfs(
+    reference: FloatArray, current: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """For two sorted samples: the distinct values of both, and each sample's empirical CDF at
+    each of them (the share of its values ≤ that value)."""
+    both = np.concatenate([reference, current])
+    order = np.argsort(both, kind="stable")  # a merge of two sorted runs: linear time
+    merged = both[order]
+    from_reference = np.cumsum(order < reference.size)
+    position = np.arange(1, merged.size + 1)
+    last = np.flatnonzero(np.append(merged[1:] != merged[:-1], True))
+    cdf_reference = from_reference[last] / reference.size
+    cdf_current = (position[last] - from_reference[last]) / current.size
+    return merged[last], cdf_reference, cdf_current
+
+
+def _ks_p_value(
+    statistic: float, n1: int, n2: int, sorted1: FloatArray, sorted2: FloatArray
+) -> float:
+    if max(n1, n2) <= _EXACT_KS_LIMIT:
+        return float(stats.ks_2samp(sorted1, sorted2).pvalue)
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    return float(stats.kstwo.sf(statistic, np.round(m * n / (m + n))))
+
+
+def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> ColumnDrift:
+    """Drift of a numeric column (missing values, NaN, left out). Both samples need values."""
+    reference = np.sort(reference[~np.isnan(reference)])
+    current = np.sort(current[~np.isnan(current)])
+    if reference.size == 0 or current.size == 0:
+        empty = "reference" if reference.size == 0 else "current"
+        raise ValueError(f"column {column!r} has no values in the {empty} data")
+    values, cdf_reference, cdf_current = _merged_cdfs(reference, current)
+    gaps = np.abs(cdf_reference - cdf_current)
+    ks_statistic = float(gaps.max())
+    wasserstein = float(np.sum(gaps[:-1] * np.diff(values)))
+    spread = max(float(np.std(reference)), 0.001)
+    edges = np.quantile(reference, np.linspace(0, 1, BINS + 1)[1:-1])
+    reference_share = _bin_shares(reference, edges)
+    current_share = _bin_shares(current, edges)
+    statistics = {
+        "ks_statistic": ks_statistic,
+        "ks_p_value": _ks_p_value(ks_statistic, reference.size, current.size, reference, current),
+        "wasserstein": wasserstein,
+        "wasserstein_normalized": wasserstein / spread,
+        "psi": psi(reference_share, current_share),
+        "jensen_shannon": float(distance.jensenshannon(reference_share, current_share)),
+    }
+    if reference.size <= SMALL_SAMPLE:
+        method, score, threshold = "ks", statistics["ks_p_value"], P_VALUE_THRESHOLD
+        drifted = score < threshold
+    else:
+        method, score = "wasserstein_normalized", statistics["wasserstein_normalized"]
+        threshold = DISTANCE_THRESHOLD
+        drifted = score >= threshold
+    return ColumnDrift(
+        column,
+        "numeric",
+        method,
+        score,
+        threshold,
+        drifted,
+        reference.size,
+        current.size,
+        statistics,
+    )
+
+
+def _bin_shares(sorted_values: FloatArray, edges: FloatArray) -> FloatArray:
+    """Shares of a sorted sample in the bins (-inf, e1], (e1, e2], …, (ek, inf)."""
+    counts = np.diff(
+        np.concatenate(
+            [[0], np.searchsorted(sorted_values, edges, side="right"), [sorted_values.size]]
+        )
+    )
+    return counts / sorted_values.size
+
+
+def categorical_drift(
+    column: str,
+    reference_counts: Mapping[Any, int],
+    current_counts: Mapping[Any, int],
+) -> ColumnDrift:
+    """Drift of a categorical column from the count of each category in each sample (missing
+    values not counted)."""
+    keys = list(dict.fromkeys([*reference_counts, *current_counts]))
+    reference = np.array([reference_counts.get(key, 0) for key in keys], dtype=np.float64)
+    current = np.array([current_counts.get(key, 0) for key in keys], dtype=np.float64)
+    n_reference, n_current = int(reference.sum()), int(current.sum())
+    if n_reference == 0 or n_current == 0:
+        empty = "reference" if n_reference == 0 else "current"
+        raise ValueError(f"column {column!r} has no values in the {empty} data")
+    reference_share, current_share = reference / n_reference, current / n_current
+    with np.errstate(divide="ignore", invalid="ignore"):  # an unseen category: p = 0
+        chi2_p = float(stats.chisquare(current, reference * (n_current / n_reference))[1])
+    statistics = {
+        "chi2_p_value": chi2_p if not math.isnan(chi2_p) else 0.0,
+        "psi": psi(reference_share, current_share),
+        "jensen_shannon": float(distance.jensenshannon(reference_share, current_share)),
+    }
+    if n_reference <= SMALL_SAMPLE:
+        method, score, threshold = "chi2", statistics["chi2_p_value"], P_VALUE_THRESHOLD
+        drifted = score < threshold
+    else:
+        method, score = "jensen_shannon", statistics["jensen_shannon"]
+        threshold, drifted = DISTANCE_THRESHOLD, score >= DISTANCE_THRESHOLD
+    unseen = tuple(str(key) for key in current_counts if reference_counts.get(key, 0) == 0)
+    return ColumnDrift(
+        column,
+        "categorical",
+        method,
+        score,
+        threshold,
+        drifted,
+        n_reference,
+        n_current,
+        statistics,
+        unseen,
+    )
+
+
+def dataset_drift(columns: Sequence[ColumnDrift], share: float = DRIFT_SHARE) -> DatasetDrift:
+    """The data set's verdict: drifted when at least ``share`` of the columns drifted."""
+    drifted_share = sum(column.drifted for column in columns) / len(columns) if columns else 0.0
+    return DatasetDrift(
+        tuple(columns), drifted_share, bool(columns) and drifted_share >= share, share
+    )
