@@ -1,0 +1,53 @@
+"""Reading data sets for the probes: CSV and Parquet, through pyarrow."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from assay.probes.table import Table
+
+__all__ = ["TableError", "read_table"]
+
+_CHUNK = 1 << 20
+
+
+class TableError(ValueError):
+    """A data file cannot be read; the message names it and says why."""
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
+    """The data set at ``path`` (``.parquet``/``.pq``, else CSV), only ``columns`` when given,
+    with the SHA-256 of the file. :class:`TableError` for a missing, unreadable or empty file."""
+    if not path.is_file():
+        raise TableError(f"no such file: {path}")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            available = pq.read_schema(path).names
+            wanted = [c for c in columns if c in available] if columns is not None else None
+            data = pq.read_table(path, columns=wanted)
+        else:
+            data = pa_csv.read_csv(path)
+            if columns is not None:
+                data = data.select([c for c in columns if c in data.column_names])
+    except (pa.ArrowException, OSError, ValueError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise TableError(f"cannot read {path}: {first_line}") from None
+    if data.num_rows == 0:
+        raise TableError(f"{path} has no rows")
+    return Table(data, str(path), _digest(path))

@@ -1,0 +1,191 @@
+"""Data quality of one data set: completeness, duplicates, schema, outliers, constant and
+highly correlated columns, class balance and label completeness (001 §5.3, data tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from assay.probes.table import ColumnError, Table
+
+__all__ = [
+    "CORRELATION_THRESHOLD",
+    "ColumnSchema",
+    "class_balance",
+    "constant_columns",
+    "correlated_pairs",
+    "duplicate_ratio",
+    "label_completeness",
+    "missing_ratios",
+    "outlier_ratio",
+    "schema_violation_ratio",
+]
+
+CORRELATION_THRESHOLD = 0.95
+IQR_FACTOR = 1.5
+Z_LIMIT = 3.0
+
+
+def missing_ratios(table: Table, columns: Sequence[str] | None = None) -> dict[str, float]:
+    """Share of missing values (null, or NaN) in each column."""
+    names = list(columns or table.columns)
+    table.require(names)
+    return {name: table.missing(name) / table.rows for name in names}
+
+
+def duplicate_ratio(table: Table, columns: Sequence[str] | None = None) -> float:
+    """Share of rows that repeat an earlier row (over ``columns``, all by default)."""
+    names = list(columns or table.columns)
+    table.require(names)
+    distinct = int(table.data.select(names).group_by(names).aggregate([]).num_rows)
+    return (table.rows - distinct) / table.rows
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """What a column may hold: numbers (``type: numeric``, optional ``min``/``max``) or text
+    (``type: string``, optional ``allowed`` values). Missing values never violate it."""
+
+    type: str
+    min: float | None = None
+    max: float | None = None
+    allowed: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ColumnSchema:
+        """From ``{type, min, max, allowed}``."""
+        allowed = data.get("allowed")
+        return cls(
+            str(data.get("type", "numeric")),
+            data.get("min"),
+            data.get("max"),
+            tuple(str(v) for v in allowed) if allowed is not None else None,
+        )
+
+
+def schema_violation_ratio(table: Table, schema: Mapping[str, ColumnSchema]) -> dict[str, float]:
+    """Per column of ``schema``, the share of its non-missing values that break it: a non-numeric
+    column declared numeric counts every value; values outside ``[min, max]``; categories not in
+    ``allowed``."""
+    table.require(list(schema))
+    ratios: dict[str, float] = {}
+    for name, rule in schema.items():
+        present = table.rows - table.missing(name)
+        if present == 0:
+            ratios[name] = 0.0
+            continue
+        if rule.type == "numeric":
+            if not table.is_numeric(name):
+                ratios[name] = 1.0
+                continue
+            values = table.numeric(name)
+            values = values[~np.isnan(values)]
+            outside = np.zeros(values.size, dtype=bool)
+            if rule.min is not None:
+                outside |= values < rule.min
+            if rule.max is not None:
+                outside |= values > rule.max
+            ratios[name] = float(outside.sum()) / present
+        else:
+            counts = table.counts(name)
+            allowed = rule.allowed
+            bad = sum(
+                n for value, n in counts.items() if allowed is not None and value not in allowed
+            )
+            ratios[name] = bad / present
+    return ratios
+
+
+def _values(table: Table, name: str) -> npt.NDArray[np.float64]:
+    values = table.numeric(name)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        raise ColumnError(f"column {name!r} has no values")
+    return values
+
+
+def outlier_ratio(table: Table, name: str, method: str = "iqr") -> float:
+    """Share of a numeric column's values that are outliers: outside [Q1 - 1.5 IQR, Q3 + 1.5 IQR]
+    (``iqr``, quartiles by linear interpolation) or more than 3 standard deviations (population)
+    from the mean (``zscore``)."""
+    values = _values(table, name)
+    if method == "iqr":
+        q1, q3 = np.quantile(values, [0.25, 0.75])
+        spread = q3 - q1
+        outside = (values < q1 - IQR_FACTOR * spread) | (values > q3 + IQR_FACTOR * spread)
+    elif method == "zscore":
+        deviation = float(np.std(values))
+        if deviation == 0:
+            return 0.0
+        outside = np.abs(values - values.mean()) / deviation > Z_LIMIT
+    else:
+        raise ValueError(f"unknown outlier method {method!r}; expected iqr or zscore")
+    return float(outside.mean())
+
+
+def constant_columns(table: Table) -> list[str]:
+    """Columns with at most one distinct non-missing value."""
+    constant = []
+    for name in table.columns:
+        if table.is_numeric(name):
+            values = table.numeric(name)
+            values = values[~np.isnan(values)]
+            if values.size == 0 or values.min() == values.max():
+                constant.append(name)
+        elif len(table.counts(name)) <= 1:
+            constant.append(name)
+    return constant
+
+
+def class_balance(table: Table, label: str) -> dict[str, Any]:
+    """The share of each class of ``label``, the minority class's share and the ratio of the
+    majority to the minority class. :class:`ColumnError` with fewer than two classes."""
+    counts = table.counts(label)
+    if len(counts) < 2:
+        raise ColumnError(f"column {label!r} has {len(counts)} class; at least two are needed")
+    total = sum(counts.values())
+    smallest, largest = min(counts.values()), max(counts.values())
+    return {
+        "shares": {value: n / total for value, n in sorted(counts.items())},
+        "minority_share": smallest / total,
+        "imbalance_ratio": largest / smallest,
+    }
+
+
+def correlated_pairs(
+    table: Table, threshold: float = CORRELATION_THRESHOLD, columns: Sequence[str] | None = None
+) -> list[tuple[str, str, float]]:
+    """Pairs of numeric columns whose Pearson correlation (over rows where both have values)
+    reaches ``threshold`` in absolute value, strongest first."""
+    names = [n for n in (columns or table.columns) if table.is_numeric(n)]
+    pairs: list[tuple[str, str, float]] = []
+    data = {name: table.numeric(name) for name in names}
+    # Columns without gaps: one correlation matrix; the others pair by pair over shared rows.
+    whole = [n for n in names if not np.isnan(data[n]).any() and np.std(data[n]) > 0]
+    if len(whole) >= 2:
+        matrix = np.atleast_2d(np.corrcoef(np.vstack([data[n] for n in whole])))
+        for i, first in enumerate(whole):
+            for j in range(i + 1, len(whole)):
+                if abs(matrix[i, j]) >= threshold:
+                    pairs.append((first, whole[j], float(matrix[i, j])))
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            if first in whole and second in whole:
+                continue
+            x, y = data[first], data[second]
+            both = ~(np.isnan(x) | np.isnan(y))
+            if both.sum() < 2 or np.std(x[both]) == 0 or np.std(y[both]) == 0:
+                continue
+            r = float(np.corrcoef(x[both], y[both])[0, 1])
+            if abs(r) >= threshold:
+                pairs.append((first, second, r))
+    return sorted(pairs, key=lambda pair: -abs(pair[2]))
+
+
+def label_completeness(table: Table, label: str) -> float:
+    """Share of rows whose label is present."""
+    return 1 - table.missing(label) / table.rows

@@ -1,0 +1,91 @@
+"""Columns of a data set as the probes need them: numbers as float arrays (missing as NaN),
+categories as counts. A thin layer over an in-memory Arrow table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["ColumnError", "Table"]
+
+
+class ColumnError(ValueError):
+    """A column is missing or does not hold what a probe needs."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A data set: its Arrow table, where it came from and the SHA-256 of that content."""
+
+    data: pa.Table
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        return int(self.data.num_rows)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names in order."""
+        return list(self.data.column_names)
+
+    def require(self, names: Sequence[str]) -> None:
+        """:class:`ColumnError` naming every column of ``names`` the table lacks."""
+        missing = [name for name in names if name not in self.data.column_names]
+        if missing:
+            raise ColumnError(
+                f"{self.source or 'the data'} has no column {', '.join(map(repr, missing))} "
+                f"(it has {', '.join(self.columns)})"
+            )
+
+    def is_numeric(self, name: str) -> bool:
+        """The column holds integers or floating-point numbers (booleans are categories)."""
+        self.require([name])
+        kind = self.data.schema.field(name).type
+        return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+
+    def numeric(self, name: str) -> npt.NDArray[np.float64]:
+        """The column as float64, missing values as NaN; :class:`ColumnError` when it is not
+        numeric."""
+        if not self.is_numeric(name):
+            kind = self.data.schema.field(name).type
+            raise ColumnError(
+                f"column {name!r} of {self.source or 'the data'} is {kind}, not numeric"
+            )
+        column = self.data.column(name).cast(pa.float64())
+        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def labels(self, name: str) -> npt.NDArray[np.object_]:
+        """The column's values as Python objects (None for missing), for class labels and
+        groups."""
+        self.require([name])
+        return np.asarray(self.data.column(name).to_pylist(), dtype=object)
+
+    def counts(self, name: str) -> dict[str, int]:
+        """How often each value (as text) occurs, missing values not counted."""
+        self.require([name])
+        column = self.data.column(name)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            column = pc.cast(column, pa.string())
+        counted = pc.value_counts(column)
+        values = counted.field("values").to_pylist()
+        numbers = counted.field("counts").to_pylist()
+        return {
+            value: count for value, count in zip(values, numbers, strict=True) if value is not None
+        }
+
+    def missing(self, name: str) -> int:
+        """Missing values of a column (null, or NaN in a float column)."""
+        self.require([name])
+        column = self.data.column(name)
+        nulls = int(column.null_count)
+        if pa.types.is_floating(column.type):
+            nulls += int(pc.sum(pc.is_nan(column)).as_py() or 0)
+        return nulls
