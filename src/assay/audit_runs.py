@@ -232,6 +232,7 @@ def _measurement_items(
                 "source": found.source,
                 "started": found.started,
                 "finished": found.finished,
+                **({"metadata": jsonable(dict(found.metadata))} if found.metadata else {}),
             },
         )
         for key, found in fetched.items()

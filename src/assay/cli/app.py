@@ -17,6 +17,7 @@ from assay.cli import audit as audit_commands
 from assay.cli import db as db_commands
 from assay.cli import ledger as ledger_commands
 from assay.cli import maturity as maturity_commands
+from assay.cli import probe as probe_commands
 from assay.config import assay_home
 from assay.demo import run_demo
 from assay.errors import AssayError, ExitCode
@@ -57,6 +58,7 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(maturity_commands.app, name="maturity")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(probe_commands.app, name="probe")
 
 # The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
 # `assay <group> --help` says what each will hold.

@@ -27,6 +27,7 @@ __all__ = [
     "CollectionError",
     "Collector",
     "Parameters",
+    "Traced",
     "expand_secrets",
     "interface_problem",
     "parse_interface",
@@ -37,6 +38,15 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 class CollectionError(Exception):
     """A value could not be collected; the message says why and never holds a secret."""
+
+
+@dataclass(frozen=True)
+class Traced:
+    """A collected value with what makes it traceable (input hashes, row counts, parameters),
+    which the run keeps in the evidence ledger beside the value."""
+
+    value: Any
+    metadata: Mapping[str, Any]
 
 
 class Parameters(BaseModel):

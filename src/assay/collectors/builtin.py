@@ -6,13 +6,21 @@ from assay.collectors.base import COLLECTORS
 from assay.collectors.command import CommandCollector
 from assay.collectors.file import FileCollector
 from assay.collectors.http import HttpCollector
+from assay.collectors.probe import ProbeCollector
 from assay.collectors.sql import SqlCollector
 
 __all__ = ["register_builtin_collectors"]
 
 
 def register_builtin_collectors() -> None:
-    """Add file, command, http and sql to :data:`COLLECTORS` (idempotent)."""
-    for collector in (FileCollector(), CommandCollector(), HttpCollector(), SqlCollector()):
+    """Add file, command, http, sql and probe to :data:`COLLECTORS` (idempotent)."""
+    collectors = (
+        FileCollector(),
+        CommandCollector(),
+        HttpCollector(),
+        SqlCollector(),
+        ProbeCollector(),
+    )
+    for collector in collectors:
         if collector.kind not in COLLECTORS:
             COLLECTORS.register(collector.kind, collector)

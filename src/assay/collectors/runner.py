@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.collectors.base import CollectContext, CollectionError, parse_interface
+from assay.collectors.base import CollectContext, CollectionError, Traced, parse_interface
 
 __all__ = ["DEFAULT_WORKERS", "Fetched", "collect_all"]
 
@@ -28,6 +28,7 @@ class Fetched:
     error: str | None = None
     started: str = ""
     finished: str = ""
+    metadata: Mapping[str, Any] | None = None
 
 
 def _now() -> str:
@@ -68,7 +69,10 @@ def collect_all(
             reason = f"the {collector.kind} collector failed: {type(error).__name__}: {error}"
             result = Fetched(collector.kind, source, error=reason, started=started)
         else:
-            result = Fetched(collector.kind, source, value, started=started)
+            metadata = None
+            if isinstance(value, Traced):
+                value, metadata = value.value, value.metadata
+            result = Fetched(collector.kind, source, value, started=started, metadata=metadata)
         result = replace(result, finished=_now())
         if on_fetched is not None:
             on_fetched(result, len(distinct))

@@ -144,13 +144,17 @@ def _ks_p_value(
 
 
 def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> ColumnDrift:
-    """Drift of a numeric column (missing values, NaN, left out). Both samples need values."""
+    """Drift of a numeric column (missing values, NaN, left out); with at most
+    :data:`CATEGORY_LIMIT` distinct values in both samples together, its values are treated as
+    categories (as Evidently does). Both samples need values."""
     reference = np.sort(reference[~np.isnan(reference)])
     current = np.sort(current[~np.isnan(current)])
     if reference.size == 0 or current.size == 0:
         empty = "reference" if reference.size == 0 else "current"
         raise ValueError(f"column {column!r} has no values in the {empty} data")
     values, cdf_reference, cdf_current = _merged_cdfs(reference, current)
+    if values.size <= CATEGORY_LIMIT:
+        return categorical_drift(column, _sorted_counts(reference), _sorted_counts(current))
     gaps = np.abs(cdf_reference - cdf_current)
     ks_statistic = float(gaps.max())
     wasserstein = float(np.sum(gaps[:-1] * np.diff(values)))
@@ -184,6 +188,11 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
         current.size,
         statistics,
     )
+
+
+def _sorted_counts(sorted_values: FloatArray) -> dict[float, int]:
+    values, counts = np.unique(sorted_values, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
 
 def _bin_shares(sorted_values: FloatArray, edges: FloatArray) -> FloatArray:

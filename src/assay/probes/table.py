@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,10 +47,13 @@ class Table:
             )
 
     def is_numeric(self, name: str) -> bool:
-        """The column holds integers or floating-point numbers (booleans are categories)."""
+        """The column holds integers or floating-point numbers (booleans are categories); a
+        column with no value at all counts as numeric, with every value missing."""
         self.require([name])
         kind = self.data.schema.field(name).type
-        return bool(pa.types.is_integer(kind) or pa.types.is_floating(kind))
+        return bool(
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+        )
 
     def numeric(self, name: str) -> npt.NDArray[np.float64]:
         """The column as float64, missing values as NaN; :class:`ColumnError` when it is not
@@ -62,11 +66,17 @@ class Table:
         column = self.data.column(name).cast(pa.float64())
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
-    def labels(self, name: str) -> npt.NDArray[np.object_]:
-        """The column's values as Python objects (None for missing), for class labels and
-        groups."""
-        self.require([name])
-        return np.asarray(self.data.column(name).to_pylist(), dtype=object)
+    def labels(self, name: str) -> npt.NDArray[Any]:
+        """The column's values for class labels and groups: numbers as float64, anything else
+        as text. :class:`ColumnError` when values are missing."""
+        missing = self.missing(name)
+        if missing:
+            raise ColumnError(
+                f"column {name!r} of {self.source or 'the data'} misses {missing} values"
+            )
+        if self.is_numeric(name):
+            return self.numeric(name)
+        return np.asarray([str(v) for v in self.data.column(name).to_pylist()], dtype=object)
 
     def counts(self, name: str) -> dict[str, int]:
         """How often each value (as text) occurs, missing values not counted."""

@@ -1,0 +1,107 @@
+"""``assay probe``: data quality, drift, performance and fairness measurements on data files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table as RichTable
+
+from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit
+from assay.collectors import CollectionError
+from assay.collectors.probe import compute_probe
+from assay.errors import InvalidInputError
+from assay.probes.catalog import PROBES
+
+app = typer.Typer(
+    help="Probes: data quality, drift, model performance and fairness computed from CSV or "
+    "Parquet files.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+FileOption = Annotated[Path | None, typer.Option(dir_okay=False, show_default=False)]
+TextOption = Annotated[str | None, typer.Option(show_default=False)]
+
+
+@app.command("list")
+def list_probes(fmt: FormatOption = OutputFormat.table, output: OutputOption = None) -> None:
+    """Every probe: what it computes, its inputs and parameters."""
+    rows = [
+        {
+            "name": probe.name,
+            "description": probe.description,
+            "needs": list(probe.needs),
+            "parameters": list(probe.parameters),
+            "test_items": list(probe.test_items),
+        }
+        for probe in PROBES.values()
+    ]
+    table = RichTable("probe", "what it computes", "needs", "parameters")
+    for probe in PROBES.values():
+        table.add_row(
+            probe.name, probe.description, ", ".join(probe.needs), ", ".join(probe.parameters)
+        )
+    emit(output, fmt, rows, table)
+
+
+@app.command()
+def run(
+    name: Annotated[str, typer.Argument(help="A probe name from `assay probe list`.")],
+    reference: FileOption = None,
+    current: FileOption = None,
+    predictions: FileOption = None,
+    column: TextOption = None,
+    columns: Annotated[
+        list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
+    ] = None,
+    sensitive: TextOption = None,
+    label: TextOption = None,
+    prediction: TextOption = None,
+    score: TextOption = None,
+    method: TextOption = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Another parameter as KEY=VALUE (VALUE read as YAML)."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Compute one probe on data files and print its value with the inputs' hashes."""
+    if name not in PROBES:
+        raise InvalidInputError(
+            f"unknown probe {name!r}", source="NAME", expected="a name from assay probe list"
+        )
+    given = {
+        "column": column,
+        "columns": columns or None,
+        "sensitive": sensitive,
+        "label": label,
+        "prediction": prediction,
+        "score": score,
+        "method": method,
+    }
+    parameters: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    for item in param or []:
+        key, equals, value = item.partition("=")
+        if not equals or not key:
+            raise InvalidInputError(f"{item!r} is not KEY=VALUE", source="--param")
+        parameters[key] = yaml.safe_load(value)
+    files = {"reference": reference, "current": current, "predictions": predictions}
+    try:
+        traced = compute_probe(name, files, parameters)
+    except CollectionError as error:
+        raise InvalidInputError(str(error), source="assay probe run") from None
+    result = {"probe": name, "value": traced.value, **traced.metadata}
+    view = RichTable("probe", "value", "inputs")
+    value = traced.value
+    shown = json.dumps(value, indent=1) if isinstance(value, dict | list) else str(value)
+    inputs = "\n".join(
+        f"{role}: {meta['path']} ({meta['rows']} rows)"
+        for role, meta in traced.metadata["inputs"].items()
+    )
+    view.add_row(name, shown, inputs)
+    emit(output, fmt, result, view)

@@ -1,0 +1,135 @@
+"""``probe``: a measurement computed from data files by one of assay's probes.
+
+``{kind: probe, probe: drift.psi, reference: ref.parquet, current: cur.parquet, column: income}``.
+Files are relative to the spec. Within a process, each file is read once and each pair of
+data sets is compared once, however many measurements use them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from threading import Lock
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict, field_validator
+
+from assay.collectors.base import CollectContext, CollectionError, Parameters, Traced
+from assay.files.tables import TableError, read_table
+from assay.probes.catalog import PROBES, ProbeError, ProbeInputs
+from assay.probes.drift import DatasetDrift
+from assay.probes.table import ColumnError, Table
+
+__all__ = ["ProbeCollector", "ProbeParameters", "compute_probe"]
+
+_CACHE_SIZE = 16
+_tables: OrderedDict[tuple[str, int, int], Table] = OrderedDict()
+_drifts: OrderedDict[tuple[Any, ...], DatasetDrift] = OrderedDict()
+_lock = Lock()
+ROLES = ("reference", "current", "predictions")
+
+
+class ProbeParameters(Parameters):
+    """``probe`` (a name from ``assay probe list``), the data files (``reference``,
+    ``current``, ``predictions``) and the probe's own parameters (``column``, ``sensitive``,
+    ``label``, …)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    probe: str
+    reference: str | None = None
+    current: str | None = None
+    predictions: str | None = None
+
+    @field_validator("probe")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name not in PROBES:
+            raise ValueError(f"unknown probe {name!r} (see assay probe list)")
+        return name
+
+    def probe_parameters(self) -> dict[str, Any]:
+        """The parameters meant for the probe itself."""
+        return dict(self.model_extra or {})
+
+
+def _table(path: Path) -> Table:
+    try:
+        stat = path.stat()
+    except OSError:
+        raise CollectionError(f"no such file: {path}") from None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _lock:
+        if key in _tables:
+            _tables.move_to_end(key)
+            return _tables[key]
+    try:
+        table = read_table(path)
+    except TableError as error:
+        raise CollectionError(str(error)) from None
+    with _lock:
+        _tables[key] = table
+        while len(_tables) > _CACHE_SIZE:
+            _tables.popitem(last=False)
+    return table
+
+
+def compute_probe(name: str, files: dict[str, Path | None], parameters: dict[str, Any]) -> Traced:
+    """Run probe ``name`` on the data files by role with ``parameters``; the inputs (and what
+    they compute once, such as the drift of every column) are shared with earlier calls on the
+    same files and parameters. :class:`CollectionError` says what went wrong."""
+    probe = PROBES.get(name)
+    if probe is None:
+        raise CollectionError(f"unknown probe {name!r} (see assay probe list)")
+    unknown = sorted(set(parameters) - set(probe.parameters))
+    if unknown:
+        takes = ", ".join(probe.parameters) or "none"
+        raise CollectionError(f"{name} takes no parameter {', '.join(unknown)} (it takes {takes})")
+    tables = {role: _table(path) for role, path in files.items() if path is not None}
+    reference, current, predictions = (tables.get(role) for role in ROLES)
+    inputs = ProbeInputs(reference, current, predictions, parameters)
+    try:
+        if probe.family == "drift":
+            key = (
+                *(tables[role].sha256 if role in tables else "" for role in ROLES),
+                tuple(parameters.get("columns") or ()),
+            )
+            with _lock:
+                known = _drifts.get(key)
+            if known is None:
+                known = inputs.drift
+                with _lock:
+                    _drifts[key] = known
+                    while len(_drifts) > _CACHE_SIZE:
+                        _drifts.popitem(last=False)
+            inputs = ProbeInputs(reference, current, predictions, parameters, known)
+        value = probe.compute(inputs)
+    except (ProbeError, ColumnError, ValueError, KeyError) as error:
+        raise CollectionError(f"{name}: {error}") from None
+    inputs_used = {
+        role: {"path": table.source, "sha256": table.sha256, "rows": table.rows}
+        for role, table in tables.items()
+    }
+    return Traced(value, {"probe": name, "inputs": inputs_used, "parameters": parameters})
+
+
+class ProbeCollector:
+    """Computes a probe on data files beside the spec."""
+
+    kind: ClassVar[str] = "probe"
+    parameters: ClassVar[type[Parameters]] = ProbeParameters
+
+    def collect(self, parameters: ProbeParameters, context: CollectContext) -> Any:
+        """The probe's value."""
+        files = {
+            role: context.base_dir / value if (value := getattr(parameters, role)) else None
+            for role in ROLES
+        }
+        return compute_probe(parameters.probe, files, parameters.probe_parameters())
+
+    def describe(self, parameters: ProbeParameters) -> str:
+        """``probe:NAME(file, …; parameter=value, …)``."""
+        files = [getattr(parameters, role) for role in ROLES if getattr(parameters, role)]
+        extra = [f"{k}={v}" for k, v in sorted(parameters.probe_parameters().items())]
+        inside = ", ".join(files) + ("; " + ", ".join(extra) if extra else "")
+        return f"probe:{parameters.probe}({inside})"

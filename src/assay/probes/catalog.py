@@ -1,0 +1,451 @@
+"""Every probe by name: what it computes, which inputs and parameters it takes, and which test
+items of the testing methodology it serves. Probes compute from :class:`ProbeInputs` and
+return one value (a number, a flag or a mapping) that a measurement compares or selects in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from assay.probes import fairness, performance, quality
+from assay.probes.drift import (
+    ColumnDrift,
+    DatasetDrift,
+    categorical_drift,
+    dataset_drift,
+    numeric_drift,
+)
+from assay.probes.table import Table
+
+__all__ = ["PROBES", "Probe", "ProbeError", "ProbeInputs"]
+
+
+class ProbeError(ValueError):
+    """A probe cannot compute: a missing input, column or parameter, or unsuitable data."""
+
+
+@dataclass
+class ProbeInputs:
+    """The data a probe computes from, and its parameters. Results shared by several probes
+    (the drift of every column) are computed once per inputs object."""
+
+    reference: Table | None = None
+    current: Table | None = None
+    predictions: Table | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    known_drift: DatasetDrift | None = None  # computed earlier on the same data
+
+    def table(self, role: str) -> Table:
+        """The input called ``role``, or :class:`ProbeError` saying it is needed."""
+        found = getattr(self, role)
+        if found is None:
+            raise ProbeError(
+                f"this probe needs the {role} data (--{role} FILE, or {role}: in the spec)"
+            )
+        assert isinstance(found, Table)
+        return found
+
+    def parameter(self, name: str, default: Any = None) -> Any:
+        """A parameter, or its default; :class:`ProbeError` when required (no default)."""
+        if name in self.parameters and self.parameters[name] is not None:
+            return self.parameters[name]
+        if default is None:
+            raise ProbeError(f"this probe needs the parameter {name!r}")
+        return default
+
+    def data(self) -> Table:
+        """The data set a single-data-set probe looks at: current if given, else reference."""
+        return self.current or self.table("reference")
+
+    @cached_property
+    def drift(self) -> DatasetDrift:
+        """The drift of every column the two data sets share (or of ``columns``)."""
+        if self.known_drift is not None:
+            return self.known_drift
+        reference, current = self.table("reference"), self.table("current")
+        names = self.parameters.get("columns") or [
+            c for c in reference.columns if c in current.columns
+        ]
+        missing = [c for c in names if c not in current.columns or c not in reference.columns]
+        if missing:
+            raise ProbeError(f"columns missing from one of the data sets: {', '.join(missing)}")
+        results = []
+        for name in names:
+            if reference.is_numeric(name) != current.is_numeric(name):
+                raise ProbeError(f"column {name!r} is numeric in one data set and not in the other")
+            try:
+                if reference.is_numeric(name):
+                    drift = numeric_drift(name, reference.numeric(name), current.numeric(name))
+                else:
+                    drift = categorical_drift(name, reference.counts(name), current.counts(name))
+            except ValueError as error:
+                raise ProbeError(str(error)) from None
+            results.append(drift)
+        return dataset_drift(results)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A named measurement computed from data."""
+
+    name: str
+    description: str
+    needs: tuple[str, ...]
+    parameters: tuple[str, ...]
+    compute: Callable[[ProbeInputs], Any]
+    test_items: tuple[str, ...] = ()
+
+    @property
+    def family(self) -> str:
+        """The part of the name before the dot: drift, quality, performance, …"""
+        return self.name.split(".")[0]
+
+
+def _column_drift(inputs: ProbeInputs) -> ColumnDrift:
+    column = inputs.parameter("column")
+    found = inputs.drift.by_column.get(column)
+    if found is None:
+        raise ProbeError(f"no column {column!r} in both data sets")
+    return found
+
+
+def _statistic(name: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        if "column" not in inputs.parameters:
+            return {c.column: c.statistics.get(name) for c in inputs.drift.columns}
+        value = _column_drift(inputs).statistics.get(name)
+        if value is None:
+            raise ProbeError(f"{name} does not apply to column {inputs.parameters['column']!r}")
+        return value
+
+    return compute
+
+
+def _labels(inputs: ProbeInputs) -> tuple[Any, Any, Any]:
+    table = inputs.table("predictions")
+    label, prediction = (
+        inputs.parameter("label", "label"),
+        inputs.parameter("prediction", "prediction"),
+    )
+    table.require([label, prediction])
+    score_column = inputs.parameter("score", "score")
+    scores = table.numeric(score_column) if score_column in table.columns else None
+    return table.labels(label), table.labels(prediction), scores
+
+
+def _classification(metric: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        y_true, y_pred, scores = _labels(inputs)
+        result = performance.classification(
+            y_true, y_pred, scores, positive=inputs.parameter("positive", 1)
+        )
+        if metric not in result:
+            raise ProbeError(
+                f"{metric} needs two classes and, for roc_auc and log_loss, a score column"
+            )
+        return result[metric]
+
+    return compute
+
+
+def _regression(metric: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        table = inputs.table("predictions")
+        label, prediction = (
+            inputs.parameter("label", "label"),
+            inputs.parameter("prediction", "prediction"),
+        )
+        return performance.regression(table.numeric(label), table.numeric(prediction))[metric]
+
+    return compute
+
+
+def _calibration(metric: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        y_true, _, scores = _labels(inputs)
+        if scores is None:
+            raise ProbeError("calibration needs a score column (--score NAME)")
+        truth = (y_true == inputs.parameter("positive", 1)).astype(int)
+        return performance.calibration(truth, scores)[metric]
+
+    return compute
+
+
+def _fairness(metric: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        table = inputs.table("predictions")
+        sensitive = inputs.parameter("sensitive")
+        y_true, y_pred, _ = _labels(inputs)
+        result = fairness.group_fairness(
+            y_true, y_pred, table.labels(sensitive), positive=inputs.parameter("positive", 1)
+        )
+        return result[metric]
+
+    return compute
+
+
+def _schema(inputs: ProbeInputs) -> Any:
+    rules = {
+        name: quality.ColumnSchema.from_mapping(rule)
+        for name, rule in inputs.parameter("schema").items()
+    }
+    return quality.schema_violation_ratio(inputs.data(), rules)
+
+
+def _missing(inputs: ProbeInputs) -> Any:
+    ratios = quality.missing_ratios(inputs.data())
+    column = inputs.parameters.get("column")
+    if column is None:
+        return ratios
+    inputs.data().require([column])
+    return ratios[column]
+
+
+def _probes() -> dict[str, Probe]:
+    drift_items = ("monitoring.data-drift", "monitoring.prediction-drift")
+    listed = [
+        Probe(
+            "drift.ks_statistic",
+            "Kolmogorov-Smirnov statistic of a numeric column (or of each)",
+            ("reference", "current"),
+            ("column",),
+            _statistic("ks_statistic"),
+            drift_items,
+        ),
+        Probe(
+            "drift.ks_p_value",
+            "Kolmogorov-Smirnov p-value (scipy's exact or asymptotic)",
+            ("reference", "current"),
+            ("column",),
+            _statistic("ks_p_value"),
+            drift_items,
+        ),
+        Probe(
+            "drift.wasserstein",
+            "Wasserstein (earth mover's) distance",
+            ("reference", "current"),
+            ("column",),
+            _statistic("wasserstein"),
+            drift_items,
+        ),
+        Probe(
+            "drift.wasserstein_normalized",
+            "Wasserstein distance over the reference's standard deviation",
+            ("reference", "current"),
+            ("column",),
+            _statistic("wasserstein_normalized"),
+            drift_items,
+        ),
+        Probe(
+            "drift.psi",
+            "Population stability index (reference deciles; categories)",
+            ("reference", "current"),
+            ("column",),
+            _statistic("psi"),
+            drift_items,
+        ),
+        Probe(
+            "drift.jensen_shannon",
+            "Jensen-Shannon distance (reference deciles; categories)",
+            ("reference", "current"),
+            ("column",),
+            _statistic("jensen_shannon"),
+            drift_items,
+        ),
+        Probe(
+            "drift.chi2_p_value",
+            "Chi-square p-value of a categorical column",
+            ("reference", "current"),
+            ("column",),
+            _statistic("chi2_p_value"),
+            drift_items,
+        ),
+        Probe(
+            "drift.unseen_categories",
+            "Categories of the current data never seen in the reference",
+            ("reference", "current"),
+            ("column",),
+            lambda i: list(_column_drift(i).unseen),
+            drift_items,
+        ),
+        Probe(
+            "drift.drifted",
+            "Whether a column drifted (Evidently's default rules)",
+            ("reference", "current"),
+            ("column",),
+            lambda i: _column_drift(i).drifted,
+            drift_items,
+        ),
+        Probe(
+            "drift.share",
+            "Share of columns that drifted",
+            ("reference", "current"),
+            ("columns",),
+            lambda i: i.drift.share,
+            drift_items,
+        ),
+        Probe(
+            "drift.dataset",
+            "Whether the data set drifted (at least half of its columns)",
+            ("reference", "current"),
+            ("columns",),
+            lambda i: i.drift.drifted,
+            drift_items,
+        ),
+        Probe(
+            "quality.rows",
+            "Number of rows",
+            ("current",),
+            (),
+            lambda i: i.data().rows,
+            ("data.volume",),
+        ),
+        Probe(
+            "quality.missing_ratio",
+            "Share of missing values of a column (or of each)",
+            ("current",),
+            ("column",),
+            _missing,
+            ("data.completeness",),
+        ),
+        Probe(
+            "quality.duplicate_ratio",
+            "Share of rows that repeat an earlier row",
+            ("current",),
+            ("columns",),
+            lambda i: quality.duplicate_ratio(i.data(), i.parameters.get("columns")),
+            ("data.duplicates",),
+        ),
+        Probe(
+            "quality.schema_violations",
+            "Share of values breaking a declared schema, per column",
+            ("current",),
+            ("schema",),
+            _schema,
+            ("data.schema",),
+        ),
+        Probe(
+            "quality.outlier_ratio",
+            "Share of outliers of a numeric column (iqr or zscore)",
+            ("current",),
+            ("column", "method"),
+            lambda i: quality.outlier_ratio(
+                i.data(), i.parameter("column"), i.parameter("method", "iqr")
+            ),
+            ("data.outliers",),
+        ),
+        Probe(
+            "quality.constant_columns",
+            "Columns with at most one distinct value",
+            ("current",),
+            (),
+            lambda i: quality.constant_columns(i.data()),
+            ("data.schema",),
+        ),
+        Probe(
+            "quality.class_balance",
+            "Class shares, minority share and imbalance ratio of a label",
+            ("current",),
+            ("label",),
+            lambda i: quality.class_balance(i.data(), i.parameter("label", "label")),
+            ("data.class-balance",),
+        ),
+        Probe(
+            "quality.correlated_pairs",
+            "Numeric column pairs with |Pearson r| ≥ 0.95",
+            ("current",),
+            ("threshold",),
+            lambda i: [
+                list(p)
+                for p in quality.correlated_pairs(
+                    i.data(), i.parameter("threshold", quality.CORRELATION_THRESHOLD)
+                )
+            ],
+            ("data.redundancy",),
+        ),
+        Probe(
+            "quality.label_completeness",
+            "Share of rows with a label",
+            ("current",),
+            ("label",),
+            lambda i: quality.label_completeness(i.data(), i.parameter("label", "label")),
+            ("data.labels",),
+        ),
+    ]
+    for metric in (
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_macro",
+        "f1_weighted",
+        "precision_macro",
+        "recall_macro",
+        "roc_auc",
+        "log_loss",
+        "confusion_matrix",
+    ):
+        listed.append(
+            Probe(
+                f"performance.{metric}",
+                f"{metric.replace('_', ' ')} of a classifier (scikit-learn's definition)",
+                ("predictions",),
+                ("label", "prediction", "score", "positive"),
+                _classification(metric),
+                ("model.performance",),
+            )
+        )
+    for metric in ("mae", "rmse", "r2", "mape"):
+        listed.append(
+            Probe(
+                f"performance.{metric}",
+                f"{metric.upper()} of a regressor",
+                ("predictions",),
+                ("label", "prediction"),
+                _regression(metric),
+                ("model.performance",),
+            )
+        )
+    listed += [
+        Probe(
+            "calibration.expected_calibration_error",
+            "Expected calibration error over 10 bins",
+            ("predictions",),
+            ("label", "score", "positive"),
+            _calibration("expected_calibration_error"),
+            ("model.calibration",),
+        ),
+        Probe(
+            "calibration.brier",
+            "Brier score",
+            ("predictions",),
+            ("label", "score", "positive"),
+            _calibration("brier"),
+            ("model.calibration",),
+        ),
+    ]
+    for metric in (
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equalized_odds_difference",
+        "equal_opportunity_difference",
+        "four_fifths_rule",
+        "groups",
+    ):
+        listed.append(
+            Probe(
+                f"fairness.{metric}",
+                f"{metric.replace('_', ' ')} across the groups of a sensitive feature",
+                ("predictions",),
+                ("sensitive", "label", "prediction", "positive"),
+                _fairness(metric),
+                ("model.fairness",),
+            )
+        )
+    return {probe.name: probe for probe in listed}
+
+
+PROBES: dict[str, Probe] = _probes()
