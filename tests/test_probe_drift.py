@@ -16,10 +16,12 @@ from evidently.legacy.calculations.stattests.wasserstein_distance_norm import (
     _wasserstein_distance_norm,
 )
 from evidently.legacy.core import ColumnType
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
 
-from assay.probes.drift import categorical_drift, dataset_drift, numeric_drift
+from assay.probes.drift import _sorted_quantiles, categorical_drift, dataset_drift, numeric_drift
 
 RELATIVE = 1e-9
 
@@ -145,3 +147,14 @@ def test_missing_values_are_left_out_and_empty_samples_refused() -> None:
         numeric_drift("x", np.array([np.nan, np.nan]), current)
     with pytest.raises(ValueError, match="no values in the current data"):
         categorical_drift("c", {"a": 3}, {})
+
+
+@given(
+    st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=300),
+    st.lists(st.floats(0, 1), min_size=1, max_size=12),
+)
+def test_quantiles_of_a_sorted_sample_equal_numpys(
+    values: list[float], levels: list[float]
+) -> None:
+    sample, wanted = np.sort(np.array(values)), np.array(levels)
+    assert np.array_equal(_sorted_quantiles(sample, wanted), np.quantile(sample, wanted))

@@ -147,8 +147,7 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
     """Drift of a numeric column (missing values, NaN, left out); with at most
     :data:`CATEGORY_LIMIT` distinct values in both samples together, its values are treated as
     categories (as Evidently does). Both samples need values."""
-    reference = np.sort(reference[~np.isnan(reference)])
-    current = np.sort(current[~np.isnan(current)])
+    reference, current = np.sort(_present(reference)), np.sort(_present(current))
     if reference.size == 0 or current.size == 0:
         empty = "reference" if reference.size == 0 else "current"
         raise ValueError(f"column {column!r} has no values in the {empty} data")
@@ -159,7 +158,7 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
     ks_statistic = float(gaps.max())
     wasserstein = float(np.sum(gaps[:-1] * np.diff(values)))
     spread = max(float(np.std(reference)), 0.001)
-    edges = np.quantile(reference, np.linspace(0, 1, BINS + 1)[1:-1])
+    edges = _sorted_quantiles(reference, np.linspace(0, 1, BINS + 1)[1:-1])
     reference_share = _bin_shares(reference, edges)
     current_share = _bin_shares(current, edges)
     statistics = {
@@ -188,6 +187,25 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
         current.size,
         statistics,
     )
+
+
+def _present(values: FloatArray) -> FloatArray:
+    """``values`` without NaN (the same array when there is none)."""
+    missing = np.isnan(values)
+    return values[~missing] if missing.any() else values
+
+
+def _sorted_quantiles(sorted_values: FloatArray, levels: FloatArray) -> FloatArray:
+    """``np.quantile(sorted_values, levels)`` (linear method) for an already sorted sample,
+    without partitioning it again: the same interpolation, term by term."""
+    positions = levels * (sorted_values.size - 1)
+    below = np.floor(positions).astype(np.intp)
+    above = np.minimum(below + 1, sorted_values.size - 1)
+    weight = positions - below
+    low, high = sorted_values[below], sorted_values[above]
+    difference = high - low
+    # numpy's _lerp: interpolate from the nearer end, which keeps the result within [low, high]
+    return np.where(weight >= 0.5, high - difference * (1 - weight), low + difference * weight)
 
 
 def _sorted_counts(sorted_values: FloatArray) -> dict[float, int]:
