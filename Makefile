@@ -42,6 +42,7 @@ fmt: $(STAMP)
 # benchmarks/results/.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_append.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
+	$(BIN)/python benchmarks/bench_probes.py --rows 1000000
 
 # Regenerate the lock files after a dependency change in pyproject.toml (needs network access).
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes

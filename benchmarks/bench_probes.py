@@ -143,15 +143,17 @@ def main() -> None:
             flush=True,
         )
     lines = [
-        f"Drift + data quality on {args.rows:,} rows x {NUMERIC} numeric + {CATEGORICAL} categorical "
-        "columns (reference and current), one process each, same machine, same run.",
+        f"Drift + data quality on {args.rows:,} rows x {NUMERIC} numeric + {CATEGORICAL} "
+        "categorical columns (reference and current), one process each, same machine, same run.",
         "",
-        "| contender | seconds | peak RSS (MiB) | RSS before it ran: frames, imports (MiB) | outcome |",
+        "| contender | seconds | peak RSS (MiB) | RSS before it ran: frames, imports (MiB) "
+        "| outcome |",
         "|---|---|---|---|---|",
     ]
     for name, row in measured.items():
         lines.append(
-            f"| {name} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | {row['before_mib']:.0f} | {json.dumps(row['outcome'])} |"
+            f"| {name} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | {row['before_mib']:.0f} "
+            f"| {json.dumps(row['outcome'])} |"
         )
     if "assay" in measured:
         for other in ("evidently", "numpy"):
