@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,41 @@ def test_probes_inside_an_audit_share_work_and_trace_inputs(
     traced = next(e for e in ledger if e["payload"]["element"] == "income-psi")
     assert traced["payload"]["metadata"]["inputs"]["reference"]["rows"] == 3000
     assert len(traced["payload"]["metadata"]["inputs"]["current"]["sha256"]) == 64
+
+
+def test_the_data_report_shows_every_column_with_its_chart(
+    capsys: pytest.CaptureFixture[str], assay_home: Path, data: Path
+) -> None:
+    out = data / "report.html"
+    result = run_cli(
+        capsys,
+        "probe",
+        "report",
+        "--reference",
+        str(data / "reference.parquet"),
+        "--current",
+        str(data / "current.parquet"),
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result
+    html = out.read_text(encoding="utf-8")
+    assert not re.search(r"<script|<link|<img|src=|href=\"(?!#)|url\((?!#)|@import", html)
+    for column in ("income", "age", "region"):
+        card = html.split(f'id="column-{column}"', 1)[1].split("</div>\n</div>", 1)[0]
+        assert "<svg" in card, column
+    assert html.count("<svg") == 3
+    assert 'class="card drifted" id="column-income"' in html
+    assert 'class="card" id="column-age"' in html
+    assert "1 of 3 columns drifted" in html
+    missing = run_cli(
+        capsys,
+        "probe",
+        "report",
+        "--reference",
+        str(data / "nope.csv"),
+        "--current",
+        str(data / "current.parquet"),
+    )
+    assert missing.exit_code == 2
+    assert "no such file" in missing.stderr

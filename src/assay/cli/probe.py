@@ -10,7 +10,7 @@ import typer
 import yaml
 from rich.table import Table as RichTable
 
-from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit
+from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, open_output
 from assay.collectors import CollectionError
 from assay.collectors.probe import compute_probe
 from assay.errors import InvalidInputError
@@ -105,3 +105,28 @@ def run(
     )
     view.add_row(name, shown, inputs)
     emit(output, fmt, result, view)
+
+
+@app.command()
+def report(
+    reference: Annotated[Path, typer.Option(dir_okay=False, help="The reference data.")],
+    current: Annotated[Path, typer.Option(dir_okay=False, help="The data to compare with it.")],
+    columns: Annotated[
+        list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
+    ] = None,
+    output: OutputOption = None,
+) -> None:
+    """Write the data report: drift and data quality per column with distribution charts, as
+    one self-contained HTML file."""
+    from assay.files.tables import TableError, read_table
+    from assay.probes.catalog import ProbeError
+    from assay.reports.probe_report import data_report
+
+    try:
+        text = data_report(read_table(reference), read_table(current), columns)
+    except (TableError, ProbeError, ValueError) as error:
+        raise InvalidInputError(str(error), source="assay probe report") from None
+    with open_output(output) as stream:
+        stream.write(text)
+    if output is not None:
+        typer.echo(f"wrote {output}", err=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: it is slow to import
     from matplotlib.figure import Figure
 
-__all__ = ["ChartSeries", "radar_svg"]
+__all__ = ["ChartSeries", "distribution_svg", "radar_svg"]
 
 # Each series is tagged with this id prefix in the SVG (radar: ``series-0``, ``series-1`` …;
 # bars: ``series-0-0`` for the first series' first bar), so tests and stylesheets find it.
@@ -128,3 +128,52 @@ def _bars(
 
 def _value(value: float | None) -> float:
     return math.nan if value is None else float(value)
+
+
+def distribution_svg(
+    reference: Iterable[float] | Mapping[str, float],
+    current: Iterable[float] | Mapping[str, float],
+    *,
+    title: str,
+) -> str:
+    """A small ``<svg>`` comparing two distributions: overlaid histograms of two numeric samples
+    (shared bins over the 1st-99th percentile of both), or side-by-side bars of category shares
+    (mappings of category to share)."""
+    import numpy as np
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    with rc_context({"svg.hashsalt": "assay", "svg.fonttype": "none"}):
+        figure = Figure(figsize=(4.2, 2.4))
+        FigureCanvasSVG(figure)
+        plot = figure.add_subplot()
+        if isinstance(reference, Mapping) and isinstance(current, Mapping):
+            names = list(dict.fromkeys([*reference, *current]))[:20]
+            positions = np.arange(len(names))
+            plot.bar(positions - 0.2, [reference.get(n, 0) for n in names], 0.4, label="reference")
+            plot.bar(positions + 0.2, [current.get(n, 0) for n in names], 0.4, label="current")
+            plot.set_xticks(positions, names, rotation=45, ha="right", fontsize=7)
+            plot.set_ylabel("share", fontsize=8)
+        else:
+            ref = np.asarray(
+                list(reference) if not isinstance(reference, np.ndarray) else reference, dtype=float
+            )
+            cur = np.asarray(
+                list(current) if not isinstance(current, np.ndarray) else current, dtype=float
+            )
+            both = np.concatenate([ref, cur])
+            low, high = np.percentile(both, [1, 99]) if both.size else (0.0, 1.0)
+            if low == high:
+                low, high = low - 0.5, high + 0.5
+            bins = np.linspace(low, high, 31)
+            plot.hist(ref, bins=bins.tolist(), density=True, alpha=0.55, label="reference")
+            plot.hist(cur, bins=bins.tolist(), density=True, alpha=0.55, label="current")
+            plot.tick_params(labelsize=7)
+        plot.set_title(title, fontsize=9)
+        plot.legend(fontsize=7, frameon=False)
+        figure.tight_layout()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
