@@ -449,3 +449,66 @@ def history(
     if not rows:
         typer.echo(f"no runs of {spec_id} recorded", err=True)
     emit(output, fmt, rows, table)
+
+
+@app.command()
+def coverage(
+    spec: SpecArgument,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Which test items of the IML4E testing methodology (phases of 001 §5.3) the spec covers
+    with automated measurements, and which it does not."""
+    from assay.audit.coverage import coverage as compute_coverage
+    from assay.catalog.testing import load_methodology
+    from assay.collectors import parse_interface
+    from assay.probes.catalog import PROBES
+
+    def served(interface: str | dict[str, Any]) -> tuple[str, ...]:
+        collector, parameters = parse_interface(interface)
+        if collector.kind == "probe":
+            return PROBES[parameters.probe].test_items  # type: ignore[attr-defined]
+        return ()
+
+    loaded = load_spec(spec)
+    methodology = load_methodology()
+    rows = compute_coverage(loaded.spec, methodology, served)
+    data = {
+        "spec": loaded.spec.id,
+        "methodology": methodology.id,
+        "covered": sum(row.covered for row in rows),
+        "items": len(rows),
+        "phases": [
+            {
+                "id": phase.id,
+                "name": phase.name,
+                "items": [
+                    {
+                        "id": r.item.id,
+                        "name": r.item.name,
+                        "covered": r.covered,
+                        "measurements": list(r.measurements),
+                    }
+                    for r in rows
+                    if r.phase == phase.id
+                ],
+            }
+            for phase in methodology.phases
+        ],
+    }
+    names = {phase.id: phase.name for phase in methodology.phases}
+    table = Table(
+        "phase",
+        "test item",
+        "covered by",
+        title=f"{data['covered']} of {len(rows)} test items covered",
+    )
+    for row in rows:
+        table.add_row(
+            names[row.phase],
+            f"{row.item.name} ({row.item.id})",
+            Text(", ".join(row.measurements), style="green")
+            if row.covered
+            else Text("not covered", style="yellow"),
+        )
+    emit(output, fmt, data, table)

@@ -204,7 +204,7 @@ def _missing(inputs: ProbeInputs) -> Any:
 
 
 def _probes() -> dict[str, Probe]:
-    drift_items = ("monitoring.data-drift", "monitoring.prediction-drift")
+    drift_items = ("operation.drift",)
     listed = [
         Probe(
             "drift.ks_statistic",
@@ -300,7 +300,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             (),
             lambda i: i.data().rows,
-            ("data.volume",),
+            ("experimentation.training-data-format",),
         ),
         Probe(
             "quality.missing_ratio",
@@ -308,7 +308,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             ("column",),
             _missing,
-            ("data.completeness",),
+            ("training.training-data", "experimentation.training-data-format"),
         ),
         Probe(
             "quality.duplicate_ratio",
@@ -316,7 +316,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             ("columns",),
             lambda i: quality.duplicate_ratio(i.data(), i.parameters.get("columns")),
-            ("data.duplicates",),
+            ("training.training-data",),
         ),
         Probe(
             "quality.schema_violations",
@@ -324,7 +324,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             ("schema",),
             _schema,
-            ("data.schema",),
+            ("training.training-data", "experimentation.training-data-format"),
         ),
         Probe(
             "quality.outlier_ratio",
@@ -334,7 +334,7 @@ def _probes() -> dict[str, Probe]:
             lambda i: quality.outlier_ratio(
                 i.data(), i.parameter("column"), i.parameter("method", "iqr")
             ),
-            ("data.outliers",),
+            ("training.training-data",),
         ),
         Probe(
             "quality.constant_columns",
@@ -342,7 +342,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             (),
             lambda i: quality.constant_columns(i.data()),
-            ("data.schema",),
+            ("training.training-data", "experimentation.training-data-format"),
         ),
         Probe(
             "quality.class_balance",
@@ -350,7 +350,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             ("label",),
             lambda i: quality.class_balance(i.data(), i.parameter("label", "label")),
-            ("data.class-balance",),
+            ("training.training-data", "experimentation.labels"),
         ),
         Probe(
             "quality.correlated_pairs",
@@ -363,7 +363,7 @@ def _probes() -> dict[str, Probe]:
                     i.data(), i.parameter("threshold", quality.CORRELATION_THRESHOLD)
                 )
             ],
-            ("data.redundancy",),
+            ("experimentation.features", "training.training-data"),
         ),
         Probe(
             "quality.label_completeness",
@@ -371,7 +371,7 @@ def _probes() -> dict[str, Probe]:
             ("current",),
             ("label",),
             lambda i: quality.label_completeness(i.data(), i.parameter("label", "label")),
-            ("data.labels",),
+            ("experimentation.labels",),
         ),
     ]
     for metric in (
@@ -395,7 +395,7 @@ def _probes() -> dict[str, Probe]:
                 ("predictions",),
                 ("label", "prediction", "score", "positive"),
                 _classification(metric),
-                ("model.performance",),
+                ("training.ml-model", "experimentation.basic-model-performance"),
             )
         )
     for metric in ("mae", "rmse", "r2", "mape"):
@@ -406,7 +406,7 @@ def _probes() -> dict[str, Probe]:
                 ("predictions",),
                 ("label", "prediction"),
                 _regression(metric),
-                ("model.performance",),
+                ("training.ml-model", "experimentation.basic-model-performance"),
             )
         )
     listed += [
@@ -416,7 +416,7 @@ def _probes() -> dict[str, Probe]:
             ("predictions",),
             ("label", "score", "positive"),
             _calibration("expected_calibration_error"),
-            ("model.calibration",),
+            ("training.ml-model",),
         ),
         Probe(
             "calibration.brier",
@@ -424,7 +424,7 @@ def _probes() -> dict[str, Probe]:
             ("predictions",),
             ("label", "score", "positive"),
             _calibration("brier"),
-            ("model.calibration",),
+            ("training.ml-model",),
         ),
     ]
     for metric in (
@@ -442,7 +442,7 @@ def _probes() -> dict[str, Probe]:
                 ("predictions",),
                 ("sensitive", "label", "prediction", "positive"),
                 _fairness(metric),
-                ("model.fairness",),
+                ("training.ml-model", "experimentation.basic-model-performance", "operation.drift"),
             )
         )
     return {probe.name: probe for probe in listed}
