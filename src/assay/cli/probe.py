@@ -54,6 +54,14 @@ def run(
     reference: FileOption = None,
     current: FileOption = None,
     predictions: FileOption = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="A model saved with joblib/pickle (trusted files only).",
+            show_default=False,
+        ),
+    ] = None,
     column: TextOption = None,
     columns: Annotated[
         list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
@@ -92,7 +100,7 @@ def run(
         parameters[key] = yaml.safe_load(value)
     files = {"reference": reference, "current": current, "predictions": predictions}
     try:
-        traced = compute_probe(name, files, parameters)
+        traced = compute_probe(name, files, parameters, model)
     except CollectionError as error:
         raise InvalidInputError(str(error), source="assay probe run") from None
     result = {"probe": name, "value": traced.value, **traced.metadata}
@@ -100,7 +108,7 @@ def run(
     value = traced.value
     shown = json.dumps(value, indent=1) if isinstance(value, dict | list) else str(value)
     inputs = "\n".join(
-        f"{role}: {meta['path']} ({meta['rows']} rows)"
+        f"{role}: {meta['path']}" + (f" ({meta['rows']} rows)" if "rows" in meta else "")
         for role, meta in traced.metadata["inputs"].items()
     )
     view.add_row(name, shown, inputs)

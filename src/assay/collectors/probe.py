@@ -16,6 +16,7 @@ from pydantic import ConfigDict, field_validator
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters, Traced
 from assay.files.tables import TableError, read_table
+from assay.files.tables import file_digest as _digest
 from assay.probes.catalog import PROBES, ProbeError, ProbeInputs
 from assay.probes.drift import DatasetDrift
 from assay.probes.table import ColumnError, Table
@@ -40,6 +41,7 @@ class ProbeParameters(Parameters):
     reference: str | None = None
     current: str | None = None
     predictions: str | None = None
+    model: str | None = None
 
     @field_validator("probe")
     @classmethod
@@ -74,7 +76,27 @@ def _table(path: Path) -> Table:
     return table
 
 
-def compute_probe(name: str, files: dict[str, Path | None], parameters: dict[str, Any]) -> Traced:
+def _model(path: Path) -> Any:
+    """A model saved with joblib or pickle. Loading runs code from the file: only load models
+    you trust (the same holds for joblib and pickle everywhere)."""
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except FileNotFoundError:
+        raise CollectionError(f"no such file: {path}") from None
+    except Exception as error:  # unpickling raises whatever the pickled code raises
+        raise CollectionError(
+            f"cannot load the model {path}: {type(error).__name__}: {error}"
+        ) from None
+
+
+def compute_probe(
+    name: str,
+    files: dict[str, Path | None],
+    parameters: dict[str, Any],
+    model: Path | None = None,
+) -> Traced:
     """Run probe ``name`` on the data files by role with ``parameters``; the inputs (and what
     they compute once, such as the drift of every column) are shared with earlier calls on the
     same files and parameters. :class:`CollectionError` says what went wrong."""
@@ -87,7 +109,8 @@ def compute_probe(name: str, files: dict[str, Path | None], parameters: dict[str
         raise CollectionError(f"{name} takes no parameter {', '.join(unknown)} (it takes {takes})")
     tables = {role: _table(path) for role, path in files.items() if path is not None}
     reference, current, predictions = (tables.get(role) for role in ROLES)
-    inputs = ProbeInputs(reference, current, predictions, parameters)
+    loaded_model = _model(model) if model is not None else None
+    inputs = ProbeInputs(reference, current, predictions, parameters, model=loaded_model)
     try:
         if probe.family == "drift":
             key = (
@@ -102,14 +125,16 @@ def compute_probe(name: str, files: dict[str, Path | None], parameters: dict[str
                     _drifts[key] = known
                     while len(_drifts) > _CACHE_SIZE:
                         _drifts.popitem(last=False)
-            inputs = ProbeInputs(reference, current, predictions, parameters, known)
+            inputs = ProbeInputs(reference, current, predictions, parameters, known, loaded_model)
         value = probe.compute(inputs)
     except (ProbeError, ColumnError, ValueError, KeyError) as error:
         raise CollectionError(f"{name}: {error}") from None
-    inputs_used = {
+    inputs_used: dict[str, Any] = {
         role: {"path": table.source, "sha256": table.sha256, "rows": table.rows}
         for role, table in tables.items()
     }
+    if model is not None:
+        inputs_used["model"] = {"path": str(model), "sha256": _digest(model)}
     return Traced(value, {"probe": name, "inputs": inputs_used, "parameters": parameters})
 
 
@@ -125,11 +150,12 @@ class ProbeCollector:
             role: context.base_dir / value if (value := getattr(parameters, role)) else None
             for role in ROLES
         }
-        return compute_probe(parameters.probe, files, parameters.probe_parameters())
+        model = context.base_dir / parameters.model if parameters.model else None
+        return compute_probe(parameters.probe, files, parameters.probe_parameters(), model)
 
     def describe(self, parameters: ProbeParameters) -> str:
         """``probe:NAME(file, …; parameter=value, …)``."""
-        files = [getattr(parameters, role) for role in ROLES if getattr(parameters, role)]
+        files = [getattr(parameters, r) for r in (*ROLES, "model") if getattr(parameters, r)]
         extra = [f"{k}={v}" for k, v in sorted(parameters.probe_parameters().items())]
         inside = ", ".join(files) + ("; " + ", ".join(extra) if extra else "")
         return f"probe:{parameters.probe}({inside})"

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from assay.probes.table import Table
 
-__all__ = ["TableError", "read_table"]
+__all__ = ["TableError", "file_digest", "read_table"]
 
 _CHUNK = 1 << 20
 
@@ -21,7 +21,8 @@ class TableError(ValueError):
     """A data file cannot be read; the message names it and says why."""
 
 
-def _digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while chunk := stream.read(_CHUNK):
@@ -50,4 +51,4 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
         raise TableError(f"cannot read {path}: {first_line}") from None
     if data.num_rows == 0:
         raise TableError(f"{path} has no rows")
-    return Table(data, str(path), _digest(path))
+    return Table(data, str(path), file_digest(path))

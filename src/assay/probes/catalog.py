@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from assay.probes import fairness, performance, quality
+import numpy as np
+
+from assay.probes import fairness, performance, quality, robustness
 from assay.probes.drift import (
     ColumnDrift,
     DatasetDrift,
@@ -36,6 +38,7 @@ class ProbeInputs:
     predictions: Table | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
     known_drift: DatasetDrift | None = None  # computed earlier on the same data
+    model: Any = None
 
     def table(self, role: str) -> Table:
         """The input called ``role``, or :class:`ProbeError` saying it is needed."""
@@ -181,6 +184,31 @@ def _fairness(metric: str) -> Callable[[ProbeInputs], Any]:
         result = fairness.group_fairness(
             y_true, y_pred, table.labels(sensitive), positive=inputs.parameter("positive", 1)
         )
+        return result[metric]
+
+    return compute
+
+
+def _robustness(metric: str) -> Callable[[ProbeInputs], Any]:
+    def compute(inputs: ProbeInputs) -> Any:
+        if inputs.model is None:
+            raise ProbeError("this probe needs the model (--model FILE, or model: in the spec)")
+        table = inputs.data()
+        excluded = {inputs.parameter("label", "label"), "prediction", "score"}
+        names = inputs.parameters.get("features") or [
+            c for c in table.columns if table.is_numeric(c) and c not in excluded
+        ]
+        table.require(names)
+        matrix = np.column_stack([table.numeric(name) for name in names])
+        result = robustness.robustness(
+            inputs.model,
+            matrix,
+            names,
+            noise=float(inputs.parameter("noise", robustness.DEFAULT_NOISE)),
+            seed=int(inputs.parameter("seed", 0)),
+        )
+        if result[metric] is None:
+            raise ProbeError(f"{metric} needs a model with predict_proba")
         return result[metric]
 
     return compute
@@ -445,6 +473,34 @@ def _probes() -> dict[str, Probe]:
                 ("training.ml-model", "experimentation.basic-model-performance", "operation.drift"),
             )
         )
+    robust = ("features", "noise", "seed", "label")
+    robust_items = ("training.ml-model", "experimentation.basic-model-performance")
+    listed += [
+        Probe(
+            "robustness.flip_rate",
+            "Share of predictions that change under seeded Gaussian noise",
+            ("model", "current"),
+            robust,
+            _robustness("flip_rate"),
+            robust_items,
+        ),
+        Probe(
+            "robustness.score_change",
+            "Mean absolute change of the positive-class probability under noise",
+            ("model", "current"),
+            robust,
+            _robustness("score_change"),
+            robust_items,
+        ),
+        Probe(
+            "robustness.feature_flip_rates",
+            "Per feature, the flip rate when it is shuffled",
+            ("model", "current"),
+            robust,
+            _robustness("feature_flip_rates"),
+            robust_items,
+        ),
+    ]
     return {probe.name: probe for probe in listed}
 
 
