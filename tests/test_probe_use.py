@@ -304,3 +304,27 @@ def test_the_data_report_shows_every_column_with_its_chart(
     )
     assert missing.exit_code == 2
     assert "no such file" in missing.stderr
+
+
+def test_prediction_drift(
+    capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(9)
+    before = pa.table(
+        {"prediction": rng.choice([0, 1], 4_000, p=[0.7, 0.3]), "x": rng.normal(0, 1, 4_000)}
+    )
+    after = pa.table(
+        {"prediction": rng.choice([0, 1], 4_000, p=[0.4, 0.6]), "x": rng.normal(0, 1, 4_000)}
+    )
+    pq.write_table(before, tmp_path / "before.parquet")
+    pq.write_table(after, tmp_path / "after.parquet")
+    result = probe(
+        capsys,
+        "drift.prediction",
+        "--reference",
+        str(tmp_path / "before.parquet"),
+        "--current",
+        str(tmp_path / "after.parquet"),
+    )
+    assert result["value"]["column"] == "prediction"
+    assert (result["value"]["method"], result["value"]["drifted"]) == ("jensen_shannon", True)

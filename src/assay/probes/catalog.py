@@ -114,6 +114,14 @@ def _column_drift(inputs: ProbeInputs) -> ColumnDrift:
     return found
 
 
+def _prediction_drift(inputs: ProbeInputs) -> dict[str, Any]:
+    column = inputs.parameter("prediction", "prediction")
+    found = inputs.drift.by_column.get(column)
+    if found is None:
+        raise ProbeError(f"no prediction column {column!r} in both data sets")
+    return found.to_dict()
+
+
 def _statistic(name: str) -> Callable[[ProbeInputs], Any]:
     def compute(inputs: ProbeInputs) -> Any:
         if "column" not in inputs.parameters:
@@ -320,6 +328,15 @@ def _probes() -> dict[str, Probe]:
             ("reference", "current"),
             ("columns",),
             lambda i: i.drift.drifted,
+            drift_items,
+        ),
+        Probe(
+            "drift.prediction",
+            "Drift of the predictions (the prediction column of both data sets): test, score, "
+            "verdict",
+            ("reference", "current"),
+            ("prediction", "columns"),
+            _prediction_drift,
             drift_items,
         ),
         Probe(
