@@ -95,8 +95,8 @@ def test_a_writer_killed_mid_append_loses_no_acknowledged_entry(database_url: st
             if seen >= wanted:
                 break
         victim.send_signal(signal.SIGKILL)
-        rest, _ = victim.communicate(timeout=60)
-        assert victim.returncode == -signal.SIGKILL
+        rest, victim_errors = victim.communicate(timeout=60)
+        assert victim.returncode == -signal.SIGKILL, victim_errors
         acknowledged.extend(parse_acks(rest))  # acks printed before the kill took effect
         out, err = steady.communicate(timeout=120)
         assert steady.returncode == 0, err

@@ -9,6 +9,8 @@ is what serializes ledger appends across processes on SQLite.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,6 +187,23 @@ def _engine_options(url: URL) -> dict[str, Any]:
     return {}
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL unless it is already. Asking to switch while another process
+    writes can fail at once with "database is locked" (the busy timeout does not cover it), so
+    the mode is read first, and a switch that meets a lock is retried until the busy timeout."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _install_sqlite_transaction_control(engine: Engine, url: URL) -> None:
     is_file = (url.database or ":memory:") != ":memory:"
     read_only = "mode=ro" in (url.database or "") or url.query.get("mode") == "ro"
@@ -197,7 +216,7 @@ def _install_sqlite_transaction_control(engine: Engine, url: URL) -> None:
             if is_file and not read_only:
                 # WAL lets readers proceed while one writer appends; FULL syncs every commit,
                 # so an acknowledged append survives a crash of the machine, not only of assay.
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _use_wal(cursor)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
