@@ -31,8 +31,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from scipy.spatial import distance
 
 __all__ = [
     "CATEGORY_LIMIT",
@@ -134,9 +132,19 @@ def _merged_cdfs(
     return merged[last], cdf_reference, cdf_current
 
 
+def _scipy() -> tuple[Any, Any]:
+    """scipy.stats and scipy.spatial.distance, imported when first needed (they are slow to
+    import, and most assay commands never compute drift)."""
+    from scipy import stats
+    from scipy.spatial import distance
+
+    return stats, distance
+
+
 def _ks_p_value(
     statistic: float, n1: int, n2: int, sorted1: FloatArray, sorted2: FloatArray
 ) -> float:
+    stats, _ = _scipy()
     if max(n1, n2) <= _EXACT_KS_LIMIT:
         return float(stats.ks_2samp(sorted1, sorted2).pvalue)
     m, n = sorted([float(n1), float(n2)], reverse=True)
@@ -147,6 +155,7 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
     """Drift of a numeric column (missing values, NaN, left out); with at most
     :data:`CATEGORY_LIMIT` distinct values in both samples together, its values are treated as
     categories (as Evidently does). Both samples need values."""
+    _, distance = _scipy()
     reference, current = np.sort(_present(reference)), np.sort(_present(current))
     if reference.size == 0 or current.size == 0:
         empty = "reference" if reference.size == 0 else "current"
@@ -230,6 +239,7 @@ def categorical_drift(
 ) -> ColumnDrift:
     """Drift of a categorical column from the count of each category in each sample (missing
     values not counted)."""
+    stats, distance = _scipy()
     keys = list(dict.fromkeys([*reference_counts, *current_counts]))
     reference = np.array([reference_counts.get(key, 0) for key in keys], dtype=np.float64)
     current = np.array([current_counts.get(key, 0) for key in keys], dtype=np.float64)

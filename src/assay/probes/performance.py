@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn import metrics
 
 __all__ = ["calibration", "classification", "regression"]
 
@@ -29,6 +28,8 @@ def classification(
     """Accuracy, balanced accuracy, precision/recall/F1 (binary for two classes, macro and
     weighted), the confusion matrix with its labels, and with scores of the positive class ROC
     AUC and log loss. ``ValueError`` for fewer than two classes in ``y_true``."""
+    from sklearn import metrics  # slow to import; only the performance probes need it
+
     _check(y_true, y_pred, "classification metrics")
     labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()), key=str)
     if len(set(y_true.tolist())) < 2:
@@ -69,6 +70,8 @@ def classification(
 
 def regression(y_true: Array, y_pred: Array) -> dict[str, float]:
     """MAE, RMSE, R² and MAPE (as a fraction, scikit-learn's definition)."""
+    from sklearn import metrics  # slow to import; only the performance probes need it
+
     _check(y_true, y_pred, "regression metrics")
     return {
         "rows": float(len(y_true)),
@@ -85,6 +88,8 @@ def calibration(
     """Brier score, and the expected calibration error: over ``bins`` equal-width bins of the
     score, the mean of |observed frequency - mean score| weighted by the bin's share of rows
     (a score of exactly 1.0 falls in the last bin)."""
+    from sklearn import metrics  # slow to import; only the performance probes need it
+
     truth = np.asarray(y_true, dtype=float)
     scores = np.asarray(y_score, dtype=float)
     _check(truth, scores, "calibration")
