@@ -18,6 +18,7 @@ from assay.cli import db as db_commands
 from assay.cli import ledger as ledger_commands
 from assay.cli import maturity as maturity_commands
 from assay.cli import probe as probe_commands
+from assay.cli import token as token_commands
 from assay.config import assay_home
 from assay.demo import run_demo
 from assay.errors import AssayError, ExitCode
@@ -59,6 +60,7 @@ app.add_typer(ledger_commands.app, name="ledger")
 app.add_typer(maturity_commands.app, name="maturity")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(probe_commands.app, name="probe")
+app.add_typer(token_commands.app, name="token")
 
 # The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
 # `assay <group> --help` says what each will hold.

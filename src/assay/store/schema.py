@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-__all__ = ["ledger_entries", "ledger_head", "metadata"]
+__all__ = ["api_tokens", "ledger_entries", "ledger_head", "metadata"]
 
 metadata = MetaData()
 
@@ -32,4 +32,18 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# Audit API tokens. Only a SHA-256 of each secret is kept; the secret is shown once at creation.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("scope", String(200), nullable=True),
+    Column("internal", Boolean, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("revoked", String(32), nullable=True),
 )

@@ -1,0 +1,170 @@
+"""Audit API tokens: who may do what on the server (the sources' auditee, auditing party and
+certification body, plus an administrator).
+
+A token is ``assay_<id>_<secret>``. Only the SHA-256 of the secret is stored; the whole token
+is shown once, when it is created. Presented tokens are checked in constant time. Creating and
+revoking a token are ledger entries (without the secret or its hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import insert, select, update
+
+from assay.errors import InvalidInputError
+from assay.store import Store
+from assay.store.schema import api_tokens
+
+__all__ = ["Role", "Token", "create_token", "find_token", "list_tokens", "revoke_token"]
+
+PREFIX = "assay"
+TOKEN_KIND = "api.token"
+
+
+class Role(StrEnum):
+    """What a token may do: ``auditee`` pushes evidence and triggers runs, ``auditor`` reads
+    (confidential values only with ``internal``) and posts assessor verdicts, ``certifier``
+    issues, suspends and revokes certificates, ``admin`` manages tokens."""
+
+    auditee = "auditee"
+    auditor = "auditor"
+    certifier = "certifier"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Token:
+    """A stored token, without its secret."""
+
+    id: str
+    name: str
+    role: Role
+    scope: str | None
+    internal: bool
+    created: str
+    revoked: str | None
+
+    @property
+    def active(self) -> bool:
+        """Not revoked."""
+        return self.revoked is None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _row_token(row: object) -> Token:
+    mapping = row._mapping  # type: ignore[attr-defined]
+    return Token(
+        mapping["id"],
+        mapping["name"],
+        Role(mapping["role"]),
+        mapping["scope"],
+        bool(mapping["internal"]),
+        mapping["created"],
+        mapping["revoked"],
+    )
+
+
+def create_token(
+    store: Store, *, name: str, role: Role, scope: str | None = None, internal: bool = False
+) -> tuple[Token, str]:
+    """Store a new token and return it with its full text (shown once, never stored)."""
+    if not name.strip():
+        raise InvalidInputError("the name is empty", source="--name", expected="who uses the token")
+    if internal and role is not Role.auditor:
+        raise InvalidInputError(
+            "only auditor tokens are granted internal access",
+            source="--internal",
+            expected="--role auditor",
+        )
+    identifier, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.database.writing() as conn:
+        conn.execute(
+            insert(api_tokens).values(
+                id=identifier,
+                name=name,
+                role=role.value,
+                scope=scope,
+                internal=internal,
+                secret_hash=_hash(secret),
+                created=created,
+                revoked=None,
+            )
+        )
+        store.ledger.append_in(
+            conn,
+            [
+                (
+                    TOKEN_KIND,
+                    {
+                        "event": "created",
+                        "token": identifier,
+                        "name": name,
+                        "role": role.value,
+                        "scope": scope,
+                        "internal": internal,
+                        "at": created,
+                    },
+                )
+            ],
+        )
+    token = Token(identifier, name, role, scope, internal, created, None)
+    return token, f"{PREFIX}_{identifier}_{secret}"
+
+
+def list_tokens(store: Store) -> list[Token]:
+    """Every token, oldest first (secrets are never readable)."""
+    with store.database.reading() as conn:
+        rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created, api_tokens.c.id))
+        return [_row_token(row) for row in rows]
+
+
+def find_token(store: Store, presented: str) -> Token | None:
+    """The active token whose text is ``presented``, or None (malformed, unknown, wrong secret
+    or revoked). The secret is compared in constant time."""
+    parts = presented.strip().split("_")
+    if len(parts) < 3 or parts[0] != PREFIX:
+        return None
+    identifier, secret = parts[1], "_".join(parts[2:])
+    with store.database.reading() as conn:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.id == identifier)).first()
+    if row is None:
+        hmac.compare_digest(_hash(secret), "0" * 64)  # same work whether or not the id exists
+        return None
+    if not hmac.compare_digest(_hash(secret), row._mapping["secret_hash"]):
+        return None
+    token = _row_token(row)
+    return token if token.active else None
+
+
+def revoke_token(store: Store, identifier: str) -> Token:
+    """Revoke a token by id; :class:`InvalidInputError` for an unknown or revoked one."""
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    with store.database.writing() as conn:
+        row = conn.execute(select(api_tokens).where(api_tokens.c.id == identifier)).first()
+        if row is None:
+            raise InvalidInputError(
+                f"no token {identifier!r}",
+                source="TOKEN_ID",
+                expected="an id from assay token list",
+            )
+        if row._mapping["revoked"] is not None:
+            raise InvalidInputError(
+                f"token {identifier} was revoked at {row._mapping['revoked']}",
+                source="TOKEN_ID",
+                expected="an active token",
+            )
+        conn.execute(update(api_tokens).where(api_tokens.c.id == identifier).values(revoked=at))
+        store.ledger.append_in(
+            conn, [(TOKEN_KIND, {"event": "revoked", "token": identifier, "at": at})]
+        )
+    return replace(_row_token(row), revoked=at)
