@@ -328,3 +328,31 @@ def test_prediction_drift(
     )
     assert result["value"]["column"] == "prediction"
     assert (result["value"]["method"], result["value"]["drifted"]) == ("jensen_shannon", True)
+
+
+def test_parallel_requests_for_the_same_inputs_compute_once() -> None:
+    import threading
+    import time
+    from collections import OrderedDict
+
+    from assay.collectors.probe import _once
+
+    calls: list[int] = []
+    cache: OrderedDict[object, object] = OrderedDict()
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    results: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(_once(cache, ("same",), slow)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [42] * 8
+    assert len(calls) == 1

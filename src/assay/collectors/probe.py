@@ -8,6 +8,7 @@ data sets is compared once, however many measurements use them.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from threading import Lock
 from typing import Any, ClassVar
@@ -24,9 +25,10 @@ from assay.probes.table import ColumnError, Table
 __all__ = ["ProbeCollector", "ProbeParameters", "compute_probe"]
 
 _CACHE_SIZE = 16
-_tables: OrderedDict[tuple[str, int, int], Table] = OrderedDict()
+_tables: OrderedDict[tuple[Any, ...], Table] = OrderedDict()
 _drifts: OrderedDict[tuple[Any, ...], DatasetDrift] = OrderedDict()
 _lock = Lock()
+_key_locks: dict[tuple[Any, ...], Lock] = {}
 ROLES = ("reference", "current", "predictions")
 
 
@@ -55,25 +57,44 @@ class ProbeParameters(Parameters):
         return dict(self.model_extra or {})
 
 
+def _once(cache: OrderedDict[Any, Any], key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``cache[key]``, computed by ``compute`` the first time. Measurements are collected in
+    parallel: a second thread asking for the same key waits for the first one's result
+    instead of computing it again."""
+    with _lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        key_lock = _key_locks.setdefault(key, Lock())
+    with key_lock:
+        with _lock:
+            if key in cache:
+                return cache[key]
+        value = compute()
+        with _lock:
+            cache[key] = value
+            while len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
+            _key_locks.pop(key, None)
+    return value
+
+
 def _table(path: Path) -> Table:
     try:
         stat = path.stat()
     except OSError:
         raise CollectionError(f"no such file: {path}") from None
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    with _lock:
-        if key in _tables:
-            _tables.move_to_end(key)
-            return _tables[key]
-    try:
-        table = read_table(path)
-    except TableError as error:
-        raise CollectionError(str(error)) from None
-    with _lock:
-        _tables[key] = table
-        while len(_tables) > _CACHE_SIZE:
-            _tables.popitem(last=False)
-    return table
+
+    def read() -> Table:
+        try:
+            return read_table(path)
+        except TableError as error:
+            raise CollectionError(str(error)) from None
+
+    found: Table = _once(
+        _tables, ("table", str(path.resolve()), stat.st_mtime_ns, stat.st_size), read
+    )
+    return found
 
 
 def _model(path: Path) -> Any:
@@ -117,14 +138,7 @@ def compute_probe(
                 *(tables[role].sha256 if role in tables else "" for role in ROLES),
                 tuple(parameters.get("columns") or ()),
             )
-            with _lock:
-                known = _drifts.get(key)
-            if known is None:
-                known = inputs.drift
-                with _lock:
-                    _drifts[key] = known
-                    while len(_drifts) > _CACHE_SIZE:
-                        _drifts.popitem(last=False)
+            known = _once(_drifts, key, lambda: inputs.drift)
             inputs = ProbeInputs(reference, current, predictions, parameters, known, loaded_model)
         value = probe.compute(inputs)
     except (ProbeError, ColumnError, ValueError, KeyError) as error:
