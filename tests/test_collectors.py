@@ -77,9 +77,8 @@ def test_command_output_is_parsed(tmp_path: Path) -> None:
         "accuracy": 0.9,
         "n": 10,
     }
-    assert collect(
-        {"kind": "command", "argv": [PYTHON, "-c", script], "select": "accuracy"}, tmp_path
-    ) == 0.9  # fmt: skip
+    selected = {"kind": "command", "argv": [PYTHON, "-c", script], "select": "accuracy"}
+    assert collect(selected, tmp_path) == 0.9
     assert collect(f"command:{PYTHON} -c 'print(42)'", tmp_path) == 42
     assert (
         collect({"kind": "command", "argv": "echo hello | tr a-z A-Z", "shell": True}, tmp_path)
