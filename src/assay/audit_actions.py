@@ -183,9 +183,9 @@ class StatusRow:
         }
 
 
-def current_statuses(store: Store, now: datetime) -> list[StatusRow]:
-    """The status of every (spec, target) that has runs, at ``now``; a status that has changed
-    since it was recorded (evidence expired) is appended to the ledger as a change."""
+def current_statuses(store: Store, now: datetime, *, record: bool = True) -> list[StatusRow]:
+    """The status of every (spec, target) that has runs, at ``now``; with ``record``, a status
+    that has changed since it was recorded (evidence expired) is appended to the ledger."""
     log = AuditLog(store.ledger)
     with store.database.writing() as conn:
         runs = log.runs(conn=conn)
@@ -219,7 +219,7 @@ def current_statuses(store: Store, now: datetime) -> list[StatusRow]:
             rows.append(
                 StatusRow(spec, target, status, reason, run["run_id"], run["verdict"], held)
             )
-        if changes:
+        if changes and record:
             store.ledger.append_in(conn, changes)
     return rows
 

@@ -69,14 +69,34 @@ for _name, _help in (
         "metrics",
         "Delivery (DORA) and ML life-cycle metrics from events. No commands in this version yet.",
     ),
-    (
-        "serve",
-        "The Audit API server, public status pages and dashboard. Not in this version yet.",
-    ),
 ):
     app.add_typer(
         typer.Typer(help=_help, rich_markup_mode="markdown", no_args_is_help=True), name=_name
     )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8080,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database URL (default as for every command).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Serve the Audit API: public conformity status (/status/TARGET, .json) and badges
+    (/badge/TARGET.svg), with its OpenAPI document at /openapi.json."""
+    import uvicorn
+
+    from assay.config import choose_database
+    from assay.server.app import create_app
+
+    choice = choose_database(db)
+    app = create_app(choice)
+    typer.echo(f"assay Audit API on http://{host}:{port} (docs at /docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @app.command()

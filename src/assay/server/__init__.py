@@ -1,0 +1,1 @@
+"""The Audit API server (FastAPI): public conformity status and badges so far."""

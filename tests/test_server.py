@@ -1,0 +1,162 @@
+"""The Audit API server: public status and badges, in process and as a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from assay import audit_actions
+from assay.audit_runs import run_audit
+from assay.config import DatabaseChoice
+from assay.files.spec import load_spec
+from assay.server.app import create_app
+from assay.store import open_store
+
+SPEC = {
+    "spec": 1,
+    "id": "quality",
+    "name": "Quality",
+    "dimensions": [
+        {
+            "id": "d",
+            "name": "D",
+            "requirements": [
+                {
+                    "id": "r",
+                    "name": "R",
+                    "metrics": [
+                        {
+                            "id": "m",
+                            "name": "M",
+                            "assessment_interface": "file:metrics.json",
+                            "measurements": [
+                                {
+                                    "id": "accuracy",
+                                    "name": "Accuracy",
+                                    "comparison": "greater_or_equal",
+                                    "target": 0.8,
+                                    "select": "accuracy",
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    ],
+}
+DOCS_OPENAPI = Path(__file__).parents[1] / "docs" / "openapi.json"
+
+
+@pytest.fixture
+def audited(tmp_path: Path, database_url: str) -> str:
+    """A store where good@1 passed (and is certified) and bad@1 failed."""
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(SPEC))
+    loaded = load_spec(tmp_path / "spec.yaml")
+    store = open_store(DatabaseChoice(database_url, "test"))
+    try:
+        (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.9}))
+        run_audit(store, loaded, "good@1")
+        audit_actions.certify(
+            store, loaded, "good@1", valid_for="P30D", by=None, now=datetime.now(UTC)
+        )
+        (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.5}))
+        run_audit(store, loaded, "bad@1")
+    finally:
+        store.close()
+    return database_url
+
+
+@pytest.fixture
+def client(audited: str) -> Iterator[TestClient]:
+    with TestClient(create_app(DatabaseChoice(audited, "test"))) as running:
+        yield running
+
+
+def test_public_status_and_badges(client: TestClient, audited: str) -> None:
+    health = client.get("/health").json()
+    assert (health["status"], health["schema"]) == ("ok", "0003")
+    good = client.get("/status/good@1.json")
+    assert good.status_code == 200
+    assert good.headers["cache-control"] == "public, max-age=60"
+    body = good.json()
+    assert (body["status"], body["specs"][0]["spec"]) == ("conformant", "quality")
+    assert list(body["specs"][0]["certificates"].values()) == ["active"]
+    assert client.get("/status/bad@1.json").json()["status"] == "non-conformant"
+    badge = client.get("/badge/good@1.svg")
+    assert badge.headers["content-type"] == "image/svg+xml"
+    assert ">conformant</text>" in badge.text
+    assert "#2da44e" in badge.text
+    assert ">non-conformant</text>" in client.get("/badge/bad@1.svg").text
+    assert ">unknown</text>" in client.get("/badge/nobody.svg").text
+    missing = client.get("/status/nobody.json")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "unknown_target"
+    page = client.get("/status/good@1")
+    assert '<p id="status">conformant</p>' in page.text
+    store = open_store(DatabaseChoice(audited, "test"))
+    try:
+        (certificate,) = body["specs"][0]["certificates"]
+        audit_actions.revoke(store, certificate, reason="withdrawn", now=datetime.now(UTC))
+        before = store.ledger.count()
+    finally:
+        store.close()
+    assert client.get("/status/good@1.json").json()["status"] == "revoked"
+    assert ">revoked</text>" in client.get("/badge/good@1.svg").text
+    store = open_store(DatabaseChoice(audited, "test"))
+    try:
+        assert store.ledger.count() == before, "reading status stores nothing"
+    finally:
+        store.close()
+
+
+def test_the_published_openapi_document_is_current(client: TestClient) -> None:
+    served = client.get("/openapi.json").json()
+    assert json.loads(DOCS_OPENAPI.read_text(encoding="utf-8")) == served, (
+        "docs/openapi.json is stale: write the server's /openapi.json to it"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_assay_serve_answers_over_http(audited: str, tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "assay", "serve", "--port", str(port), "--db", audited],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ASSAY_HOME": str(tmp_path / "home")},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+        badge = httpx.get(f"http://127.0.0.1:{port}/badge/bad@1.svg", timeout=5)
+        assert ">non-conformant</text>" in badge.text
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
