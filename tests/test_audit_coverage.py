@@ -12,6 +12,7 @@ from assay.catalog.testing import load_methodology
 from assay.probes.catalog import PROBES
 from tests.helpers.running import run_cli
 from tests.helpers.seeds import seed_text
+from tests.helpers.specs import spec_document
 
 EXAMPLE = (
     Path(__file__).parents[1]
@@ -100,25 +101,7 @@ def test_probes_cover_the_items_they_serve(
         },
     }
     manual = {"id": "review", "name": "Reviewed", "tags": ["inception.requirements"]}
-    spec = {
-        "spec": 1,
-        "id": "s",
-        "name": "S",
-        "dimensions": [
-            {
-                "id": "d",
-                "name": "D",
-                "requirements": [
-                    {
-                        "id": "r",
-                        "name": "R",
-                        "metrics": [{"id": "m", "name": "M", "measurements": [measurement]}],
-                    },
-                    manual,
-                ],
-            }
-        ],
-    }
+    spec = spec_document([measurement], more_requirements=[manual])
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
     data = json.loads(run_cli(capsys, "audit", "coverage", str(path), "-f", "json").stdout)

@@ -13,42 +13,23 @@ import pytest
 import yaml
 
 from tests.helpers.running import run_process
+from tests.helpers.specs import spec_document
 
 PLUGIN = Path(__file__).parent / "plugin_example"
 
-SPEC = {
-    "spec": 1,
-    "id": "plugged",
-    "name": "Plugged",
-    "dimensions": [
+SPEC = spec_document(
+    [
         {
-            "id": "d",
-            "name": "D",
-            "requirements": [
-                {
-                    "id": "r",
-                    "name": "R",
-                    "metrics": [
-                        {
-                            "id": "m",
-                            "name": "M",
-                            "measurements": [
-                                {
-                                    "id": "share",
-                                    "name": "Share of approved applications",
-                                    "data_type": "percent",
-                                    "comparison": "approximately",
-                                    "target": "93%",
-                                    "assessment_interface": {"kind": "constant", "value": "93.5%"},
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ],
+            "id": "share",
+            "name": "Share of approved applications",
+            "data_type": "percent",
+            "comparison": "approximately",
+            "target": "93%",
+            "assessment_interface": {"kind": "constant", "value": "93.5%"},
         }
     ],
-}
+    spec_id="plugged",
+)
 
 
 @pytest.fixture(scope="module")

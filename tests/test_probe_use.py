@@ -16,6 +16,7 @@ import yaml
 from scipy import stats
 
 from tests.helpers.running import run_cli
+from tests.helpers.specs import spec_document
 
 
 @pytest.fixture
@@ -225,24 +226,7 @@ def test_probes_inside_an_audit_share_work_and_trace_inputs(
             },
         },
     ]
-    spec = {
-        "spec": 1,
-        "id": "data",
-        "name": "Data",
-        "dimensions": [
-            {
-                "id": "d",
-                "name": "D",
-                "requirements": [
-                    {
-                        "id": "r",
-                        "name": "R",
-                        "metrics": [{"id": "m", "name": "M", "measurements": measurements}],
-                    }
-                ],
-            }
-        ],
-    }
+    spec = spec_document(measurements, spec_id="data")
     (data / "spec.yaml").write_text(yaml.safe_dump(spec))
     result = run_cli(capsys, "audit", "run", str(data / "spec.yaml"), "-f", "json")
     assert result.exit_code == 0, result

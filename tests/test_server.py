@@ -23,40 +23,21 @@ from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
 from assay.server.app import create_app
 from assay.store import open_store
+from tests.helpers.specs import spec_document
 
-SPEC = {
-    "spec": 1,
-    "id": "quality",
-    "name": "Quality",
-    "dimensions": [
+SPEC = spec_document(
+    [
         {
-            "id": "d",
-            "name": "D",
-            "requirements": [
-                {
-                    "id": "r",
-                    "name": "R",
-                    "metrics": [
-                        {
-                            "id": "m",
-                            "name": "M",
-                            "assessment_interface": "file:metrics.json",
-                            "measurements": [
-                                {
-                                    "id": "accuracy",
-                                    "name": "Accuracy",
-                                    "comparison": "greater_or_equal",
-                                    "target": 0.8,
-                                    "select": "accuracy",
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ],
+            "id": "accuracy",
+            "name": "Accuracy",
+            "comparison": "greater_or_equal",
+            "target": 0.8,
+            "select": "accuracy",
         }
     ],
-}
+    spec_id="quality",
+    metric={"assessment_interface": "file:metrics.json"},
+)
 DOCS_OPENAPI = Path(__file__).parents[1] / "docs" / "openapi.json"
 
 
