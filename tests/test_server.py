@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +24,7 @@ from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
 from assay.server.app import create_app
 from assay.store import open_store
+from assay.store.tokens import Role, create_token
 from tests.helpers.specs import spec_document
 
 SPEC = spec_document(
@@ -33,6 +35,7 @@ SPEC = spec_document(
             "comparison": "greater_or_equal",
             "target": 0.8,
             "select": "accuracy",
+            "confidential": True,
         }
     ],
     spec_id="quality",
@@ -141,3 +144,60 @@ def test_assay_serve_answers_over_http(audited: str, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+@pytest.fixture
+def tokens(audited: str) -> dict[str, str]:
+    """One token per role, and an auditor with internal access."""
+    store = open_store(DatabaseChoice(audited, "test"))
+    try:
+        made = {role.value: create_token(store, name=role.value, role=role)[1] for role in Role}
+        made["internal"] = create_token(store, name="in", role=Role.auditor, internal=True)[1]
+        return made
+    finally:
+        store.close()
+
+
+ALLOWED = {
+    "/api/v1/ledger/verify": {"auditor", "admin", "internal"},
+    "/api/v1/runs": {"auditee", "auditor", "internal"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(ALLOWED))
+def test_every_role_against_the_api(client: TestClient, tokens: dict[str, str], path: str) -> None:
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer assay_nope_nope"}).status_code == 401
+    for who, token in tokens.items():
+        answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+        expected = 200 if who in ALLOWED[path] else 403
+        assert answer.status_code == expected, (who, path, answer.text)
+        if expected == 403:
+            assert answer.json()["error"]["code"] == "forbidden"
+
+
+def test_confidential_values_are_redacted_through_the_api(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    def as_role(who: str, path: str) -> Any:
+        answer = client.get(path, headers={"Authorization": f"Bearer {tokens[who]}"})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    runs = as_role("auditor", "/api/v1/runs?target=good@1")
+    assert [run["verdict"] for run in runs] == ["pass"]
+    run_id = runs[0]["run_id"]
+
+    def accuracy(who: str) -> Any:
+        model = as_role(who, f"/api/v1/runs/{run_id}")
+        return model["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"][0]["value"]
+
+    assert accuracy("auditor") == "[confidential]"
+    assert accuracy("internal") == 0.9
+    assert accuracy("auditee") == 0.9
+    missing = client.get(
+        "/api/v1/runs/ffff", headers={"Authorization": f"Bearer {tokens['auditor']}"}
+    )
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "unknown_run")
+    verified = as_role("admin", "/api/v1/ledger/verify")
+    assert verified["ok"] is True

@@ -18,12 +18,23 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from assay import __version__
 from assay.audit_actions import StatusRow, current_statuses
 from assay.config import DatabaseChoice
+from assay.reports.audit_json import Audience, for_audience
 from assay.server.badge import badge_svg
 from assay.store import Store, open_store
+from assay.store.audit_log import AuditLog
+from assay.store.tokens import Role, Token, find_token
 
 __all__ = ["create_app", "target_status"]
 
 PUBLIC_CACHE = "public, max-age=60"
+
+
+class ApiError(Exception):
+    """A request the API refuses: its HTTP status, a stable code and a message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
 
 
 class UnknownTargetError(Exception):
@@ -99,6 +110,58 @@ def create_app(choice: DatabaseChoice) -> FastAPI:
     @app.exception_handler(UnknownTargetError)
     async def unknown_target(request: Request, error: UnknownTargetError) -> JSONResponse:
         return _error(404, "unknown_target", f"no audit run is recorded for target {error}")
+
+    def caller(request: Request, *roles: Role) -> Token:
+        """The token presented as ``Authorization: Bearer …``, if it has one of ``roles``:
+        401 without a valid token, 403 for another role."""
+        header = request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        token = find_token(store_of(request), presented) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise ApiError(401, "unauthorized", "a valid token is needed: Authorization: Bearer …")
+        if token.role not in roles:
+            allowed = ", ".join(role.value for role in roles)
+            raise ApiError(
+                403, "forbidden", f"a {token.role.value} token may not do this ({allowed} may)"
+            )
+        return token
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return _error(error.status, error.code, error.message)
+
+    @app.get("/api/v1/ledger/verify", summary="Verify the evidence ledger (auditor, admin)")
+    def verify_ledger(request: Request) -> dict[str, Any]:
+        caller(request, Role.auditor, Role.admin)
+        result = store_of(request).ledger.verify()
+        problem = result.problem
+        return {
+            "ok": result.ok,
+            "entries": result.entries,
+            "head": {"seq": result.head.seq, "hash": result.head.hash},
+            "problem": None if problem is None else {"seq": problem.seq, "reason": problem.reason},
+        }
+
+    @app.get("/api/v1/runs", summary="Audit runs, newest last (auditee, auditor)")
+    def list_runs(
+        request: Request, spec: str | None = None, target: str | None = None
+    ) -> list[dict[str, Any]]:
+        caller(request, Role.auditee, Role.auditor)
+        return [
+            {key: run[key] for key in ("run_id", "target", "verdict", "started", "finished", "seq")}
+            | {"spec": run["spec"]["id"]}
+            for run in AuditLog(store_of(request).ledger).runs(spec, target)
+        ]
+
+    @app.get("/api/v1/runs/{run_id}", summary="One run's outcome tree (auditee, auditor)")
+    def get_run(run_id: str, request: Request) -> dict[str, Any]:
+        token = caller(request, Role.auditee, Role.auditor)
+        run = AuditLog(store_of(request).ledger).run(run_id)
+        if run is None:
+            raise ApiError(404, "unknown_run", f"no run {run_id!r} (or the prefix is ambiguous)")
+        if token.role is Role.auditor and not token.internal:
+            return for_audience(run, Audience.auditor)
+        return dict(run)
 
     @app.get("/health", summary="Liveness and the store's state")
     def health(request: Request) -> dict[str, Any]:
