@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-__all__ = ["CHILD_KEY", "children_of", "walk_model"]
+__all__ = ["CHILD_KEY", "children_of", "element_rows", "walk_model"]
 
 CHILD_KEY = {
     "spec": "dimensions",
@@ -30,3 +30,16 @@ def walk_model(node: Mapping[str, Any], kind: str = "spec") -> list[tuple[str, M
         for child in node.get(key, []):
             found += walk_model(child, child_kind)
     return found
+
+
+def element_rows(
+    dimensions: Sequence[Mapping[str, Any]],
+) -> Iterator[tuple[str, Mapping[str, Any], int]]:
+    """Every element from the dimensions down as ``(kind, node, depth)``, parents first;
+    dimensions have depth 0."""
+    for dimension in dimensions:
+        for kind, node in walk_model(dimension, "dimension"):
+            yield kind, node, _DEPTH[kind]
+
+
+_DEPTH = {"dimension": 0, "requirement": 1, "metric": 2, "measurement": 3}

@@ -2,49 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import cache
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
-from assay.reports.audit_json import Audience, children_of, waivers_of
+from assay.audit.run_model import element_rows
+from assay.reports.audit_json import Audience, waivers_of
 from assay.reports.audit_terminal import OUTCOME_STYLES, brief, show
+from assay.reports.templating import template_environment
 
 __all__ = ["audit_report"]
 
 
 @cache
 def _environment(fmt: str) -> Environment:
-    environment = Environment(
-        loader=PackageLoader("assay.reports", "templates"),
-        autoescape=fmt == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["cell"] = lambda value: " ".join(str(value).split()).replace("|", "\\|")
-    environment.filters["children"] = children_of
-    environment.filters["show"] = show
-    environment.filters["brief"] = brief
-    return environment
+    return template_environment(html=fmt == "html", filters={"show": show, "brief": brief})
 
 
 def _rows(model: dict[str, Any]) -> list[dict[str, Any]]:
     """Every element below the spec, with its kind and depth, in order."""
-    rows: list[dict[str, Any]] = []
-    child_kind = {"dimension": "requirement", "requirement": "metric", "metric": "measurement"}
-
-    def visit(node: Mapping[str, Any], kind: str, depth: int) -> None:
-        rows.append({"node": node, "kind": kind, "depth": depth})
-        if kind in child_kind:
-            for child in children_of(node, kind):
-                visit(child, child_kind[kind], depth + 1)
-
-    for dimension in model["dimensions"]:
-        visit(dimension, "dimension", 0)
-    return rows
+    return [
+        {"node": node, "kind": kind, "depth": depth}
+        for kind, node, depth in element_rows(model["dimensions"])
+    ]
 
 
 def audit_report(

@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from assay.reports.audit_json import children_of
+from assay.audit.run_model import element_rows
 
 __all__ = ["OUTCOME_STYLES", "brief", "run_view", "show"]
 
@@ -76,8 +76,8 @@ def run_view(model: Mapping[str, Any]) -> RenderableType:
         (verdict.upper(), OUTCOME_STYLES.get(verdict, "")),
     )
     table = Table("element", "outcome", "value", "target", "source / reason")
-    for dimension in model["dimensions"]:
-        _rows(table, dimension, "dimension", 0)
+    for _, node, depth in element_rows(model["dimensions"]):
+        _add_row(table, node, depth)
     parts: list[RenderableType] = [heading, table]
     if "run_id" in model:
         ledger = model.get("ledger")
@@ -86,7 +86,7 @@ def run_view(model: Mapping[str, Any]) -> RenderableType:
     return Group(*parts)
 
 
-def _rows(table: Table, node: Mapping[str, Any], kind: str, depth: int) -> None:
+def _add_row(table: Table, node: Mapping[str, Any], depth: int) -> None:
     outcome = node["outcome"]
     label = "  " * depth + node["id"]
     if node.get("severity") == "advisory":
@@ -98,7 +98,3 @@ def _rows(table: Table, node: Mapping[str, Any], kind: str, depth: int) -> None:
         _target_text(node),
         _note(node),
     )
-    child_kind = {"dimension": "requirement", "requirement": "metric", "metric": "measurement"}
-    if kind in child_kind:
-        for child in children_of(node, kind):
-            _rows(table, child, child_kind[kind], depth + 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from assay.maturity.answers import Assessment
@@ -18,6 +18,7 @@ from assay.maturity.history import History, Round, respondents_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.reports.charts import ChartSeries, radar_svg
 from assay.reports.maturity_json import checklist_score_json, level_score_json
+from assay.reports.templating import template_environment
 
 __all__ = ["maturity_chart", "maturity_report"]
 
@@ -26,22 +27,9 @@ ReportFormat = Literal["markdown", "html"]
 
 @cache
 def _environment(fmt: ReportFormat) -> Environment:
-    environment = Environment(
-        loader=PackageLoader("assay.reports", "templates"),
-        autoescape=fmt == "html",
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
+    return template_environment(
+        html=fmt == "html", filters={"level": lambda value: "—" if value is None else str(value)}
     )
-    environment.filters["cell"] = _markdown_cell
-    environment.filters["level"] = lambda value: "—" if value is None else str(value)
-    return environment
-
-
-def _markdown_cell(value: object) -> str:
-    """Text that stays inside one Markdown table cell: one line, pipes escaped."""
-    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def _unsaved_round(score: LevelScore | ChecklistScore, label: str) -> Round:

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from assay.probes import quality
 from assay.probes.catalog import ProbeInputs
 from assay.probes.table import Table
 from assay.reports.charts import distribution_svg
+from assay.reports.templating import template_environment
 
 __all__ = ["data_report"]
 
@@ -60,18 +60,15 @@ def data_report(reference: Table, current: Table, columns: list[str] | None = No
                 "chart": Markup(chart),
             }
         )
-    environment = Environment(
-        loader=PackageLoader("assay.reports", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("probe_report.html.j2").render(
-        reference=reference,
-        current=current,
-        drift=drift,
-        rows=rows,
-        duplicates=quality.duplicate_ratio(current),
-        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    return (
+        template_environment(html=True)
+        .get_template("probe_report.html.j2")
+        .render(
+            reference=reference,
+            current=current,
+            drift=drift,
+            rows=rows,
+            duplicates=quality.duplicate_ratio(current),
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
     )
