@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,21 +45,43 @@ def radar_svg(
     (``(id, label)`` pairs) from 0 to ``maximum``. With three or more axes it is a radar
     (spider) chart, otherwise grouped horizontal bars. A missing value leaves a gap in its
     series instead of being drawn as zero."""
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
 
-    with rc_context({"svg.hashsalt": "assay", "svg.fonttype": "none", "svg.id": "chart"}):
-        figure = Figure(figsize=(7.5, 6.0) if len(axes) >= 3 else (7.5, 1.2 + 0.5 * len(axes)))
-        FigureCanvasSVG(figure)
+    def draw(figure: Figure) -> None:
         if len(axes) >= 3:
             _radar(figure, axes, series, maximum, ticks, tick_labels)
         else:
             _bars(figure, axes, series, maximum, ticks, tick_labels)
         if title:
             figure.suptitle(title)
+
+    size = (7.5, 6.0) if len(axes) >= 3 else (7.5, 1.2 + 0.5 * len(axes))
+    return _render_svg(size, draw, root_id="chart", tight_bbox=True)
+
+
+def _render_svg(
+    size: tuple[float, float],
+    draw: Callable[[Figure], None],
+    *,
+    root_id: str | None = None,
+    tight_bbox: bool = False,
+) -> str:
+    """A figure of ``size`` inches drawn by ``draw``, as an ``<svg>`` element without XML
+    prolog; reproducible (fixed id salt, no date) and with text kept as text."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    with rc_context({"svg.hashsalt": "assay", "svg.fonttype": "none", "svg.id": root_id}):
+        figure = Figure(figsize=size)
+        FigureCanvasSVG(figure)
+        draw(figure)
         buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        figure.savefig(
+            buffer,
+            format="svg",
+            metadata={"Date": None},
+            bbox_inches="tight" if tight_bbox else None,
+        )
     text = buffer.getvalue()
     return text[text.index("<svg") :]
 
@@ -140,13 +162,8 @@ def distribution_svg(
     (shared bins over the 1st-99th percentile of both), or side-by-side bars of category shares
     (mappings of category to share)."""
     import numpy as np
-    from matplotlib import rc_context
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
-    from matplotlib.figure import Figure
 
-    with rc_context({"svg.hashsalt": "assay", "svg.fonttype": "none"}):
-        figure = Figure(figsize=(4.2, 2.4))
-        FigureCanvasSVG(figure)
+    def draw(figure: Figure) -> None:
         plot = figure.add_subplot()
         if isinstance(reference, Mapping) and isinstance(current, Mapping):
             names = list(dict.fromkeys([*reference, *current]))[:20]
@@ -173,7 +190,5 @@ def distribution_svg(
         plot.set_title(title, fontsize=9)
         plot.legend(fontsize=7, frameon=False)
         figure.tight_layout()
-        buffer = io.StringIO()
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
+
+    return _render_svg((4.2, 2.4), draw)
