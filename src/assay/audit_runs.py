@@ -118,10 +118,15 @@ def run_audit(
     spec, name = loaded.spec, target_of(loaded, target)
     log = AuditLog(store.ledger)
     started = now()
-    baselines = {
-        element.id: log.baseline_values(spec.id, element.target["baseline"]).get(element.id)
+    relative = {
+        element.id: element.target["baseline"]
         for _, element in walk(spec)
         if isinstance(element, Measurement) and isinstance(element.target, dict)
+    }
+    # One pass over the ledger per baseline target, however many measurements compare with it.
+    values = {name: log.baseline_values(spec.id, name) for name in set(relative.values())}
+    baselines = {
+        measurement: values[name].get(measurement) for measurement, name in relative.items()
     }
     context = CollectContext(loaded.base_dir, dict(os.environ if environ is None else environ))
     fetched = collect_all(_interfaces(spec), context, workers=workers, on_fetched=on_fetched)
