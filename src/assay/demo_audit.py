@@ -56,8 +56,9 @@ def _write_reports(store: Store, record: RunRecord, stem: Path) -> list[Path]:
     written = []
     for audience in (Audience.executive, Audience.auditor):
         path = stem.with_name(f"{stem.name}-{audience.value}.html")
-        path.write_text(audit_report(for_audience(record.model, audience), "html", audience))
-        record_reports(store, record.model, audience.value, [("html", path.read_text(), path)])
+        text = audit_report(for_audience(record.model, audience), "html", audience)
+        path.write_text(text, encoding="utf-8")
+        record_reports(store, record.model, audience.value, [("html", text, path)])
         written.append(path)
     return written
 
