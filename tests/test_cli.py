@@ -92,7 +92,7 @@ def test_db_upgrade_is_idempotent_and_status_reports(
         assert "schema at revision 0003" in result.stdout
     result = run_cli(capsys, "db", "status", "--db", database_url, "--format", "json")
     status = json.loads(result.stdout)
-    assert status["schema_revision"] == "0003"
+    assert status["schema_revision"] == "0004"
     assert status["ledger"] == {"entries": 0, "head": {"seq": 0, "hash": "0" * 64}}
 
 

@@ -23,6 +23,7 @@ from assay.audit_runs import run_audit
 from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
 from assay.server.app import create_app
+from assay.server.settings import ServerSettings
 from assay.store import open_store
 from assay.store.tokens import Role, create_token
 from tests.helpers.specs import spec_document
@@ -65,13 +66,14 @@ def audited(tmp_path: Path, database_url: str) -> str:
 
 @pytest.fixture
 def client(audited: str) -> Iterator[TestClient]:
-    with TestClient(create_app(DatabaseChoice(audited, "test"))) as running:
+    settings = ServerSettings(audited, "test", scheduler=False)
+    with TestClient(create_app(settings)) as running:
         yield running
 
 
 def test_public_status_and_badges(client: TestClient, audited: str) -> None:
     health = client.get("/health").json()
-    assert (health["status"], health["schema"]) == ("ok", "0003")
+    assert (health["status"], health["schema"]) == ("ok", "0004")
     good = client.get("/status/good@1.json")
     assert good.status_code == 200
     assert good.headers["cache-control"] == "public, max-age=60"

@@ -30,6 +30,7 @@ __all__ = [
     "current_statuses",
     "parse_expiry",
     "revoke",
+    "suspend",
     "waive",
 ]
 
@@ -299,6 +300,39 @@ def revoke(store: Store, certificate: str, *, reason: str, now: datetime) -> dic
             "spec": state["spec"],
             "target": state["target"],
             "reason": reason,
+            "at": now.isoformat(),
+        }
+        store.ledger.append_in(conn, [(CERTIFICATE, payload)])
+    return payload
+
+
+def suspend(
+    store: Store, certificate: str, *, reason: str, by: str | None, now: datetime
+) -> dict[str, Any]:
+    """Suspend an active certificate for a stated reason (a certifier's decision, or the
+    server's when the target stops conforming); returns the payload."""
+    log = AuditLog(store.ledger)
+    with store.database.writing() as conn:
+        state = log.certificates(conn).get(certificate)
+        if state is None:
+            raise InvalidInputError(
+                f"no certificate {certificate!r}",
+                source="CERTIFICATE",
+                expected="an id listed by assay audit certificates",
+            )
+        if state["state"] != "active":
+            raise InvalidInputError(
+                f"{certificate} is {state['state']}",
+                source="CERTIFICATE",
+                expected="an active certificate",
+            )
+        payload = {
+            "event": "suspended",
+            "certificate": certificate,
+            "spec": state["spec"],
+            "target": state["target"],
+            "reason": reason,
+            "by": by,
             "at": now.isoformat(),
         }
         store.ledger.append_in(conn, [(CERTIFICATE, payload)])

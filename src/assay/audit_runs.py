@@ -8,12 +8,15 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
-from assay.audit.spec import Measurement, Metric, Specification, walk
+from assay.audit.run_model import walk_model
+from assay.audit.spec import Measurement, Metric, Requirement, Specification, walk
 from assay.audit.status import Status, conformity_status, evidence_lifetime
 from assay.collectors import CollectContext, CollectionError
 from assay.collectors.runner import Fetched, collect_all
@@ -32,7 +35,7 @@ from assay.store.audit_log import (
     status_change,
 )
 
-__all__ = ["RunRecord", "record_reports", "run_audit", "target_of"]
+__all__ = ["PushedValue", "RunRecord", "record_reports", "run_audit", "target_of"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def _evidence(
         if found.error is not None:
             evidence[key] = Evidence(error=found.error, source=found.source)
             continue
+        if found.kind == "push":  # pushed values are the measurement itself: no selector
+            evidence[key] = Evidence(found.value, source=found.source, collected_at=found.finished)
+            continue
         try:
             value = select(found.value, selectors.get(key), found.source)
         except CollectionError as error:
@@ -101,6 +107,16 @@ def _evidence(
             continue
         evidence[key] = Evidence(value, source=found.source, collected_at=found.finished)
     return evidence
+
+
+@dataclass(frozen=True)
+class PushedValue:
+    """A measurement value pushed by an auditee, with its provenance (model version, data
+    hash, commit, …) and when it was measured."""
+
+    value: Any
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    measured_at: str | None = None
 
 
 def run_audit(
@@ -112,12 +128,22 @@ def run_audit(
     workers: int = 8,
     on_fetched: Callable[[Fetched, int], None] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    pushed: Mapping[str, PushedValue] | None = None,
+    trigger: Mapping[str, Any] | None = None,
+    in_transaction: Callable[[Connection, str], None] | None = None,
 ) -> RunRecord:
     """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).
-    Collection failures become ``error`` outcomes; the run always completes."""
+    Collection failures become ``error`` outcomes; the run always completes.
+
+    ``pushed`` values stand for their measurements instead of collecting them; a measurement
+    with no interface keeps the value last pushed for it (stale once older than its
+    requirement's frequency). ``trigger`` (what started the run) is kept in the run model, and
+    ``in_transaction(conn, run_id)`` is called inside the transaction that stores the run, so
+    that state written there (a schedule's next time) commits with the run or not at all."""
     spec, name = loaded.spec, target_of(loaded, target)
     log = AuditLog(store.ledger)
     started = now()
+    pushed = pushed or {}
     relative = {
         element.id: element.target["baseline"]
         for _, element in walk(spec)
@@ -129,8 +155,13 @@ def run_audit(
         measurement: values[name].get(measurement) for measurement, name in relative.items()
     }
     context = CollectContext(loaded.base_dir, dict(os.environ if environ is None else environ))
-    fetched = collect_all(_interfaces(spec), context, workers=workers, on_fetched=on_fetched)
-    evidence = _evidence(spec, fetched, log.attestations(spec.id, name))
+    interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
+    fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
+    fetched |= _pushed_fetches(pushed, started)
+    attested = log.attestations(spec.id, name)
+    if not pushed.keys() >= _push_only(spec, interfaces, attested):
+        attested = _carried_pushes(spec, log, name, interfaces, pushed) | attested
+    evidence = _evidence(spec, fetched, attested)
     finished = now()
     result = evaluate(
         spec,
@@ -159,6 +190,8 @@ def run_audit(
         "evidence_lifetime_seconds": lifetime.total_seconds() if lifetime else None,
         "dimensions": result_json(result, comments)["dimensions"],
     }
+    if trigger:
+        model["trigger"] = dict(trigger)
     with store.database.writing() as conn:
         previous_runs = log.runs(spec.id, name, conn)
         if previous_runs:
@@ -208,6 +241,8 @@ def run_audit(
                 for certificate in suspended
             ]
         entries = store.ledger.append_in(conn, items)
+        if in_transaction is not None:
+            in_transaction(conn, model["run_id"])
     return RunRecord(
         model | {"ledger": {"first": entries[0].seq, "last": entries[-1].seq}},
         result,
@@ -217,6 +252,70 @@ def run_audit(
         previous_status,
         suspended,
     )
+
+
+def _pushed_fetches(pushed: Mapping[str, PushedValue], received: datetime) -> dict[str, Fetched]:
+    at = received.isoformat(timespec="milliseconds")
+    return {
+        element: Fetched(
+            "push",
+            "pushed",
+            value.value,
+            started=value.measured_at or at,
+            finished=value.measured_at or at,
+            metadata=dict(value.provenance) or None,
+        )
+        for element, value in pushed.items()
+    }
+
+
+def _push_only(
+    spec: Specification, interfaces: Mapping[str, Any], attested: Mapping[str, Evidence]
+) -> set[str]:
+    """Measurements that nothing collects or attests: their values can only be pushed."""
+    return {
+        element.id
+        for _, element in walk(spec)
+        if isinstance(element, Measurement)
+        and element.id not in interfaces
+        and element.id not in attested
+    }
+
+
+def _carried_pushes(
+    spec: Specification,
+    log: AuditLog,
+    target: str,
+    interfaces: Mapping[str, Any],
+    pushed: Mapping[str, PushedValue],
+) -> dict[str, Evidence]:
+    """The values last pushed for measurements that are neither collected nor pushed now,
+    from the previous run, each expiring after its requirement's frequency."""
+    previous = log.runs(spec.id, target)
+    if not previous:
+        return {}
+    lifetimes: dict[str, timedelta | None] = {}
+    for _, requirement in walk(spec):
+        if isinstance(requirement, Requirement):
+            for metric in requirement.metrics:
+                for measurement in metric.measurements:
+                    lifetimes[measurement.id] = requirement.every
+    carried: dict[str, Evidence] = {}
+    for kind, node in walk_model({"dimensions": previous[-1]["dimensions"]}):
+        element = node["id"]
+        if kind != "measurement" or element in interfaces or element in pushed:
+            continue
+        if node.get("source") != "pushed" or not node.get("collected_at"):
+            continue
+        lifetime = lifetimes.get(element)
+        measured = datetime.fromisoformat(node["collected_at"])
+        carried[element] = Evidence(
+            node["value"],
+            source="pushed",
+            collected_at=node["collected_at"],
+            expires=measured + lifetime if lifetime else None,
+        )
+    return carried
 
 
 def _measurement_items(

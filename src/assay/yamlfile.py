@@ -15,7 +15,7 @@ import yaml
 
 from assay.errors import InvalidInputError
 
-__all__ = ["LoadedDocument", "format_path", "load_document"]
+__all__ = ["LoadedDocument", "format_path", "load_document", "parse_document"]
 
 PathItem = str | int
 
@@ -65,6 +65,12 @@ def load_document(path: Path) -> LoadedDocument:
         raise InvalidInputError(
             f"cannot read the file ({error.strerror})", source=source
         ) from error
+    return parse_document(text, source)
+
+
+def parse_document(text: str, source: str) -> LoadedDocument:
+    """Parse YAML (or JSON) text that came from ``source`` (a file name, or a request).
+    Raises :class:`InvalidInputError` naming the source and line when it cannot be parsed."""
     try:
         # One parse: the composed node gives the lines, and the data is constructed from it.
         loader = _LiteralKeyLoader(text)

@@ -21,7 +21,7 @@ from assay.cli import probe as probe_commands
 from assay.cli import token as token_commands
 from assay.config import assay_home
 from assay.demo import run_demo
-from assay.errors import AssayError, ExitCode
+from assay.errors import AssayError, ExitCode, InvalidInputError
 
 __all__ = ["app", "main"]
 
@@ -85,18 +85,62 @@ def serve(
             "--db", help="Database URL (default as for every command).", show_default=False
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (more than one needs PostgreSQL)."),
+    ] = 1,
+    spec_dir: Annotated[
+        Path,
+        typer.Option(
+            "--spec-dir",
+            help="Where relative paths in uploaded specifications start.",
+            file_okay=False,
+        ),
+    ] = Path("."),
+    max_body: Annotated[
+        int, typer.Option("--max-body", min=1024, help="The largest request body, in bytes.")
+    ] = 16 * 1024 * 1024,
+    scheduler: Annotated[
+        bool, typer.Option(help="Run scheduled assessments in this server.")
+    ] = True,
+    tick: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between the scheduler's passes.")
+    ] = 1.0,
 ) -> None:
-    """Serve the Audit API: public conformity status (/status/TARGET, .json) and badges
-    (/badge/TARGET.svg), with its OpenAPI document at /openapi.json."""
+    """Serve the Audit API (/api/v1, token-guarded), public conformity status (/status/TARGET,
+    .json) and badges (/badge/TARGET.svg), Prometheus /metrics and the dashboard (/ui), with
+    the OpenAPI document at /openapi.json; run scheduled assessments."""
     import uvicorn
 
     from assay.config import choose_database
-    from assay.server.app import create_app
+    from assay.server.settings import ServerSettings
+    from assay.store import open_store
 
     choice = choose_database(db)
-    app = create_app(choice)
+    if workers > 1 and not choice.url.startswith("postgresql"):
+        raise InvalidInputError(
+            f"{workers} workers need a database several processes can write at once",
+            source="--workers",
+            expected="--workers 1 on SQLite, or a PostgreSQL --db",
+        )
+    open_store(choice).close()  # migrate once, and report a bad database before serving
+    settings = ServerSettings.for_database(
+        choice,
+        spec_dir=str(spec_dir.resolve()),
+        max_body_bytes=max_body,
+        scheduler=scheduler,
+        tick=tick,
+    )
+    settings.to_environment()
     typer.echo(f"assay Audit API on http://{host}:{port} (docs at /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "assay.server.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command()

@@ -15,9 +15,9 @@ from assay.collectors import interface_problem
 from assay.errors import InvalidInputError
 from assay.plugins import load_plugins
 from assay.store.canonical import canonical_json
-from assay.yamlfile import LoadedDocument, load_document
+from assay.yamlfile import LoadedDocument, load_document, parse_document
 
-__all__ = ["LoadedSpec", "load_spec"]
+__all__ = ["LoadedSpec", "check_spec", "load_spec", "spec_from_text"]
 
 EXPECTED = "a specification as described in docs/audit.md (assay audit schema writes its schema)"
 
@@ -40,8 +40,19 @@ class LoadedSpec:
 def load_spec(path: Path) -> LoadedSpec:
     """Read, validate and check the specification at ``path``. Raises
     :class:`~assay.errors.InvalidInputError` listing every problem with its line and key path."""
+    return check_spec(load_document(path), path)
+
+
+def spec_from_text(text: str, source: str, base_dir: Path) -> LoadedSpec:
+    """Validate and check a specification given as YAML or JSON text (an upload, or a version
+    kept in the ledger); relative paths in it start at ``base_dir``. Raises as
+    :func:`load_spec` does, naming ``source``."""
+    return check_spec(parse_document(text, source), base_dir / "spec.yaml")
+
+
+def check_spec(document: LoadedDocument, path: Path) -> LoadedSpec:
+    """Validate and check a parsed specification document that stands for the file ``path``."""
     load_plugins()
-    document = load_document(path)
     if not isinstance(document.data, dict):
         raise DocumentInvalidError(
             document.source, ["line 1: the document is not a mapping"], expected=EXPECTED
@@ -56,7 +67,7 @@ def load_spec(path: Path) -> LoadedSpec:
     try:
         content = canonical_json(document.data)
     except InvalidInputError as error:
-        raise InvalidInputError(error.problem, source=str(path), expected=EXPECTED) from error
+        raise InvalidInputError(error.problem, source=document.source, expected=EXPECTED) from error
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
     return LoadedSpec(spec, path, digest, document.data)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: it is slow to import
     from matplotlib.figure import Figure
 
-__all__ = ["ChartSeries", "distribution_svg", "radar_svg"]
+__all__ = ["ChartSeries", "distribution_svg", "radar_svg", "trend_svg"]
 
 # Each series is tagged with this id prefix in the SVG (radar: ``series-0``, ``series-1`` …;
 # bars: ``series-0-0`` for the first series' first bar), so tests and stylesheets find it.
@@ -192,3 +192,19 @@ def distribution_svg(
         figure.tight_layout()
 
     return _render_svg((4.2, 2.4), draw)
+
+
+def trend_svg(points: Sequence[tuple[str, float]], *, title: str, target: str | None) -> str:
+    """An ``<svg>`` line chart of one measurement's value per run (``(run label, value)`` in
+    run order), with its target as a note in the title."""
+
+    def draw(figure: Figure) -> None:
+        plot = figure.add_subplot()
+        positions = list(range(len(points)))
+        (line,) = plot.plot(positions, [value for _, value in points], marker="o")
+        line.set_gid(f"{SERIES_ID}0")
+        plot.set_xticks(positions, [label for label, _ in points], rotation=45, fontsize=7)
+        plot.set_title(f"{title} (target {target})" if target else title, fontsize=10)
+        plot.grid(alpha=0.3)
+
+    return _render_svg((6.0, 2.6), draw, tight_bbox=True)

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
-__all__ = ["api_tokens", "ledger_entries", "ledger_head", "metadata"]
+__all__ = ["api_tokens", "ledger_entries", "ledger_head", "metadata", "schedule_jobs"]
 
 metadata = MetaData()
 
@@ -46,4 +57,21 @@ api_tokens = Table(
     Column("secret_hash", String(64), nullable=False),
     Column("created", String(32), nullable=False),
     Column("revoked", String(32), nullable=True),
+)
+
+# The scheduler's jobs: a registered (spec, target) run every ``every_seconds``. Times are Unix
+# seconds. A process claims a due job by setting ``lease_owner``/``lease_until`` in one
+# conditional UPDATE, and moves ``next_due`` in the transaction that stores the run, so a run is
+# neither lost nor repeated across restarts and processes.
+schedule_jobs = Table(
+    "schedule_jobs",
+    metadata,
+    Column("id", String(420), primary_key=True),
+    Column("spec", String(200), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("every_seconds", Float, nullable=False),
+    Column("next_due", Float, nullable=False),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_until", Float, nullable=True),
+    Column("last_run", String(32), nullable=True),
 )

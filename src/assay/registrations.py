@@ -1,0 +1,213 @@
+"""Specifications kept in the store and the targets registered against them (the server's view).
+
+A specification uploaded to the server is an ``audit.spec`` ledger entry, once per content hash;
+its versions are those entries. Registering a target against a specification is an
+``audit.registration`` entry naming the mode of assessment (self-assessment, third-party
+audit, certification), the model it follows in a registry, and who registered it; the latest
+registration of a (spec, target) is the one in force. When the spec has requirements with a
+frequency, registering also creates (or updates) the scheduler's job for the pair, in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from assay.audit.spec import Requirement, walk
+from assay.errors import InvalidInputError
+from assay.files.spec import LoadedSpec, spec_from_text
+from assay.store import Store
+from assay.store.audit_log import SPEC, AuditLog
+from assay.store.schedule import upsert_job
+
+__all__ = [
+    "REGISTRATION",
+    "Mode",
+    "Registration",
+    "UnknownSpecError",
+    "find_registration",
+    "register_target",
+    "registrations",
+    "schedule_period",
+    "spec_versions",
+    "store_spec",
+    "stored_spec",
+]
+
+REGISTRATION = "audit.registration"
+
+
+class Mode(StrEnum):
+    """How a target is assessed (001 §5.4.1.2): by its own team, by an independent auditing
+    party, or towards a certificate published by a certification body."""
+
+    self_assessment = "self-assessment"
+    third_party = "third-party"
+    certification = "certification"
+
+
+class UnknownSpecError(InvalidInputError):
+    """No specification (or no such version of it) is stored."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A target registered against a specification, as it is in force now."""
+
+    spec: str
+    spec_hash: str
+    target: str
+    mode: Mode
+    model: str | None
+    registered_by: str | None
+    at: str
+    seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {
+            "spec": self.spec,
+            "spec_hash": self.spec_hash,
+            "target": self.target,
+            "mode": self.mode.value,
+            "model": self.model,
+            "registered_by": self.registered_by,
+            "at": self.at,
+        }
+
+
+def store_spec(store: Store, loaded: LoadedSpec) -> bool:
+    """Keep ``loaded`` as an ``audit.spec`` entry unless this content is stored already;
+    True when it was new."""
+    log = AuditLog(store.ledger)
+    with store.database.writing() as conn:
+        if log.spec_stored(loaded.hash, conn):
+            return False
+        store.ledger.append_in(
+            conn, [(SPEC, {"hash": loaded.hash, "id": loaded.spec.id, "document": loaded.data})]
+        )
+    return True
+
+
+def spec_versions(store: Store, spec_id: str | None = None) -> list[dict[str, Any]]:
+    """The stored versions of every specification (or of ``spec_id``), oldest first: id, hash,
+    the spec's own version and name, and the ledger entry that holds it."""
+    versions = []
+    for entry, payload in AuditLog(store.ledger).payloads(SPEC):
+        if spec_id is not None and payload["id"] != spec_id:
+            continue
+        document = payload.get("document") or {}
+        versions.append(
+            {
+                "id": payload["id"],
+                "hash": payload["hash"],
+                "version": str(document.get("version", "1")),
+                "name": document.get("name"),
+                "seq": entry.seq,
+                "stored": entry.ts,
+            }
+        )
+    return versions
+
+
+def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Path) -> LoadedSpec:
+    """The stored version ``spec_hash`` of ``spec_id`` (a unique prefix will do; the newest
+    when None), checked again, with relative paths starting at ``base_dir``."""
+    found = None
+    for _, payload in AuditLog(store.ledger).payloads(SPEC, id=spec_id):
+        if spec_hash is None or str(payload["hash"]).startswith(spec_hash):
+            found = payload
+    if found is None:
+        which = f"version {spec_hash} of " if spec_hash else ""
+        raise UnknownSpecError(
+            f"no {which}specification {spec_id!r} is stored",
+            source="spec",
+            expected="a specification uploaded first (POST /api/v1/specs)",
+        )
+    return spec_from_text(json.dumps(found["document"]), f"spec {spec_id}", base_dir)
+
+
+def schedule_period(loaded: LoadedSpec) -> float | None:
+    """How often the scheduler runs the spec, in seconds: the shortest frequency of its
+    requirements (None when none has one)."""
+    periods = [
+        element.every.total_seconds()
+        for _, element in walk(loaded.spec)
+        if isinstance(element, Requirement) and element.every
+    ]
+    return min(periods) if periods else None
+
+
+def register_target(
+    store: Store,
+    loaded: LoadedSpec,
+    target: str,
+    *,
+    mode: Mode,
+    model: str | None,
+    by: str | None,
+    now: datetime,
+) -> Registration:
+    """Register ``target`` against the stored spec ``loaded`` (stored now if it is not yet) and
+    schedule it at its requirements' shortest frequency, first due now."""
+    if not target.strip():
+        raise InvalidInputError("the target is empty", source="target", expected="a name")
+    log = AuditLog(store.ledger)
+    payload = {
+        "spec": loaded.spec.id,
+        "spec_hash": loaded.hash,
+        "target": target,
+        "mode": mode.value,
+        "model": model,
+        "registered_by": by,
+        "at": now.isoformat(),
+    }
+    with store.database.writing() as conn:
+        items: list[tuple[str, Mapping[str, Any]]] = []
+        if not log.spec_stored(loaded.hash, conn):
+            items.append(
+                (SPEC, {"hash": loaded.hash, "id": loaded.spec.id, "document": loaded.data})
+            )
+        items.append((REGISTRATION, payload))
+        entries = store.ledger.append_in(conn, items)
+        period = schedule_period(loaded)
+        if period is not None:
+            upsert_job(conn, loaded.spec.id, target, period, now.timestamp())
+    return _registration(payload, entries[-1].seq)
+
+
+def _registration(payload: Mapping[str, Any], seq: int) -> Registration:
+    return Registration(
+        payload["spec"],
+        payload["spec_hash"],
+        payload["target"],
+        Mode(payload["mode"]),
+        payload.get("model"),
+        payload.get("registered_by"),
+        payload["at"],
+        seq,
+    )
+
+
+def registrations(store: Store, conn: Connection | None = None) -> list[Registration]:
+    """The registration in force for every (spec, target), in the order first registered."""
+    latest: dict[tuple[str, str], Registration] = {}
+    for entry, payload in AuditLog(store.ledger).payloads(REGISTRATION, conn):
+        latest[(payload["spec"], payload["target"])] = _registration(payload, entry.seq)
+    return list(latest.values())
+
+
+def find_registration(store: Store, spec: str, target: str) -> Registration | None:
+    """The registration in force for (spec, target), if any."""
+    for registration in registrations(store):
+        if (registration.spec, registration.target) == (spec, target):
+            return registration
+    return None

@@ -1,0 +1,115 @@
+"""API errors: every refusal is JSON ``{"error": {"code", "message"}}`` with a 4xx status; bad
+input never reaches a 5xx. Request bodies above the configured size are refused unread."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assay.errors import AssayError, GateFailedError, InvalidInputError
+
+__all__ = ["ApiError", "BodyLimit", "error_response", "install_error_handlers"]
+
+
+class ApiError(Exception):
+    """A request the API refuses: its HTTP status, a stable code, a message and details."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    """The JSON body every error has."""
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **(details or {})}}, status_code=status
+    )
+
+
+def _where(location: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in location if part != "body") or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn API errors, assay's own errors, malformed requests and unknown routes into the
+    JSON error body."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [f"{_where(item['loc'])}: {item['msg']}" for item in error.errors()]
+        return error_response(422, "invalid_request", "; ".join(problems), {"problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return error_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(GateFailedError)
+    async def not_conformant(request: Request, error: GateFailedError) -> JSONResponse:
+        return error_response(409, "not_conformant", error.message)
+
+    @app.exception_handler(InvalidInputError)
+    async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:
+        problems = getattr(error, "problems", None)
+        details = {"problems": problems} if problems else None
+        return error_response(422, "invalid_input", error.message, details)
+
+    @app.exception_handler(AssayError)
+    async def assay_error(request: Request, error: AssayError) -> JSONResponse:
+        return error_response(500, "internal", error.message)
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``limit`` bytes with 413, by the declared
+    length when there is one and by counting otherwise."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLargeError
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except _TooLargeError:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "body_too_large", f"the request body is larger than {self.limit} bytes"
+        )
+        await response(scope, receive, send)
+
+
+class _TooLargeError(Exception):
+    pass

@@ -1,0 +1,155 @@
+"""Event intake: CloudEvents (JSON, structured mode) and MLflow model registry webhooks start
+the registered specs that listen (see :mod:`assay.audit_triggers`). Each event received is kept
+in the ledger as ``audit.event``, with the runs it started."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from assay.audit_triggers import run_triggered
+from assay.server.api import run_summary
+from assay.server.auth import caller, store_of
+from assay.server.errors import ApiError
+from assay.store.tokens import Role
+
+__all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
+
+router = APIRouter(prefix="/api/v1")
+EVENT = "audit.event"
+# MLflow's webhook events, as the event names specs listen to.
+MLFLOW_EVENTS = {
+    ("model_version", "created"): "model_registered",
+    ("model_version_alias", "created"): "model_alias_set",
+}
+SIGNATURE_WINDOW = 300  # seconds a signed MLflow delivery stays acceptable (replays after)
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 event in JSON (structured mode); ``subject`` names the target."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: str = Field(pattern=r"^1\.0$")
+    id: str = Field(min_length=1, max_length=200)
+    source: str = Field(min_length=1, max_length=2000)
+    type: str = Field(min_length=1, max_length=200)
+    subject: str | None = Field(default=None, max_length=200)
+    time: datetime | None = None
+    data: Any = None
+
+
+def _record_and_run(
+    request: Request,
+    event_type: str,
+    target: str | None,
+    model: str | None,
+    received: dict[str, Any],
+) -> dict[str, Any]:
+    store = store_of(request)
+    trigger = {"kind": "event", "type": event_type, "id": received.get("id")}
+    records = run_triggered(
+        store,
+        request.app.state.settings.spec_base,
+        event_type,
+        target=target,
+        model=model,
+        trigger=trigger,
+    )
+    runs = [run_summary(record) for record in records]
+    store.ledger.append(
+        EVENT,
+        {
+            "type": event_type,
+            "target": target,
+            "model": model,
+            "event": received,
+            "runs": [run["run_id"] for run in runs],
+        },
+    )
+    return {"event": event_type, "target": target, "runs": runs}
+
+
+@router.post("/events", summary="Receive a CloudEvent; run the specs that listen (auditee)")
+def receive_event(event: CloudEvent, request: Request) -> dict[str, Any]:
+    target = event.subject
+    if (
+        target is None
+        and isinstance(event.data, dict)
+        and isinstance(event.data.get("target"), str)
+    ):
+        target = event.data["target"]
+    caller(request, Role.auditee, target=target)
+    if target is None:
+        raise ApiError(422, "no_target", "the event names no target: set subject (or data.target)")
+    return _record_and_run(
+        request, event.type, target, None, event.model_dump(mode="json", exclude_none=True)
+    )
+
+
+class _MlflowVersion(BaseModel):
+    name: str = Field(min_length=1, max_length=150)
+    version: str | int
+
+
+class _MlflowDelivery(BaseModel):
+    entity: str
+    action: str
+    timestamp: str | None = None
+    data: dict[str, Any]
+
+
+def _check_signature(request: Request, body: bytes) -> bool:
+    """True when the delivery carries a valid MLflow signature for the configured secret;
+    401 when a secret is configured and the signature is missing, stale or wrong."""
+    secret = os.environ.get(request.app.state.settings.mlflow_webhook_secret_env)
+    if not secret:
+        return False
+    delivery = request.headers.get("x-mlflow-delivery-id", "")
+    stamp = request.headers.get("x-mlflow-timestamp", "")
+    signature = request.headers.get("x-mlflow-signature", "")
+    if not (delivery and stamp.isdigit() and signature.startswith("v1,")):
+        raise ApiError(401, "bad_signature", "an MLflow signature is needed for this webhook")
+    if abs(time.time() - int(stamp)) > SIGNATURE_WINDOW:
+        raise ApiError(401, "bad_signature", "the MLflow delivery is too old (a replay?)")
+    signed = f"{delivery}.{stamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest())
+    if not hmac.compare_digest(expected.decode(), signature.removeprefix("v1,")):
+        raise ApiError(401, "bad_signature", "the MLflow signature does not match")
+    return True
+
+
+@router.post(
+    "/webhooks/mlflow",
+    summary="Receive an MLflow model registry webhook (signed, or an auditee token)",
+)
+async def receive_mlflow(request: Request) -> dict[str, Any]:
+    """A new model version runs the specs registered for that model on ``NAME@VERSION``;
+    other registry events are acknowledged and ignored."""
+    body = await request.body()
+    if not _check_signature(request, body):
+        caller(request, Role.auditee)
+    try:
+        delivery = _MlflowDelivery.model_validate_json(body)
+    except ValidationError as error:
+        raise ApiError(422, "invalid_request", f"not an MLflow webhook delivery: {error}") from None
+    event = MLFLOW_EVENTS.get((delivery.entity, delivery.action))
+    if event is None:
+        return {"event": f"{delivery.entity}.{delivery.action}", "target": None, "runs": []}
+    try:
+        version = _MlflowVersion.model_validate(delivery.data)
+    except ValidationError as error:
+        raise ApiError(422, "invalid_request", f"no model name and version: {error}") from None
+    target = f"{version.name}@{version.version}"
+    received = json.loads(body)
+    return await run_in_threadpool(_record_and_run, request, event, target, version.name, received)

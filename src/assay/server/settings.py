@@ -1,0 +1,59 @@
+"""How a server process is set up: the database, where uploaded specs' relative paths start,
+the request size limit and the scheduler; passed to worker processes as JSON in the
+environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from assay.config import DatabaseChoice
+
+__all__ = ["SETTINGS_VARIABLE", "ServerSettings"]
+
+SETTINGS_VARIABLE = "ASSAY_SERVER_SETTINGS"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One server's settings. ``spec_dir`` is where relative paths in uploaded specs start;
+    ``max_body_bytes`` the largest request body accepted; ``scheduler`` whether this process
+    runs due jobs (every ``tick`` seconds, holding a job at most ``lease`` seconds)."""
+
+    database_url: str
+    database_origin: str = "--db"
+    database_home: str | None = None
+    spec_dir: str = "."
+    max_body_bytes: int = 16 * 1024 * 1024
+    scheduler: bool = True
+    tick: float = 1.0
+    lease: float = 600.0
+    mlflow_webhook_secret_env: str = "ASSAY_MLFLOW_WEBHOOK_SECRET"
+
+    @property
+    def choice(self) -> DatabaseChoice:
+        """The database, as every command chooses it."""
+        home = Path(self.database_home) if self.database_home else None
+        return DatabaseChoice(self.database_url, self.database_origin, home)
+
+    @property
+    def spec_base(self) -> Path:
+        """``spec_dir`` as an absolute path."""
+        return Path(self.spec_dir).resolve()
+
+    def to_environment(self) -> None:
+        """Hand these settings to worker processes started from this one."""
+        os.environ[SETTINGS_VARIABLE] = json.dumps(asdict(self))
+
+    @classmethod
+    def for_database(cls, choice: DatabaseChoice, **options: object) -> ServerSettings:
+        """Settings for the database ``choice``, with any other ``options``."""
+        home = str(choice.default_home) if choice.default_home else None
+        return cls(choice.url, choice.origin, home, **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_environment(cls) -> ServerSettings:
+        """The settings the parent process handed over."""
+        return cls(**json.loads(os.environ[SETTINGS_VARIABLE]))
