@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
-from assay.audit.run_model import walk_model
+from assay.audit.run_model import element_rows
 from assay.audit.spec import Measurement, Metric, Requirement, Specification, walk
 from assay.audit.status import Status, conformity_status, evidence_lifetime
 from assay.collectors import CollectContext, CollectionError
@@ -301,7 +301,7 @@ def _carried_pushes(
                 for measurement in metric.measurements:
                     lifetimes[measurement.id] = requirement.every
     carried: dict[str, Evidence] = {}
-    for kind, node in walk_model({"dimensions": previous[-1]["dimensions"]}):
+    for kind, node, _ in element_rows(previous[-1]["dimensions"]):
         element = node["id"]
         if kind != "measurement" or element in interfaces or element in pushed:
             continue
