@@ -218,7 +218,8 @@ def test_reports_per_audience_and_redaction(api: Api) -> None:
     assert refused.status_code == 403
     html = api.call("auditor", "GET", path)
     assert html.headers["content-type"].startswith("text/html")
-    assert 'id="verdict"' in html.text and ">42<" not in html.text
+    assert 'id="verdict"' in html.text
+    assert ">42<" not in html.text
     markdown = api.call("auditee", "GET", f"{path}?format=markdown&audience=executive")
     assert markdown.text.startswith("#")
     assert api.call("auditee", "GET", f"{path}?format=pdf").status_code == 422
@@ -391,7 +392,8 @@ def test_prometheus_metrics_leave_confidential_values_out(api: Api) -> None:
         for s in families["assay_conformity"].samples
         if s.labels["target"] == "model@1"
     }
-    assert states["non-conformant"] == 1 and states["conformant"] == 0
+    assert states["non-conformant"] == 1
+    assert states["conformant"] == 0
     runs = {
         s.labels["verdict"]: s.value
         for s in families["assay_runs"].samples
@@ -399,4 +401,5 @@ def test_prometheus_metrics_leave_confidential_values_out(api: Api) -> None:
     }
     assert runs == {"pass": 1, "fail": 1}
     ages = families["assay_evidence_age_seconds"].samples
-    assert ages and ages[0].value >= 0
+    assert ages
+    assert ages[0].value >= 0
