@@ -91,11 +91,8 @@ def test_upload_register_push_and_read_back(api: Api) -> None:
 
     store = open_store(DatabaseChoice(api.url, "test"))
     try:
-        measured = [
-            entry.payload
-            for entry in store.ledger.entries(kind=MEASUREMENT)
-            if entry.payload["run_id"] == passed["run_id"]
-        ]
+        payloads = [entry.payload or {} for entry in store.ledger.entries(kind=MEASUREMENT)]
+        measured = [p for p in payloads if p["run_id"] == passed["run_id"]]
     finally:
         store.close()
     accuracy = next(m for m in measured if m["element"] == "accuracy")
@@ -239,7 +236,7 @@ def test_assessor_verdicts_certificates_and_the_ledger(api: Api) -> None:
     assert recorded.json()["by"] == "auditor"
     unknown = api.call("auditor", "POST", "/api/v1/verdicts", json={**verdict, "element": "zz"})
     assert unknown.status_code == 422
-    body = {
+    body: dict[str, Any] = {
         "spec": "quality",
         "target": "model@1",
         "values": [{"measurement": "accuracy", "value": 0.5}],

@@ -80,7 +80,10 @@ class Api:
 
     def call(self, who: str | None, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request as ``who``."""
-        return self.client.request(method, path, headers=self.headers(who), **kwargs)
+        answer: httpx.Response = self.client.request(
+            method, path, headers=self.headers(who), **kwargs
+        )
+        return answer
 
 
 def make_tokens(url: str, **scoped: str) -> dict[str, str]:
