@@ -1,0 +1,157 @@
+"""The dashboard in real headless Chromium (Debian's chromium and chromium-driver, installed by
+.ci/run): sign in with a token, follow the links, read a run's outcomes; screenshots are kept
+in build/screenshots/ as test artifacts."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assay.config import DatabaseChoice
+from assay.store import open_store
+from assay.store.tokens import Role, create_token
+from tests.helpers.server import PUSH_SPEC, serve_process
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+SCREENSHOTS = Path(__file__).parents[1] / "build" / "screenshots"
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER), reason="chromium and chromedriver are not installed"
+)
+
+if CHROMIUM and CHROMEDRIVER:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    assert CHROMIUM
+    assert CHROMEDRIVER
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: webdriver.Chrome, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    store = open_store(DatabaseChoice(url, "test"))
+    try:
+        _, auditee = create_token(store, name="team", role=Role.auditee)
+        _, auditor = create_token(store, name="Ada Auditor", role=Role.auditor)
+    finally:
+        store.close()
+    with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
+        headers = {"Authorization": f"Bearer {auditee}"}
+        httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers).raise_for_status()
+        for accuracy in (0.91, 0.88, 0.6):
+            body = {
+                "spec": "quality",
+                "target": "model@1",
+                "values": [
+                    {"measurement": "accuracy", "value": accuracy},
+                    {"measurement": "latency", "value": 40},
+                ],
+            }
+            httpx.post(f"{base}/api/v1/evidence", json=body, headers=headers).raise_for_status()
+
+        browser.get(f"{base}/ui")
+        assert browser.current_url.endswith("/ui/login"), "signed-out visitors sign in first"
+        browser.find_element(By.ID, "token").send_keys("assay_wrong_token")
+        browser.find_element(By.ID, "sign-in").click()
+        assert "not valid" in browser.find_element(By.ID, "problem").text
+        browser.find_element(By.ID, "token").send_keys(auditor)
+        browser.find_element(By.ID, "sign-in").click()
+        shot(browser, "targets")
+        row = browser.find_element(By.CSS_SELECTOR, "#targets tr:nth-child(2)")
+        assert "model@1" in row.text
+        assert "non-conformant" in row.text
+        assert "Ada Auditor (auditor)" in browser.find_element(By.TAG_NAME, "header").text
+
+        browser.find_element(By.LINK_TEXT, "model@1").click()
+        assert browser.title.startswith("Target model@1")
+        runs = browser.find_elements(By.CSS_SELECTOR, "#runs tr")[1:]
+        assert [r.find_elements(By.TAG_NAME, "td")[2].text for r in runs] == [
+            "fail",
+            "pass",
+            "pass",
+        ]
+        charts = browser.find_elements(By.CSS_SELECTOR, "figure.trend svg")
+        assert len(charts) == 1, "accuracy is charted; confidential latency is not"
+        shot(browser, "target")
+
+        runs[0].find_element(By.TAG_NAME, "a").click()
+        assert browser.find_element(By.ID, "verdict").text == "Verdict: fail"
+        outcomes = {
+            row.get_attribute("data-id"): row.find_elements(By.TAG_NAME, "td")
+            for row in browser.find_elements(By.CSS_SELECTOR, "#outcomes tr[data-id]")
+        }
+        assert outcomes["accuracy"][2].text == "fail"
+        assert outcomes["accuracy"][3].text == "0.6"
+        assert outcomes["latency"][3].text == "[confidential]", "redacted for this auditor"
+        shot(browser, "run")
+
+        browser.find_element(By.LINK_TEXT, "Ledger").click()
+        assert "verifies" in browser.find_element(By.ID, "verification").text
+        browser.find_element(By.LINK_TEXT, "Maturity").click()
+        assert browser.find_element(By.ID, "projects")
+        shot(browser, "ledger-and-maturity")
+        browser.find_element(By.LINK_TEXT, "Sign out").click()
+        browser.get(f"{base}/ui/ledger")
+        assert browser.current_url.endswith("/ui/login")
+
+
+def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    from assay.demo import run_demo  # the demo saves two rounds of an example assessment
+
+    demo = tmp_path / "demo"
+    from rich.console import Console
+
+    assert run_demo(demo, Console(file=open(tmp_path / "demo.log", "w")), "assay")  # noqa: SIM115
+    database = next(demo.glob("*.db"))
+    url = f"sqlite:///{database}"
+    store = open_store(DatabaseChoice(url, "test"))
+    try:
+        _, token = create_token(store, name="lead", role=Role.auditor)
+    finally:
+        store.close()
+    with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
+        browser.get(f"{base}/ui/login")
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.ID, "sign-in").click()
+        browser.get(f"{base}/ui/maturity")
+        link = browser.find_element(By.CSS_SELECTOR, "#projects a")
+        link.click()
+        assert browser.find_element(By.CSS_SELECTOR, "#radar svg")
+        headings = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#rounds th")]
+        assert len(headings) == 3, "the area column and two rounds"
+        shot(browser, "maturity")
