@@ -4,8 +4,8 @@ verifies after a restart — on SQLite and on the CI PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
