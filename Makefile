@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: demo test lint typecheck unit fmt bench lock clean
+.PHONY: demo test lint typecheck unit fmt bench lock clean openapi
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "assay needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -43,6 +43,11 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_append.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
 	$(BIN)/python benchmarks/bench_probes.py --rows 1000000
+	$(BIN)/python benchmarks/bench_api.py --values 100000
+
+# Write the server's OpenAPI document to docs/openapi.json (a test checks that it is current).
+openapi: $(STAMP)
+	$(BIN)/python -m assay.server.openapi_document docs/openapi.json
 
 # Regenerate the lock files after a dependency change in pyproject.toml (needs network access).
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes

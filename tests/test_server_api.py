@@ -5,6 +5,8 @@ CI PostgreSQL, through the real application in process."""
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from assay.config import DatabaseChoice
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT
 from tests.helpers.server import PUSH_SPEC, Api, running_api
+
+GRAFANA = Path(__file__).parents[1] / "deploy" / "grafana" / "assay-dashboard.json"
 
 
 @pytest.fixture
@@ -400,3 +404,22 @@ def test_prometheus_metrics_leave_confidential_values_out(api: Api) -> None:
     ages = families["assay_evidence_age_seconds"].samples
     assert ages
     assert ages[0].value >= 0
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_server_exports(api: Api) -> None:
+    prepared(api)
+    push(api, 0.9)
+    exported = {
+        sample.name
+        for family in text_string_to_metric_families(api.call(None, "GET", "/metrics").text)
+        for sample in family.samples
+    }
+    dashboard = json.loads(GRAFANA.read_text(encoding="utf-8"))
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"assay_[a-z_]+", target["expr"])
+    }
+    assert used
+    assert used <= exported, f"not exported: {used - exported}"

@@ -1,0 +1,243 @@
+"""Evidence ingestion over loopback: assay's Audit API against MLflow's tracking server.
+
+In one run, both servers are started on 127.0.0.1 with SQLite stores in a temporary directory:
+
+- assay: ``assay serve`` (one process); N measurement values pushed to ``POST /api/v1/evidence``
+  in batches (each batch is evaluated against the spec and stored in the hash-chained ledger
+  in one transaction, as a run with its measurement entries);
+- MLflow: ``mlflow server`` (one worker); the same number of metric values logged with
+  ``MlflowClient.log_batch`` in batches of the same size (MLflow's limit is 1,000 per call).
+
+Both clients send one request at a time on a kept-alive connection. Prints throughput, p50 and
+p99 latency per request and errors, the throughput ratio, and whether assay's ledger verifies
+afterwards; writes the table to ``benchmarks/results/api.md``.
+
+    python benchmarks/bench_api.py [--values 100000] [--batch 1000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+RESULTS = Path(__file__).parent / "results" / "api.md"
+MEASUREMENTS = 10
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Outcome:
+    """What one contender did: values stored, seconds, latency per request, errors."""
+
+    name: str
+    values: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def throughput(self) -> float:
+        return self.values / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def server(command: list[str], health: str, env: dict[str, str]) -> Iterator[None]:
+    """A server process, once ``health`` answers; terminated afterwards."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(health, timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None:
+                    problem = process.communicate()[1]
+                    raise SystemExit(f"{command[0]} did not start: {problem}") from None
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{command[0]} did not answer in 120 s") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def bench_spec() -> dict[str, object]:
+    measurements = [
+        {"id": f"m{i}", "name": f"Metric {i}", "comparison": "greater_or_equal", "target": 0.0}
+        for i in range(MEASUREMENTS)
+    ]
+    metric = {"id": "metrics", "name": "Metrics", "measurements": measurements}
+    requirement = {"id": "r", "name": "Quality", "metrics": [metric]}
+    dimension = {"id": "d", "name": "Performance", "requirements": [requirement]}
+    return {"spec": 1, "id": "bench", "name": "Bench", "dimensions": [dimension]}
+
+
+def timed(batches: int, send: Callable[[int], bool]) -> tuple[float, list[float], int]:
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for number in range(batches):
+        before = time.perf_counter()
+        if not send(number):
+            errors += 1
+        latencies.append(time.perf_counter() - before)
+    return time.perf_counter() - started, latencies, errors
+
+
+def run_assay(
+    directory: Path, values: int, batch: int, database: str | None
+) -> tuple[Outcome, bool]:
+    url = database or f"sqlite:///{directory / 'assay.db'}"
+    env = {**os.environ, "ASSAY_HOME": str(directory)}
+
+    def token(role: str) -> str:
+        made = subprocess.run(
+            [str(BIN / "assay"), "token", "create", "--role", role, "--name", "bench", "--db", url],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        return made.stdout.strip()
+
+    auditee, admin = token("auditee"), token("admin")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "assay"), "serve", "--port", str(port), "--db", url, "--no-scheduler"]
+    with server(command, f"{base}/health", env):
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {auditee}"}, timeout=120
+        ) as client:
+            client.post("/api/v1/specs", json=bench_spec()).raise_for_status()
+
+            def send(number: int) -> bool:
+                body = {
+                    "spec": "bench",
+                    "target": "model@1",
+                    "values": [
+                        {
+                            "measurement": f"m{i % MEASUREMENTS}",
+                            "value": (number * batch + i) / values,
+                            "provenance": {"model_version": "1", "commit": "bench"},
+                        }
+                        for i in range(batch)
+                    ],
+                }
+                return client.post("/api/v1/evidence", json=body).status_code == 201
+
+            seconds, latencies, errors = timed(values // batch, send)
+        verified = httpx.get(
+            f"{base}/api/v1/ledger/verify",
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=600,
+        ).json()
+    return Outcome("assay", values, seconds, latencies, errors), bool(verified["ok"])
+
+
+def run_mlflow(directory: Path, values: int, batch: int) -> Outcome:
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [
+        str(BIN / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{directory / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(directory / "artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": base}
+    with server(command, f"{base}/health", env):
+        client = MlflowClient(tracking_uri=base)
+        experiment = client.create_experiment("bench")
+        run = client.create_run(experiment).info.run_id
+        now = int(time.time() * 1000)
+
+        def send(number: int) -> bool:
+            metrics = [
+                Metric(
+                    f"m{i % MEASUREMENTS}", (number * batch + i) / values, now, number * batch + i
+                )
+                for i in range(batch)
+            ]
+            try:
+                client.log_batch(run, metrics=metrics)
+            except Exception:  # an error counts; the benchmark goes on
+                return False
+            return True
+
+        seconds, latencies, errors = timed(values // batch, send)
+    return Outcome("MLflow", values, seconds, latencies, errors)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--values", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--postgres", help="run assay on this PostgreSQL URL instead of SQLite")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        assay, verified = run_assay(directory, options.values, options.batch, options.postgres)
+        mlflow = run_mlflow(directory, options.values, options.batch)
+    store = "PostgreSQL" if options.postgres else "SQLite"
+    rows = [
+        f"| {o.name} | {o.values:,} | {o.seconds:.2f} s | {o.throughput:,.0f} | "
+        f"{o.percentile(0.5):.1f} ms | {o.percentile(0.99):.1f} ms | {o.errors} |"
+        for o in (assay, mlflow)
+    ]
+    table = "\n".join(
+        [
+            f"Values pushed in batches of {options.batch} over loopback, one request at a time; "
+            f"assay on {store}, MLflow on SQLite.",
+            "",
+            "| server | values | time | values/s | p50 | p99 | errors |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            f"assay / MLflow throughput: {assay.throughput / mlflow.throughput:.1f}x; "
+            f"assay's ledger verifies afterwards: {'yes' if verified else 'NO'}; "
+            f"mean request: assay {statistics.mean(assay.latencies) * 1000:.1f} ms, "
+            f"MLflow {statistics.mean(mlflow.latencies) * 1000:.1f} ms.",
+        ]
+    )
+    print(table)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(table + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
