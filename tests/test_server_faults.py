@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from assay.config import DatabaseChoice
+from assay.server.api import MEASUREMENT_BATCH
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT, AuditLog
 from tests.helpers.server import PUSH_SPEC, make_tokens, serve_process
@@ -64,8 +65,12 @@ def test_a_killed_server_loses_no_acknowledged_evidence(database_url: str, tmp_p
     try:
         stored_runs = {run["run_id"] for run in AuditLog(store.ledger).runs("quality", "model@1")}
         values = [entry.payload or {} for entry in store.ledger.entries(kind=MEASUREMENT)]
+        batches = [entry.payload or {} for entry in store.ledger.entries(kind=MEASUREMENT_BATCH)]
     finally:
         store.close()
     assert set(acknowledged) <= stored_runs
     per_run = Counter(str(value["run_id"]) for value in values)
+    for batch in batches:
+        assert isinstance(batch["values"], list)
+        per_run[str(batch["run_id"])] += len(batch["values"])
     assert all(per_run[run_id] == BATCH for run_id in acknowledged), "every value of a batch"

@@ -4,7 +4,6 @@ certificates and tokens, each guarded by the roles of 001 §5.4.1.2 (plus admin)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -31,10 +30,13 @@ from assay.reports.audit_json import Audience, for_audience, jsonable
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.store import Store
-from assay.store.audit_log import MEASUREMENT, AuditLog
+from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role, Token, create_token, list_tokens, revoke_token
 
-__all__ = ["loaded_for", "loaded_for_version", "router", "run_summary"]
+__all__ = ["MEASUREMENT_BATCH", "loaded_for", "loaded_for_version", "router", "run_summary"]
+
+# The values of a pushed batch that later values of the same measurement superseded.
+MEASUREMENT_BATCH = "audit.measurement_batch"
 
 router = APIRouter(prefix="/api/v1")
 
@@ -315,7 +317,7 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
 
     def keep_earlier(conn: Connection, run_id: str) -> None:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
-        store.ledger.append_in(conn, list(_superseded(run_id, body, earlier)))
+        store.ledger.append_in(conn, [_superseded(run_id, body, earlier)])
 
     trigger = {"kind": "push", "by": token.name, "values": len(body.values)}
     record = run_audit(
@@ -342,25 +344,22 @@ def _pushed(item: PushedMeasurement) -> PushedValue:
 
 def _superseded(
     run_id: str, body: EvidencePush, earlier: list[tuple[str, PushedMeasurement]]
-) -> Iterator[tuple[str, dict[str, Any]]]:
+) -> tuple[str, dict[str, Any]]:
+    """One ledger item holding every value of the batch that a later value of the same
+    measurement superseded: chained like any entry, at a fraction of the cost of one each."""
+    values = []
     for element, item in earlier:
         pushed = _pushed(item)
-        yield (
-            MEASUREMENT,
+        values.append(
             {
-                "run_id": run_id,
-                "spec": body.spec,
-                "target": body.target,
                 "element": element,
                 "value": pushed.value,
-                "error": None,
-                "source": "pushed",
-                "started": pushed.measured_at,
-                "finished": pushed.measured_at,
-                "superseded_in_batch": True,
+                "measured_at": pushed.measured_at,
                 **({"metadata": pushed.provenance} if pushed.provenance else {}),
-            },
+            }
         )
+    payload = {"run_id": run_id, "spec": body.spec, "target": body.target, "values": values}
+    return MEASUREMENT_BATCH, payload
 
 
 # --- verdicts of external assessors --------------------------------------------------------

@@ -36,24 +36,53 @@ def canonical_json(value: Any) -> str:
     """Return the canonical JSON text of ``value``; raise :class:`NotCanonicalizableError` for a
     value JSON cannot hold exactly (non-string keys, NaN, infinities, other types)."""
     _check(value, "$")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
+
+
+# One encoder for every call: json.dumps with non-default options builds a new one each time.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Refused(Exception):
+    """Raised from deep inside a value; collects the path on the way out, so a valid value
+    (the common case) never pays for building path strings."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        self.steps: list[str] = []
 
 
 def _check(value: Any, path: str) -> None:
+    try:
+        _walk(value)
+    except _Refused as refused:
+        where = path + "".join(reversed(refused.steps))
+        raise NotCanonicalizableError(where, refused.problem) from None
+
+
+def _walk(value: Any) -> None:
     if value is None or isinstance(value, bool | int | str):
         return
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise NotCanonicalizableError(path, f"{value!r} is not a finite number")
+            raise _Refused(f"{value!r} is not a finite number")
         return
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _check(item, f"{path}[{index}]")
+            try:
+                _walk(item)
+            except _Refused as refused:
+                refused.steps.append(f"[{index}]")
+                raise
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise NotCanonicalizableError(path, f"key {key!r} is not a string")
-            _check(item, f"{path}.{key}")
+                raise _Refused(f"key {key!r} is not a string")
+            try:
+                _walk(item)
+            except _Refused as refused:
+                refused.steps.append(f".{key}")
+                raise
         return
-    raise NotCanonicalizableError(path, f"a {type(value).__name__} is not a JSON value")
+    raise _Refused(f"a {type(value).__name__} is not a JSON value")

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from json.encoder import encode_basestring
 from typing import Any
 
 from assay.store.canonical import JSONValue, canonical_json
@@ -79,11 +80,13 @@ def canonical_entry_hash(prev_hash: str, seq: int, ts: str, kind: str, payload_j
     so an append does not canonicalize the same payload twice."""
     # canonical_json of {"kind", "payload", "seq", "ts"}: keys in sorted order, no whitespace,
     # assembled around the payload text instead of re-serializing it.
-    body = (
-        f'{{"kind":{canonical_json(kind)},"payload":{payload_json},'
-        f'"seq":{seq},"ts":{canonical_json(ts)}}}'
-    )
+    body = f'{{"kind":{_string(kind)},"payload":{payload_json},"seq":{seq},"ts":{_string(ts)}}}'
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def _string(text: str) -> str:
+    """A string's canonical JSON (what :func:`canonical_json` gives for a ``str``)."""
+    return encode_basestring(text)
 
 
 def decode_payload(text: str) -> dict[str, JSONValue] | None:
