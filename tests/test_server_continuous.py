@@ -265,3 +265,40 @@ def test_a_real_server_runs_scheduled_jobs_and_serves_metrics(tmp_path: Path) ->
             assert time.monotonic() < deadline, text
             time.sleep(0.2)
         assert "assay_runs_total" in text
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="ASSAY_TEST_POSTGRES_URL is not set")
+def test_serve_with_workers_on_postgresql(tmp_path: Path) -> None:
+    loaded = load_spec(scheduled_spec(tmp_path, "PT1S"))
+    with postgres_schema() as url:
+        store = open_store(DatabaseChoice(url, "test"))
+        now = _at(time.time())
+        register_target(store, loaded, "m@1", mode=Mode.third_party, model=None, by=None, now=now)
+        store.close()
+        options = ("--workers", "2", "--tick", "0.05", "--spec-dir", str(tmp_path))
+        with serve_process(url, *options, home=tmp_path) as (_, base):
+            for _ in range(20):
+                assert httpx.get(f"{base}/status/m@1.json").status_code in (200, 404)
+            time.sleep(5)
+            status = httpx.get(f"{base}/status/m@1.json").json()
+        store = open_store(DatabaseChoice(url, "test"))
+        try:
+            runs = AuditLog(store.ledger).runs("nightly", "m@1")
+        finally:
+            store.close()
+    assert status["specs"][0]["mode"] == "third-party"
+    dues = [run["trigger"]["due"] for run in runs]
+    assert len(dues) >= 3
+    assert len(dues) == len(set(dues))
+
+
+def test_several_workers_are_refused_on_sqlite(tmp_path: Path) -> None:
+    from tests.helpers.running import run_process
+
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    result = run_process("serve", "--workers", "2", "--db", url, timeout=60)
+    assert result.exit_code == 2
+    assert "--workers" in result.stderr
+    assert "PostgreSQL" in result.stderr
+    assert "Traceback" not in result.stderr

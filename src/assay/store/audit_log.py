@@ -8,7 +8,10 @@ Everything the audit engine stores is a ledger entry, so it is tamper-evident an
 - ``audit.report``: the digest of a report rendered from a run;
 - ``audit.status``: a change of a (spec, target)'s conformity status;
 - ``audit.attestation`` / ``audit.waiver``: a person's verdict or accepted failure;
-- ``audit.certificate``: a certificate issued, suspended or revoked.
+- ``audit.certificate``: a certificate issued, suspended or revoked;
+- ``audit.registration``: a target registered against a spec on the server (with its mode);
+- ``audit.measurement_batch``: pushed values superseded by later ones in the same batch;
+- ``audit.event``: an event the server received, with the runs it started.
 
 Current state (attestations in force, status, certificates) is derived from these entries.
 """
