@@ -49,6 +49,7 @@ def browser() -> Iterator[webdriver.Chrome]:
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.implicitly_wait(10)  # a lookup right after a click waits for the next page
     try:
         yield driver
     finally:
@@ -91,6 +92,7 @@ def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) ->
         assert "not valid" in browser.find_element(By.ID, "problem").text
         browser.find_element(By.ID, "token").send_keys(auditor)
         browser.find_element(By.ID, "sign-in").click()
+        browser.find_element(By.LINK_TEXT, "Sign out")
         shot(browser, "targets")
         row = browser.find_element(By.CSS_SELECTOR, "#targets tr:nth-child(2)")
         assert "model@1" in row.text
@@ -98,6 +100,7 @@ def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) ->
         assert "Ada Auditor (auditor)" in browser.find_element(By.TAG_NAME, "header").text
 
         browser.find_element(By.LINK_TEXT, "model@1").click()
+        browser.find_element(By.ID, "runs")
         assert browser.title.startswith("Target model@1")
         runs = browser.find_elements(By.CSS_SELECTOR, "#runs tr")[1:]
         assert [r.find_elements(By.TAG_NAME, "td")[2].text for r in runs] == [
@@ -126,6 +129,7 @@ def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) ->
         assert browser.find_element(By.ID, "projects")
         shot(browser, "ledger-and-maturity")
         browser.find_element(By.LINK_TEXT, "Sign out").click()
+        browser.find_element(By.ID, "sign-in")
         browser.get(f"{base}/ui/ledger")
         assert browser.current_url.endswith("/ui/login")
 
@@ -148,6 +152,7 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
         browser.get(f"{base}/ui/login")
         browser.find_element(By.ID, "token").send_keys(token)
         browser.find_element(By.ID, "sign-in").click()
+        browser.find_element(By.LINK_TEXT, "Sign out")
         browser.get(f"{base}/ui/maturity")
         link = browser.find_element(By.CSS_SELECTOR, "#projects a")
         link.click()

@@ -204,3 +204,12 @@ def test_list_shows_entries_as_table_and_json(
         )
         == []
     )
+
+
+@pytest.mark.parametrize("command", [("list",), ("export", "-o", "out.jsonl")])
+def test_an_entry_number_beyond_64_bits_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], filled: str, command: tuple[str, ...]
+) -> None:
+    result = run_cli(capsys, "ledger", *command, "--db", filled, "--since", str(2**65))
+    assert result.exit_code == 2
+    assert "--since" in result.stderr

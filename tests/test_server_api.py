@@ -324,10 +324,15 @@ ROLE_MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
         {"spec": "quality", "target": "model@1", "element": "latency", "value": "3"},
         {"auditor", "internal"},
     ),
+    ("GET", "/api/v1/specs/quality", None, {"auditee", "auditor", "internal"}),
+    ("GET", "/api/v1/runs/{run}", None, {"auditee", "auditor", "internal"}),
+    ("GET", "/api/v1/runs/{run}/report?audience=public", None, {"auditee", "auditor", "internal"}),
     ("GET", "/api/v1/ledger", None, {"auditor", "internal", "admin"}),
     ("GET", "/api/v1/ledger/verify", None, {"auditor", "internal", "admin"}),
     ("GET", "/api/v1/certificates", None, {"auditor", "internal", "certifier"}),
     ("GET", "/api/v1/tokens", None, {"admin"}),
+    ("POST", "/api/v1/tokens", {"name": "n", "role": "auditor"}, {"admin"}),
+    ("POST", "/api/v1/webhooks/mlflow", {"entity": "x", "action": "y", "data": {}}, {"auditee"}),
     (
         "POST",
         "/api/v1/events",
@@ -348,6 +353,7 @@ def test_every_role_against_every_family(
 ) -> None:
     with running_api(database_url, tmp_path) as api:
         prepared(api)
+        path = path.replace("{run}", push(api, 0.9)["run_id"])
         assert api.call(None, method, path, json=body).status_code == 401
         wrong = api.client.request(
             method, path, json=body, headers={"Authorization": "Bearer assay_x_y"}

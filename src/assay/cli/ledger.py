@@ -28,7 +28,11 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-SinceOption = Annotated[int, typer.Option("--since", min=1, help="Start at this entry number.")]
+# Entry numbers are 64-bit integers in both databases.
+LARGEST_SEQ = 2**63 - 1
+SinceOption = Annotated[
+    int, typer.Option("--since", min=1, max=LARGEST_SEQ, help="Start at this entry number.")
+]
 
 
 @app.command()
@@ -101,7 +105,9 @@ def export(
 @app.command("list")
 def list_entries(
     since: SinceOption = 1,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=LARGEST_SEQ, help="At most this many.")
+    ] = 100,
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only entries of this kind.", show_default=False)
     ] = None,

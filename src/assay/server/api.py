@@ -398,7 +398,7 @@ def post_verdict(body: Verdict, request: Request) -> dict[str, Any]:
 @router.get("/ledger", summary="Export a range of the evidence ledger (auditor, admin)")
 def export_range(
     request: Request,
-    since: Annotated[int, Query(ge=1)] = 1,
+    since: Annotated[int, Query(ge=1, le=2**63 - 1)] = 1,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     kind: str | None = None,
 ) -> dict[str, Any]:
