@@ -279,31 +279,9 @@ def certify(
 
 def revoke(store: Store, certificate: str, *, reason: str, now: datetime) -> dict[str, Any]:
     """Revoke a certificate (active or suspended) for a stated reason; returns the payload."""
-    log = AuditLog(store.ledger)
-    with store.database.writing() as conn:
-        state = log.certificates(conn).get(certificate)
-        if state is None:
-            raise InvalidInputError(
-                f"no certificate {certificate!r}",
-                source="CERTIFICATE",
-                expected="an id listed by assay audit certificates",
-            )
-        if state["state"] == "revoked":
-            raise InvalidInputError(
-                f"{certificate} is revoked already",
-                source="CERTIFICATE",
-                expected="an active or suspended certificate",
-            )
-        payload = {
-            "event": "revoked",
-            "certificate": certificate,
-            "spec": state["spec"],
-            "target": state["target"],
-            "reason": reason,
-            "at": now.isoformat(),
-        }
-        store.ledger.append_in(conn, [(CERTIFICATE, payload)])
-    return payload
+    return _certificate_event(
+        store, certificate, "revoked", {"active", "suspended"}, {"reason": reason}, now
+    )
 
 
 def suspend(
@@ -311,6 +289,20 @@ def suspend(
 ) -> dict[str, Any]:
     """Suspend an active certificate for a stated reason (a certifier's decision, or the
     server's when the target stops conforming); returns the payload."""
+    return _certificate_event(
+        store, certificate, "suspended", {"active"}, {"reason": reason, "by": by}, now
+    )
+
+
+def _certificate_event(
+    store: Store,
+    certificate: str,
+    event: str,
+    allowed_from: set[str],
+    details: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """Append ``event`` for ``certificate`` if its state now is one of ``allowed_from``."""
     log = AuditLog(store.ledger)
     with store.database.writing() as conn:
         state = log.certificates(conn).get(certificate)
@@ -320,19 +312,20 @@ def suspend(
                 source="CERTIFICATE",
                 expected="an id listed by assay audit certificates",
             )
-        if state["state"] != "active":
+        if state["state"] not in allowed_from:
             raise InvalidInputError(
-                f"{certificate} is {state['state']}",
+                f"{certificate} is {state['state']} already"
+                if state["state"] == event
+                else f"{certificate} is {state['state']}",
                 source="CERTIFICATE",
-                expected="an active certificate",
+                expected=f"an {' or '.join(sorted(allowed_from))} certificate",
             )
         payload = {
-            "event": "suspended",
+            "event": event,
             "certificate": certificate,
             "spec": state["spec"],
             "target": state["target"],
-            "reason": reason,
-            "by": by,
+            **details,
             "at": now.isoformat(),
         }
         store.ledger.append_in(conn, [(CERTIFICATE, payload)])
