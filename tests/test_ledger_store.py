@@ -233,3 +233,18 @@ def test_a_database_of_the_first_schema_upgrades_with_its_entries(database_url: 
         assert "ix_ledger_entries_kind_seq" in indexes
     finally:
         store.close()
+
+
+def test_entries_read_newest_first_across_batches(store: Store) -> None:
+    store.ledger.append_many(
+        (("audit.run" if i % 3 else "other.kind"), {"i": i}) for i in range(2600)
+    )
+    with store.database.snapshot() as conn:
+        backwards = [
+            e.seq for e in store.ledger.entries_in(conn, kind="audit.run", newest_first=True)
+        ]
+        forwards = [e.seq for e in store.ledger.entries_in(conn, kind="audit.run")]
+        everything = [e.seq for e in store.ledger.entries_in(conn, newest_first=True)]
+    assert backwards == forwards[::-1]
+    assert len(forwards) == 1733
+    assert everything == list(range(2600, 0, -1))

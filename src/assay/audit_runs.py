@@ -193,9 +193,8 @@ def run_audit(
     if trigger:
         model["trigger"] = dict(trigger)
     with store.database.writing() as conn:
-        previous_runs = log.runs(spec.id, name, conn)
-        if previous_runs:
-            last = previous_runs[-1]
+        last = log.last_run(spec.id, name, conn)
+        if last is not None:
             model["previous"] = {
                 "run_id": last["run_id"],
                 "verdict": last["verdict"],
@@ -291,8 +290,8 @@ def _carried_pushes(
 ) -> dict[str, Evidence]:
     """The values last pushed for measurements that are neither collected nor pushed now,
     from the previous run, each expiring after its requirement's frequency."""
-    previous = log.runs(spec.id, target)
-    if not previous:
+    previous = log.last_run(spec.id, target)
+    if previous is None:
         return {}
     lifetimes: dict[str, timedelta | None] = {}
     for _, requirement in walk(spec):
@@ -301,7 +300,7 @@ def _carried_pushes(
                 for measurement in metric.measurements:
                     lifetimes[measurement.id] = requirement.every
     carried: dict[str, Evidence] = {}
-    for kind, node, _ in element_rows(previous[-1]["dimensions"]):
+    for kind, node, _ in element_rows(previous["dimensions"]):
         element = node["id"]
         if kind != "measurement" or element in interfaces or element in pushed:
             continue

@@ -124,6 +124,23 @@ class AuditLog:
                 found.append({**payload, "seq": entry.seq})
         return found
 
+    def last_run(
+        self, spec: str, target: str, conn: Connection | None = None
+    ) -> dict[str, Any] | None:
+        """The newest run of ``spec`` on ``target`` (with its ``seq``), read from the end."""
+        if conn is None:
+            with self.ledger.database.snapshot() as snapshot:
+                return self.last_run(spec, target, snapshot)
+        for entry in self.ledger.entries_in(conn, kind=RUN, newest_first=True):
+            payload = entry.payload or {}
+            of_spec = payload.get("spec")
+            if isinstance(of_spec, dict) and (of_spec.get("id"), payload.get("target")) == (
+                spec,
+                target,
+            ):
+                return {**payload, "seq": entry.seq}
+        return None
+
     def run(self, run_id: str) -> dict[str, Any] | None:
         """One run's payload by id (a unique prefix is enough)."""
         matches = [p for _, p in self.payloads(RUN) if str(p["run_id"]).startswith(run_id)]

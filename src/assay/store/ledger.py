@@ -115,9 +115,14 @@ class Ledger:
         with self._database.snapshot() as conn:
             yield from _stream(conn, since=since, limit=limit, kind=kind)
 
-    def entries_in(self, conn: Connection, *, kind: str | None = None) -> Iterator[LedgerEntry]:
+    def entries_in(
+        self, conn: Connection, *, kind: str | None = None, newest_first: bool = False
+    ) -> Iterator[LedgerEntry]:
         """Entries of ``kind`` read through the caller's connection, e.g. to check for a
-        duplicate inside the write transaction that will append."""
+        duplicate inside the write transaction that will append; ``newest_first`` reads from
+        the end, for lookups of the latest entry that matches."""
+        if newest_first:
+            return _stream_backwards(conn, kind=kind)
         return _stream(conn, since=1, kind=kind)
 
     @contextmanager
@@ -192,3 +197,21 @@ def _stream(
         after = int(rows[-1].seq)
         if remaining is not None:
             remaining -= len(rows)
+
+
+def _stream_backwards(conn: Connection, *, kind: str | None) -> Iterator[LedgerEntry]:
+    before: int | None = None
+    while True:
+        query = select(ledger_entries)
+        if before is not None:
+            query = query.where(ledger_entries.c.seq < before)
+        if kind is not None:
+            query = query.where(ledger_entries.c.kind == kind)
+        rows = conn.execute(query.order_by(ledger_entries.c.seq.desc()).limit(_READ_BATCH)).all()
+        for row in rows:
+            yield LedgerEntry(
+                int(row.seq), row.ts, row.kind, decode_payload(row.payload), row.prev_hash, row.hash
+            )
+        if len(rows) < _READ_BATCH:
+            return
+        before = int(rows[-1].seq)
