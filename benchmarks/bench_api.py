@@ -208,10 +208,13 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="run assay on this PostgreSQL URL instead of SQLite")
+    parser.add_argument("--latencies", action="store_true", help="print assay's per request")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
         assay, verified = run_assay(directory, options.values, options.batch, options.postgres)
+        if options.latencies:
+            print(" ".join(f"{latency * 1000:.0f}" for latency in assay.latencies))
         mlflow = run_mlflow(directory, options.values, options.batch)
     store = "PostgreSQL" if options.postgres else "SQLite"
     rows = [

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import math
 import struct
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assay.store.canonical import NotCanonicalizableError, canonical_json
 
@@ -77,3 +80,38 @@ def test_non_string_keys_and_foreign_types_are_refused() -> None:
 
 def test_tuples_are_written_as_arrays() -> None:
     assert canonical_json({"t": (1, 2)}) == '{"t":[1,2]}'
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "problem"),
+    [
+        ({"a": [{"b": {True: 1}}]}, "$.a[0].b", "key True is not a string"),
+        ({"a": {"b": {None: 1, "c": 2}}}, "$.a.b", "key None is not a string"),
+        ({"a": [1, {2.5: "x"}]}, "$.a[1]", "key 2.5 is not a string"),
+        ({"a": ({"b": {3: 1}},)}, "$.a[0].b", "key 3 is not a string"),
+    ],
+)
+def test_keys_the_encoder_would_convert_are_refused_with_their_path(
+    value: Any, path: str, problem: str
+) -> None:
+    # The C encoder would silently write these keys as strings; the text would then read
+    # back as a different value, so they must be refused, deep inside tuples too.
+    with pytest.raises(NotCanonicalizableError) as raised:
+        canonical_json(value)
+    assert (raised.value.path, raised.value.problem) == (path, problem)
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=30,
+    )
+)
+def test_the_text_is_json_dumps_with_sorted_keys(value: Any) -> None:
+    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == expected

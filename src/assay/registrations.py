@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,13 @@ def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Pat
             source="spec",
             expected="a specification uploaded first (POST /api/v1/specs)",
         )
-    return spec_from_text(json.dumps(found["document"]), f"spec {spec_id}", base_dir)
+    return _checked(found["hash"], base_dir, json.dumps(found["document"]), spec_id)
+
+
+@lru_cache(maxsize=256)
+def _checked(spec_hash: str, base_dir: Path, text: str, spec_id: str) -> LoadedSpec:
+    """A stored version checked once per process: its content never changes for its hash."""
+    return spec_from_text(text, f"spec {spec_id}", base_dir)
 
 
 def schedule_period(loaded: LoadedSpec) -> float | None:

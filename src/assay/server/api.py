@@ -291,29 +291,34 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
     measurements = {
         element.id: element for _, element in walk(loaded.spec) if isinstance(element, Measurement)
     }
+    readers = {}
+    for key, measurement in measurements.items():
+        data_type = DATA_TYPES.get(measurement.data_type)
+        assert data_type is not None  # checked when the spec was loaded
+        readers[key] = (data_type, measurement.scale or [])
     problems = []
     for index, item in enumerate(body.values):
-        measurement = measurements.get(item.measurement)
-        if measurement is None:
+        reader = readers.get(item.measurement)
+        if reader is None:
             problems.append(
                 f"values[{index}].measurement: {item.measurement!r} is not a measurement of "
                 f"{body.spec} (known: {', '.join(measurements)})"
             )
             continue
-        data_type = DATA_TYPES.get(measurement.data_type)
-        assert data_type is not None
+        reads, scale = reader
         try:
-            data_type.read(item.value, measurement.scale or [])
+            reads.read(item.value, scale)
         except ValueMismatchError as error:
             problems.append(f"values[{index}].value: {error}")
     if problems:
         raise ApiError(422, "invalid_evidence", "; ".join(problems), {"problems": problems})
     latest: dict[str, PushedValue] = {}
-    earlier: list[tuple[str, PushedMeasurement]] = []
+    earlier: list[tuple[str, PushedValue]] = []
     for item in body.values:
+        value = _pushed(item)
         if item.measurement in latest:
-            earlier.append((item.measurement, item))
-        latest[item.measurement] = _pushed(item)
+            earlier.append((item.measurement, latest[item.measurement]))
+        latest[item.measurement] = value
 
     def keep_earlier(conn: Connection, run_id: str) -> None:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
@@ -343,21 +348,19 @@ def _pushed(item: PushedMeasurement) -> PushedValue:
 
 
 def _superseded(
-    run_id: str, body: EvidencePush, earlier: list[tuple[str, PushedMeasurement]]
+    run_id: str, body: EvidencePush, earlier: list[tuple[str, PushedValue]]
 ) -> tuple[str, dict[str, Any]]:
     """One ledger item holding every value of the batch that a later value of the same
     measurement superseded: chained like any entry, at a fraction of the cost of one each."""
-    values = []
-    for element, item in earlier:
-        pushed = _pushed(item)
-        values.append(
-            {
-                "element": element,
-                "value": pushed.value,
-                "measured_at": pushed.measured_at,
-                **({"metadata": pushed.provenance} if pushed.provenance else {}),
-            }
-        )
+    values = [
+        {
+            "element": element,
+            "value": pushed.value,
+            "measured_at": pushed.measured_at,
+            **({"metadata": pushed.provenance} if pushed.provenance else {}),
+        }
+        for element, pushed in earlier
+    ]
     payload = {"run_id": run_id, "spec": body.spec, "target": body.target, "values": values}
     return MEASUREMENT_BATCH, payload
 

@@ -18,7 +18,7 @@ import json
 import math
 from typing import Any, TypeAlias
 
-__all__ = ["JSONValue", "NotCanonicalizableError", "canonical_json"]
+__all__ = ["JSONValue", "NotCanonicalizableError", "canonical_json", "canonical_json_and_value"]
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
@@ -35,12 +35,30 @@ class NotCanonicalizableError(ValueError):
 def canonical_json(value: Any) -> str:
     """Return the canonical JSON text of ``value``; raise :class:`NotCanonicalizableError` for a
     value JSON cannot hold exactly (non-string keys, NaN, infinities, other types)."""
-    _check(value, "$")
-    return _ENCODER.encode(value)
+    return canonical_json_and_value(value)[0]
+
+
+def canonical_json_and_value(value: Any) -> tuple[str, Any]:
+    """The canonical JSON text of ``value`` and the JSON value it reads back as (what a reader
+    of the text gets); raises as :func:`canonical_json` does."""
+    # Fast path in C: encode, read back, compare. Only a value that does not survive the
+    # round trip unchanged (non-string keys, tuples) or cannot be encoded (NaN, other types)
+    # is walked in Python, to refuse it with its path or accept it (tuples are arrays).
+    try:
+        text = _ENCODER.encode(value)
+    except (TypeError, ValueError):
+        _check(value, "$")
+        raise  # unreachable: the walk refuses what the encoder refused
+    parsed = json.loads(text)
+    if parsed != value:
+        _check(value, "$")
+    return text, parsed
 
 
 # One encoder for every call: json.dumps with non-default options builds a new one each time.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 class _Refused(Exception):

@@ -9,7 +9,6 @@ append is acknowledged only after its commit; a writer killed earlier leaves not
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from assay.errors import InvalidInputError
-from assay.store.canonical import NotCanonicalizableError, canonical_json
+from assay.store.canonical import NotCanonicalizableError, canonical_json_and_value
 from assay.store.chain import (
     ChainHead,
     LedgerEntry,
@@ -74,12 +73,11 @@ class Ledger:
         return self._append_prepared(conn, [_prepare(kind, payload) for kind, payload in items])
 
     def _append_prepared(
-        self, conn: Connection, prepared: list[tuple[str, str]]
+        self, conn: Connection, prepared: list[tuple[str, str, dict[str, Any]]]
     ) -> list[LedgerEntry]:
         head = self._lock_head(conn)
         entries: list[LedgerEntry] = []
-        for kind, payload_json in prepared:
-            payload = json.loads(payload_json)
+        for kind, payload_json, payload in prepared:
             seq = head.seq + 1
             ts = _now()
             digest = canonical_entry_hash(head.hash, seq, ts, kind, payload_json)
@@ -87,7 +85,7 @@ class Ledger:
             head = ChainHead(seq, digest)
         rows = [
             {**entry.to_dict(), "payload": payload_json}
-            for entry, (_, payload_json) in zip(entries, prepared, strict=True)
+            for entry, (_, payload_json, _) in zip(entries, prepared, strict=True)
         ]
         conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
         conn.execute(
@@ -145,7 +143,8 @@ class Ledger:
         return ChainHead(int(row.seq), str(row.hash))
 
 
-def _prepare(kind: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+def _prepare(kind: str, payload: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """The kind, the payload's canonical text, and the payload as that text reads back."""
     if not isinstance(kind, str) or not KIND_PATTERN.match(kind) or len(kind) > 200:
         raise InvalidInputError(
             f"ledger entry kind {kind!r} is not valid",
@@ -157,7 +156,8 @@ def _prepare(kind: str, payload: Mapping[str, Any]) -> tuple[str, str]:
             expected="a JSON object",
         )
     try:
-        return kind, canonical_json(dict(payload))
+        text, parsed = canonical_json_and_value(dict(payload))
+        return kind, text, parsed
     except NotCanonicalizableError as error:
         raise InvalidInputError(
             f"ledger payload of kind {kind!r} at {error.path}: {error.problem}",
