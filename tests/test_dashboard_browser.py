@@ -156,7 +156,7 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
         browser.get(f"{base}/ui/maturity")
         link = browser.find_element(By.CSS_SELECTOR, "#projects a")
         link.click()
-        assert browser.find_element(By.CSS_SELECTOR, "#radar svg")
+        assert browser.find_element(By.CSS_SELECTOR, "#radar-1 svg")
         headings = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#rounds th")]
         assert len(headings) == 3, "the area column and two rounds"
         shot(browser, "maturity")

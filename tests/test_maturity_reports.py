@@ -187,3 +187,25 @@ def test_checklist_reports(
     svg = html[html.index("<svg") : html.index("</svg>") + 6]
     assert "100%" in " ".join(ElementTree.fromstring(svg).itertext())
     assert 'id="blocking"' in html
+
+
+def test_saved_checklist_rounds_chart_shares_of_yes() -> None:
+    from assay.catalog.frameworks import load_framework
+    from assay.maturity.history import Round
+    from assay.reports.maturity_report import rounds_chart
+
+    marvelous = load_framework("marvelous")
+    full = {section.id: len(section.statements) for section in marvelous.sections}
+    half = {section.id: len(section.statements) // 2 for section in marvelous.sections}
+    svg = rounds_chart(
+        marvelous,
+        [
+            Round("q1", 1, "t", "marvelous", half, None),
+            Round("q2", 2, "t", "marvelous", full, None),
+        ],
+    )
+    assert ">100%<" in svg
+    assert svg.count('id="series-') == 2
+    levels = rounds_chart(load_framework("iml4e"), [Round("q1", 1, "t", "iml4e", {"1": 2}, 2)])
+    assert ">100%<" not in levels
+    assert ">4<" in levels

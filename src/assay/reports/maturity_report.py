@@ -7,6 +7,7 @@ opens anywhere without a network.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Literal
 
@@ -14,13 +15,14 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from assay.maturity.answers import Assessment
+from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import History, Round, respondents_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.reports.charts import ChartSeries, radar_svg
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.templating import template_environment
 
-__all__ = ["maturity_chart", "maturity_report"]
+__all__ = ["maturity_chart", "maturity_report", "rounds_chart"]
 
 ReportFormat = Literal["markdown", "html"]
 
@@ -52,11 +54,17 @@ def maturity_chart(
     yes answers: one line per round of ``history``, or only ``score`` (as ``current_label``)
     when there is no history."""
     rounds = history.rounds if history else (_unsaved_round(score, current_label),)
-    if isinstance(score, LevelScore):
-        axes = [(area.id, area.name) for area in score.areas]
+    return rounds_chart(score.framework, rounds)
+
+
+def rounds_chart(framework: Framework, rounds: Sequence[Round]) -> str:
+    """The radar chart (inline SVG) of saved ``rounds`` of ``framework``: area levels 0-4, or
+    each checklist section's share of yes answers."""
+    if framework.kind is FrameworkKind.levels:
+        axes = [(area.id, area.name) for area in framework.areas]
         lines = [ChartSeries(r.label, dict(r.areas)) for r in rounds]
         return radar_svg(axes, lines, maximum=4, ticks=range(5))
-    totals = {section.id: section.total for section in score.sections}
+    totals = {section.id: len(section.statements) for section in framework.sections}
 
     def shares(yes_counts: dict[str, int | None]) -> dict[str, float | None]:
         return {
@@ -64,7 +72,7 @@ def maturity_chart(
             for section, yes in yes_counts.items()
         }
 
-    axes = [(section.id, f"{section.id}. {section.name}") for section in score.sections]
+    axes = [(section.id, f"{section.id}. {section.name}") for section in framework.sections]
     return radar_svg(
         axes,
         [ChartSeries(r.label, shares(dict(r.areas))) for r in rounds],

@@ -230,22 +230,21 @@ def maturity_project(project: str, request: Request) -> HTMLResponse:
     history = load_history(store_of(request).ledger, project)
     if not history.rounds:
         return _page("base", 404, title=f"No rounds of {project}", token=token)
-    from assay.reports.charts import ChartSeries, radar_svg
+    from assay.catalog.frameworks import load_framework
+    from assay.reports.maturity_report import rounds_chart
 
-    axes = list(history.area_names.items())
-    chart = radar_svg(
-        axes,
-        [ChartSeries(r.label, dict(r.areas)) for r in history.rounds],
-        maximum=4,
-        ticks=range(5),
-    )
+    charts = []
+    for framework_id in history.frameworks:
+        framework = load_framework(framework_id)
+        rounds = [r for r in history.rounds if r.framework == framework_id]
+        charts.append({"framework": framework.name, "svg": rounds_chart(framework, rounds)})
     return _page(
         "maturity",
         title=f"Maturity of {project}",
         token=token,
         projects=None,
         history=history,
-        chart=chart,
+        charts=charts,
     )
 
 
