@@ -73,8 +73,13 @@ def test_upload_register_push_and_read_back(api: Api) -> None:
     assert (again["hash"], again["created"]) == (first["hash"], False)
     versions = api.call("auditor", "GET", "/api/v1/specs/quality").json()
     assert [v["hash"] for v in versions] == [first["hash"]]
-    document = api.call("auditor", "GET", f"/api/v1/specs/quality/{first['hash'][:12]}").json()
-    assert document["document"] == PUSH_SPEC
+    path = f"/api/v1/specs/quality/{first['hash'][:12]}"
+    assert api.call("internal", "GET", path).json()["document"] == PUSH_SPEC
+    assert api.call("auditee", "GET", path).json()["document"] == PUSH_SPEC
+    redacted = api.call("auditor", "GET", path).json()["document"]
+    accuracy, latency = redacted["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"]
+    assert (accuracy["target"], latency["target"]) == (0.8, "[confidential]")
+    assert latency["name"] == "Latency (ms)"
 
     registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
     assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201

@@ -22,6 +22,7 @@ __all__ = [
     "children_of",
     "for_audience",
     "jsonable",
+    "redacted_spec",
     "result_json",
     "waivers_of",
     "walk_model",
@@ -149,3 +150,30 @@ def _redacted(node: dict[str, Any], kind: str, *, hidden: bool) -> dict[str, Any
             _redacted(dict(child), child_kind, hidden=hidden) for child in copy[children]
         ]
     return copy
+
+
+_SPEC_SECRET_KEYS = ("comment", "target", "assessment_interface", "tolerance", "scale")
+_SPEC_CHILDREN = ("dimensions", "requirements", "metrics", "measurements")
+
+
+def redacted_spec(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A specification document as an auditor without internal access may read it: under a
+    confidential element (or a confidential spec) comments, targets, tolerances, scales and
+    assessment interfaces read ``[confidential]``; names and structure stay."""
+
+    def element(node: Mapping[str, Any], hidden: bool) -> dict[str, Any]:
+        hidden = hidden or bool(node.get("confidential"))
+        copy = dict(node)
+        if hidden:
+            for key in _SPEC_SECRET_KEYS:
+                if key in copy:
+                    copy[key] = REDACTED
+        for key in _SPEC_CHILDREN:
+            if isinstance(copy.get(key), list):
+                copy[key] = [
+                    element(child, hidden) if isinstance(child, Mapping) else child
+                    for child in copy[key]
+                ]
+        return copy
+
+    return element(document, False)

@@ -26,7 +26,7 @@ from assay.registrations import (
     store_spec,
     stored_spec,
 )
-from assay.reports.audit_json import Audience, for_audience, jsonable
+from assay.reports.audit_json import Audience, for_audience, jsonable, redacted_spec
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.store import Store
@@ -127,9 +127,12 @@ def get_spec_versions(spec_id: str, request: Request) -> list[dict[str, Any]]:
 
 @router.get("/specs/{spec_id}/{spec_hash}", summary="One version's document (auditee, auditor)")
 def get_spec_document(spec_id: str, spec_hash: str, request: Request) -> dict[str, Any]:
-    caller(request, *READERS, spec=spec_id)
+    token = caller(request, *READERS, spec=spec_id)
     loaded = loaded_for_version(request, spec_id, spec_hash)
-    return {"id": spec_id, "hash": loaded.hash, "document": loaded.data}
+    document = loaded.data
+    if token.role is Role.auditor and not token.internal:
+        document = redacted_spec(document)
+    return {"id": spec_id, "hash": loaded.hash, "document": document}
 
 
 # --- targets -----------------------------------------------------------------------------
