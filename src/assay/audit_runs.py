@@ -154,7 +154,9 @@ def run_audit(
     baselines = {
         measurement: values[name].get(measurement) for measurement, name in relative.items()
     }
-    context = CollectContext(loaded.base_dir, dict(os.environ if environ is None else environ))
+    context = CollectContext(
+        loaded.base_dir, dict(os.environ if environ is None else environ), target=name
+    )
     interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
     fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
     fetched |= _pushed_fetches(pushed, started)

@@ -22,7 +22,7 @@ from assay import audit_actions
 from assay.audit.evaluation import Outcome
 from assay.audit.spec import Specification, walk
 from assay.audit.status import Status
-from assay.audit_runs import record_reports, run_audit
+from assay.audit_runs import record_reports, run_audit, target_of
 from assay.cli.common import (
     DbOption,
     FormatOption,
@@ -33,11 +33,20 @@ from assay.cli.common import (
     store_from_option,
 )
 from assay.collectors.runner import Fetched
-from assay.errors import ExitCode
+from assay.errors import ExitCode, InvalidInputError
 from assay.files.spec import load_spec
+from assay.model_registry import (
+    ModelVersion,
+    model_version,
+    registry_client,
+    roll_back,
+    tag_version,
+)
+from assay.model_registry import promote as registry_promote
 from assay.reports.audit_json import Audience, children_of, for_audience, walk_model
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import OUTCOME_STYLES, run_view
+from assay.store import Store
 from assay.store.audit_log import AuditLog
 
 app = typer.Typer(
@@ -138,11 +147,49 @@ def run(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="How many values to collect at once.")
     ] = 8,
+    promote: Annotated[
+        str | None,
+        typer.Option(
+            "--promote",
+            help="Move this MLflow alias (e.g. champion) to the audited version NAME@VERSION "
+            "only when it passes; a refusal exits 1 as --gate does.",
+            show_default=False,
+        ),
+    ] = None,
+    rollback: Annotated[
+        str | None,
+        typer.Option(
+            "--rollback",
+            help="When the audited version fails, move this MLflow alias back to the newest "
+            "earlier version that passed this spec.",
+            show_default=False,
+        ),
+    ] = None,
+    tag_version: Annotated[
+        bool,
+        typer.Option(
+            "--tag-version",
+            help="Set assay.verdict, assay.run_id, assay.spec_hash and assay.report on the "
+            "audited MLflow model version (implied by --promote and --rollback).",
+        ),
+    ] = False,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="The MLflow tracking server (default: $MLFLOW_TRACKING_URI).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Collect every measurement of a specification, evaluate it, store the run in the evidence
-    ledger and report the verdict."""
+    ledger and report the verdict; with --promote/--rollback, gate an MLflow alias on it."""
     loaded = load_spec(spec)
+    registry = None
+    if promote or rollback or tag_version:
+        registry = _registry_for(target_of(loaded, target), tracking_uri)
+        gate = gate or promote is not None
     with store_from_option(db) as store:
         with _progress() as progress:
             record = run_audit(store, loaded, target, workers=workers, on_fetched=progress)
@@ -160,6 +207,9 @@ def run(
     for path in (output, junit):
         if path is not None:
             typer.echo(f"wrote {path}", err=True)
+    if registry is not None:
+        with store_from_option(db) as store:
+            _apply_registry(store, registry, record.model, output, promote, rollback)
     suspended = ", ".join(record.suspended)
     typer.echo(
         f"verdict {record.verdict.value}: run {record.model['run_id']}, "
@@ -171,6 +221,46 @@ def run(
         raise typer.Exit(ExitCode.GATE_FAILED)
     if gate and record.verdict is Outcome.error:
         raise typer.Exit(ExitCode.EVIDENCE_INCOMPLETE)
+
+
+def _registry_for(target: str, tracking_uri: str | None) -> tuple[Any, ModelVersion]:
+    """The MLflow client and the model version the target names, checked before the run so
+    that a bad target or an unknown version stores nothing."""
+    version = model_version(target)
+    client = registry_client(tracking_uri)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_model_version(version.name, version.version)
+    except MlflowException as error:
+        raise InvalidInputError(
+            f"MLflow has no version {version.version} of {version.name}: "
+            f"{error.message.strip().splitlines()[0]}",
+            source="--target",
+            expected="a registered model version NAME@VERSION",
+        ) from None
+    return client, version
+
+
+def _apply_registry(
+    store: Store,
+    registry: tuple[Any, ModelVersion],
+    model: dict[str, Any],
+    report: Path | None,
+    promote: str | None,
+    rollback: str | None,
+) -> None:
+    client, version = registry
+    tags = tag_version(client, version, model, str(report) if report else None)
+    typer.echo(
+        f"tagged {version.target} in MLflow: assay.verdict={tags['assay.verdict']}", err=True
+    )
+    for alias, gate in ((promote, registry_promote), (rollback, roll_back)):
+        if alias is None:
+            continue
+        decision = gate(store, client, version, alias, model)
+        where = f"version {decision.version}" if decision.version else "no version"
+        typer.echo(f"{alias}: {decision.action} ({decision.reason}); now on {where}", err=True)
 
 
 def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, terminal: bool) -> str:

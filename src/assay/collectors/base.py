@@ -57,11 +57,13 @@ class Parameters(BaseModel):
 
 @dataclass(frozen=True)
 class CollectContext:
-    """Where a run collects: the spec's directory (relative paths start there) and the
-    environment that ``${VAR}`` references and URL variables are read from."""
+    """Where a run collects: the spec's directory (relative paths start there), the
+    environment that ``${VAR}`` references and URL variables are read from, and the target the
+    run evaluates (``NAME@VERSION`` tells the mlflow collector which model version)."""
 
     base_dir: Path
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    target: str | None = None
 
 
 class Collector(Protocol):

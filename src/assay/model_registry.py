@@ -1,0 +1,235 @@
+"""assay's verdicts in the MLflow model registry: tags on the audited model version, and the
+promotion gate that moves an alias only to conformant versions.
+
+- :func:`tag_version` sets ``assay.verdict``, ``assay.run_id``, ``assay.spec_hash`` and
+  ``assay.report`` on the version, so the MLflow UI shows the verdict beside the model.
+- :func:`promote` moves an alias (``champion``) to the audited version when its run passed,
+  and refuses otherwise; :func:`roll_back` moves the alias to the newest earlier version whose
+  last run of the same spec passed, when the audited one failed. Each decision is an
+  ``mlflow.alias`` ledger entry, whether the alias moved or not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from assay.errors import InvalidInputError
+from assay.store import Store
+from assay.store.audit_log import AuditLog
+
+__all__ = [
+    "ALIAS_KIND",
+    "GateDecision",
+    "ModelVersion",
+    "model_version",
+    "promote",
+    "registry_client",
+    "roll_back",
+    "tag_version",
+]
+
+ALIAS_KIND = "mlflow.alias"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version named by an audit target ``NAME@VERSION``."""
+
+    name: str
+    version: str
+
+    @property
+    def target(self) -> str:
+        """The audit target that stands for this version."""
+        return f"{self.name}@{self.version}"
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """What a gate did: the action (promoted, refused, rolled_back, kept), the alias, the
+    version it points to now (None when it points nowhere) and why."""
+
+    action: str
+    alias: str
+    version: str | None
+    reason: str
+    moved: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON."""
+        return {
+            "action": self.action,
+            "alias": self.alias,
+            "version": self.version,
+            "reason": self.reason,
+            "moved": self.moved,
+        }
+
+
+def model_version(target: str) -> ModelVersion:
+    """The model version a target ``NAME@VERSION`` names; refused for any other target."""
+    name, at, version = target.rpartition("@")
+    if not (at and name and version.isdigit()):
+        raise InvalidInputError(
+            f"target {target!r} does not name a registered model version",
+            source="--target",
+            expected="NAME@VERSION, such as credit-model@3",
+        )
+    return ModelVersion(name, version)
+
+
+def registry_client(tracking_uri: str | None, environ: Mapping[str, str] = os.environ) -> Any:
+    """An MLflow client for ``tracking_uri`` (else ``MLFLOW_TRACKING_URI``); refused when
+    neither is set."""
+    uri = tracking_uri or environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        raise InvalidInputError(
+            "no MLflow tracking server is named",
+            source="--tracking-uri",
+            expected="--tracking-uri URI or the MLFLOW_TRACKING_URI variable",
+        )
+    from mlflow.tracking import MlflowClient
+
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def _registry_call(action: str, call: Any, *args: Any) -> Any:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return call(*args)
+    except MlflowException as error:
+        raise InvalidInputError(
+            f"MLflow refused to {action}: {error.message.strip().splitlines()[0]}",
+            source="--tracking-uri",
+            expected="a reachable tracking server that holds the model version",
+        ) from None
+
+
+def tag_version(
+    client: Any, version: ModelVersion, model: Mapping[str, Any], report: str | None
+) -> dict[str, str]:
+    """Set assay's tags on the version from a run model; returns the tags set."""
+    tags = {
+        "assay.verdict": str(model["verdict"]),
+        "assay.run_id": str(model["run_id"]),
+        "assay.spec_hash": str(model["spec"]["hash"]),
+        "assay.report": report or "",
+    }
+    for key, value in tags.items():
+        _registry_call(
+            f"tag {version.target}",
+            client.set_model_version_tag,
+            version.name,
+            version.version,
+            key,
+            value,
+        )
+    return tags
+
+
+def _current(client: Any, name: str, alias: str) -> str | None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def _record(
+    store: Store, decision: GateDecision, version: ModelVersion, model: Mapping[str, Any]
+) -> None:
+    store.ledger.append(
+        ALIAS_KIND,
+        {
+            **decision.to_dict(),
+            "model": version.name,
+            "audited_version": version.version,
+            "run_id": model["run_id"],
+            "spec": model["spec"]["id"],
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )
+
+
+def promote(
+    store: Store, client: Any, version: ModelVersion, alias: str, model: Mapping[str, Any]
+) -> GateDecision:
+    """Point ``alias`` at the audited version if its run passed; leave it otherwise."""
+    before = _current(client, version.name, alias)
+    if model["verdict"] == "pass":
+        _registry_call(
+            f"move {alias}",
+            client.set_registered_model_alias,
+            version.name,
+            alias,
+            version.version,
+        )
+        decision = GateDecision(
+            "promoted", alias, version.version, f"run {model['run_id']} passed", True
+        )
+    else:
+        decision = GateDecision(
+            "refused",
+            alias,
+            before,
+            f"run {model['run_id']} did not pass ({model['verdict']}): {alias} stays "
+            + (f"on version {before}" if before else "unset"),
+            False,
+        )
+    _record(store, decision, version, model)
+    return decision
+
+
+def roll_back(
+    store: Store, client: Any, version: ModelVersion, alias: str, model: Mapping[str, Any]
+) -> GateDecision:
+    """When the audited version did not pass, point ``alias`` at the newest earlier version
+    whose last run of the same spec passed (or leave it, saying there is none)."""
+    if model["verdict"] == "pass":
+        decision = GateDecision(
+            "kept",
+            alias,
+            _current(client, version.name, alias),
+            "the audited version passed",
+            False,
+        )
+        _record(store, decision, version, model)
+        return decision
+    spec = model["spec"]["id"]
+    log = AuditLog(store.ledger)
+    conformant = []
+    for run in log.runs(spec):
+        name, _, number = str(run["target"]).rpartition("@")
+        if name == version.name and number.isdigit() and int(number) < int(version.version):
+            conformant.append((int(number), run["verdict"]))
+    last_verdict: dict[int, str] = dict(conformant)  # the last run of each version wins
+    passing = sorted(number for number, verdict in last_verdict.items() if verdict == "pass")
+    if not passing:
+        decision = GateDecision(
+            "refused",
+            alias,
+            _current(client, version.name, alias),
+            f"no earlier version of {version.name} passed {spec}",
+            False,
+        )
+    else:
+        back = str(passing[-1])
+        _registry_call(
+            f"move {alias}", client.set_registered_model_alias, version.name, alias, back
+        )
+        decision = GateDecision(
+            "rolled_back",
+            alias,
+            back,
+            f"version {version.version} did not pass; version {back} is the newest that did",
+            True,
+        )
+    _record(store, decision, version, model)
+    return decision
