@@ -3,11 +3,13 @@ written back on the audited version, and the promotion and rollback gates."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -18,6 +20,7 @@ from assay.store import open_store
 from assay.store.audit_log import AuditLog
 from tests.helpers.mlflow_server import Mlflow, evaluation, mlflow_server
 from tests.helpers.running import run_cli
+from tests.helpers.server import make_tokens, serve_process
 
 
 @pytest.fixture(autouse=True)
@@ -295,3 +298,66 @@ def test_gates_refuse_bad_targets_before_anything_is_stored(
     assert no_server.exit_code == 2
     assert "MLFLOW_TRACKING_URI" in no_server.stderr
     assert not (tmp_path / "assay.db").exists(), "refused before the store was opened"
+
+
+def test_a_real_mlflow_webhook_runs_the_spec_and_gates_the_alias(tmp_path: Path) -> None:
+    # MLflow delivers webhooks only over https to public addresses unless told otherwise;
+    # here both servers are on 127.0.0.1 over plain http.
+    allow = {
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    }
+    with mlflow_server(tmp_path / "mlflow", env=allow) as mlflow:
+        name = unique("credit")
+        spec = yaml.safe_load(gate_spec(tmp_path, name).read_text())
+        url = f"sqlite:///{tmp_path / 'assay.db'}"
+        tokens = make_tokens(url)
+        auditee = {"Authorization": f"Bearer {tokens['auditee']}"}
+        environment = {"MLFLOW_TRACKING_URI": mlflow.uri, "ASSAY_MLFLOW_WEBHOOK_SECRET": "s3"}
+        with serve_process(url, "--no-scheduler", home=tmp_path, env=environment) as (_, base):
+            httpx.post(f"{base}/api/v1/specs", json=spec, headers=auditee).raise_for_status()
+            registration = {
+                "spec": "promotion",
+                "target": f"{name}@0",
+                "model": name,
+                "mode": "certification",
+                "promote": "champion",
+            }
+            answer = httpx.post(f"{base}/api/v1/targets", json=registration, headers=auditee)
+            answer.raise_for_status()
+            mlflow.client.create_webhook(
+                "assay",
+                f"{base}/api/v1/webhooks/mlflow",
+                events=["model_version.created"],
+                secret="s3",
+            )
+            card = {"MODEL_CARD.md": "Intended use: scoring"}
+            good = mlflow.register(name, metrics={"auc": 0.9}, files=card)
+            wait_for_alias(mlflow, name, "champion", good)
+            weak = mlflow.register(name, metrics={"auc": 0.5}, files=card)
+            deadline = time.monotonic() + 60
+            auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
+            while True:
+                runs = httpx.get(f"{base}/api/v1/runs", headers=auditor).json()
+                if {run["target"] for run in runs} >= {f"{name}@{good}", f"{name}@{weak}"}:
+                    break
+                assert time.monotonic() < deadline, runs
+                time.sleep(0.3)
+        assert mlflow.client.get_model_version_by_alias(name, "champion").version == good
+        assert mlflow.client.get_model_version(name, weak).tags["assay.verdict"] == "fail"
+        verdicts = {run["target"]: run["verdict"] for run in runs}
+        assert verdicts == {f"{name}@{good}": "pass", f"{name}@{weak}": "fail"}
+
+
+def wait_for_alias(mlflow: Mlflow, name: str, alias: str, version: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if mlflow.client.get_model_version_by_alias(name, alias).version == version:
+                return
+        except MlflowException:
+            pass
+        assert time.monotonic() < deadline, f"{alias} never reached version {version}"
+        time.sleep(0.3)

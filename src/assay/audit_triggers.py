@@ -47,9 +47,9 @@ def run_triggered(
     target: str | None,
     model: str | None = None,
     trigger: Mapping[str, Any],
-) -> list[RunRecord]:
+) -> list[tuple[Registration, RunRecord]]:
     """Run every registered spec that this event starts (see the module) on its target, once
-    per spec; the records of the runs, in registration order."""
+    per spec; each registration with the record of its run, in registration order."""
     started: dict[str, tuple[Registration, LoadedSpec]] = {}
     for registration in registrations(store):
         if registration.spec in started:
@@ -71,6 +71,9 @@ def run_triggered(
                 model=registration.model,
                 by=f"event {event_type}",
                 now=datetime.now(UTC),
+                promote=registration.promote,
+                rollback=registration.rollback,
             )
-        records.append(run_audit(store, loaded, run_target, trigger=dict(trigger)))
+        record = run_audit(store, loaded, run_target, trigger=dict(trigger))
+        records.append((registration, record))
     return records

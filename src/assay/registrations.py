@@ -71,6 +71,8 @@ class Registration:
     registered_by: str | None
     at: str
     seq: int
+    promote: str | None = None
+    rollback: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """As JSON."""
@@ -82,6 +84,8 @@ class Registration:
             "model": self.model,
             "registered_by": self.registered_by,
             "at": self.at,
+            "promote": self.promote,
+            "rollback": self.rollback,
         }
 
 
@@ -162,9 +166,12 @@ def register_target(
     model: str | None,
     by: str | None,
     now: datetime,
+    promote: str | None = None,
+    rollback: str | None = None,
 ) -> Registration:
     """Register ``target`` against the stored spec ``loaded`` (stored now if it is not yet) and
-    schedule it at its requirements' shortest frequency, first due now."""
+    schedule it at its requirements' shortest frequency, first due now. ``promote`` and
+    ``rollback`` name the MLflow aliases gated on runs that a new model version starts."""
     if not target.strip():
         raise InvalidInputError("the target is empty", source="target", expected="a name")
     log = AuditLog(store.ledger)
@@ -176,6 +183,8 @@ def register_target(
         "model": model,
         "registered_by": by,
         "at": now.isoformat(),
+        "promote": promote,
+        "rollback": rollback,
     }
     with store.database.writing() as conn:
         items: list[tuple[str, Mapping[str, Any]]] = []
@@ -201,6 +210,8 @@ def _registration(payload: Mapping[str, Any], seq: int) -> Registration:
         payload.get("registered_by"),
         payload["at"],
         seq,
+        payload.get("promote"),
+        payload.get("rollback"),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -67,8 +68,9 @@ class Mlflow:
 
 
 @contextmanager
-def mlflow_server(directory: Path) -> Iterator[Mlflow]:
-    """``mlflow server`` with its stores in ``directory``, once it answers; stopped after."""
+def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterator[Mlflow]:
+    """``mlflow server`` with its stores in ``directory`` (and ``env`` added to its
+    environment), once it answers; stopped after."""
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
@@ -89,6 +91,7 @@ def mlflow_server(directory: Path) -> Iterator[Mlflow]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 120

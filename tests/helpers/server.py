@@ -119,7 +119,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_process(url: str, *args: str, home: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def serve_process(
+    url: str, *args: str, home: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """A real ``assay serve`` process on ``url`` and a free port, once it answers; stopped
     (terminated, or found killed) afterwards."""
     port = free_port()
@@ -128,7 +130,7 @@ def serve_process(url: str, *args: str, home: Path) -> Iterator[tuple[subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "ASSAY_HOME": str(home)},
+        env={**os.environ, "ASSAY_HOME": str(home), **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -146,6 +146,12 @@ class TargetRegistration(_Body):
         default=None, description="a registered model whose new versions trigger this spec"
     )
     spec_hash: str | None = Field(default=None, description="a stored version (default newest)")
+    promote: Name | None = Field(
+        default=None, description="MLflow alias moved to a new version of model that passes"
+    )
+    rollback: Name | None = Field(
+        default=None, description="MLflow alias moved back when a new version of model fails"
+    )
 
 
 @router.post("/targets", status_code=201, summary="Register a target against a spec (auditee)")
@@ -156,8 +162,18 @@ def register(body: TargetRegistration, request: Request) -> dict[str, Any]:
         loaded = loaded_for_version(request, body.spec, body.spec_hash)
     else:
         loaded = loaded_for(store, request, body.spec, None)
+    if (body.promote or body.rollback) and not body.model:
+        raise ApiError(422, "invalid_request", "promote and rollback need the model they gate")
     registration = register_target(
-        store, loaded, body.target, mode=body.mode, model=body.model, by=token.name, now=_now()
+        store,
+        loaded,
+        body.target,
+        mode=body.mode,
+        model=body.model,
+        by=token.name,
+        now=_now(),
+        promote=body.promote,
+        rollback=body.rollback,
     )
     return registration.to_dict()
 

@@ -17,10 +17,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from assay.audit_runs import RunRecord
 from assay.audit_triggers import run_triggered
+from assay.errors import InvalidInputError
+from assay.model_registry import model_version, promote, registry_client, roll_back, tag_version
+from assay.registrations import Registration
 from assay.server.api import run_summary
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
+from assay.store import Store
 from assay.store.tokens import Role
 
 __all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
@@ -66,7 +71,12 @@ def _record_and_run(
         model=model,
         trigger=trigger,
     )
-    runs = [run_summary(record) for record in records]
+    runs = []
+    for registration, record in records:
+        summary = run_summary(record)
+        if model is not None and (registration.promote or registration.rollback):
+            summary["gates"] = _apply_gates(store, registration, record)
+        runs.append(summary)
     store.ledger.append(
         EVENT,
         {
@@ -78,6 +88,24 @@ def _record_and_run(
         },
     )
     return {"event": event_type, "target": target, "runs": runs}
+
+
+def _apply_gates(store: Store, registration: Registration, record: RunRecord) -> Any:
+    """Tag the new model version and move the registration's aliases on its verdict, as
+    ``assay audit run --promote/--rollback`` does; a registry that cannot be reached is
+    reported in the answer (the run is stored either way)."""
+    try:
+        client = registry_client(None)
+        version = model_version(record.model["target"])
+        tag_version(client, version, record.model, None)
+        decisions = []
+        if registration.promote:
+            decisions.append(promote(store, client, version, registration.promote, record.model))
+        if registration.rollback:
+            decisions.append(roll_back(store, client, version, registration.rollback, record.model))
+    except InvalidInputError as error:
+        return {"error": error.message}
+    return [decision.to_dict() for decision in decisions]
 
 
 @router.post("/events", summary="Receive a CloudEvent; run the specs that listen (auditee)")
