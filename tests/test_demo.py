@@ -15,20 +15,39 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
         result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
         assert result.exit_code == 0, result.stderr
         assert "demo complete" in result.stdout
+        assert result.stderr == "", "MLflow's logs and progress bars stay quiet"
         assert f"Maturity report: {demo_dir / 'maturity-report.html'}" in result.stdout
-        assert "credit-model@1: verdict pass, status conformant" in result.stdout
-        assert "credit-model@2: verdict fail (failing: fairness)" in result.stdout
+        assert "credit-scoring@1: verdict pass" in result.stdout
+        assert "credit-scoring@2: verdict fail (performance pass, fairness fail" in result.stdout
+        assert "champion: promoted" in result.stdout
+        assert "champion: refused" in result.stdout
+        assert "production: rolled_back" in result.stdout
     lines = (demo_dir / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
     head = json.loads(lines[0])["head"]["seq"]
     assert len(lines) == head + 1
     assert f"intact: {head} entries" in result.stdout
     entries = [json.loads(line) for line in lines[1:]]
-    accuracy = next(
-        e for e in entries if e["kind"] == "audit.measurement" and e["payload"]["value"] == 0.842
+    runs = [e["payload"] for e in entries if e["kind"] == "audit.run"]
+    assert [(r["target"], r["verdict"]) for r in runs] == [
+        ("credit-scoring@1", "pass"),
+        ("credit-scoring@2", "fail"),
+    ]
+    auc = next(
+        e
+        for e in entries
+        if e["kind"] == "audit.measurement"
+        and e["payload"]["element"] == "roc-auc"
+        and e["payload"]["run_id"] == runs[0]["run_id"]
     )
-    assert f"broken at entry {accuracy['seq']}" in result.stdout
+    assert auc["payload"]["source"].startswith("mlflow:models:/credit-scoring")
+    assert f"broken at entry {auc['seq']}" in result.stdout
+    decisions = [e["payload"] for e in entries if e["kind"] == "mlflow.alias"]
+    assert [(d["action"], d["alias"], d["version"]) for d in decisions] == [
+        ("promoted", "champion", "1"),
+        ("refused", "champion", "1"),
+        ("rolled_back", "production", "1"),
+    ]
     kinds = [e["kind"] for e in entries]
-    assert kinds.count("audit.run") == 2
     assert kinds.count("audit.certificate") == 1
     for name in (
         "champion-executive",
@@ -49,6 +68,32 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
     assert re.findall(r'id="(series-\d+)"', html) == ["series-0", "series-1"]
     assert "<th>2026-Q1</th><th>2026-Q3</th><th>Change</th>" in html
     assert (demo_dir / "maturity-report.md").read_text(encoding="utf-8").startswith("# MLOps")
+
+
+def test_the_demo_registry_holds_the_verdicts(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    demo_dir = tmp_path / "demo"
+    result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
+    assert result.exit_code == 0, result.stdout
+    uri = f"sqlite:///{demo_dir / 'mlflow' / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    assert str(client.get_model_version_by_alias("credit-scoring", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("credit-scoring", "production").version) == "1"
+    tags = {v: client.get_model_version("credit-scoring", v).tags for v in ("1", "2")}
+    assert (tags["1"]["assay.verdict"], tags["2"]["assay.verdict"]) == ("pass", "fail")
+    assert tags["2"]["assay.report"].endswith("audit-candidate-auditor.html")
+
+
+def test_a_failing_step_is_named_with_its_reason(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    demo_dir.mkdir()
+    (demo_dir / "mlflow").write_text("a file where the MLflow store goes")
+    (demo_dir / "credit-scoring").mkdir()
+    result = run_process("demo", "--dir", str(demo_dir), env={"ASSAY_HOME": str(tmp_path)})
+    assert result.exit_code == 4
+    assert "demo failed at step 4 (MLflow: logging and registering both versions" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_demo_directory_that_cannot_be_made_is_invalid_input(tmp_path: Path) -> None:

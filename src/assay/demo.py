@@ -1,16 +1,21 @@
-"""``assay demo``: a guided tour of what assay can do so far, on a throw-away SQLite store."""
+"""``assay demo``: a guided tour of assay on a throw-away SQLite store and a local MLflow store,
+without network: maturity rounds, two model versions audited and gated, the ledger verified."""
 
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from rich.console import Console
 
 from assay.config import DatabaseChoice
-from assay.demo_audit import audit_step
-from assay.errors import ConfigurationError
+from assay.demo_audit import AuditDemo, audit_step, data_step, registry_step
+from assay.errors import AssayError, ConfigurationError
 from assay.files.answers import load_assessment
 from assay.maturity.scoring import LevelScore
 from assay.reports.maturity_report import maturity_report
@@ -19,8 +24,9 @@ from assay.store import Store, open_store
 from assay.store.chain import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
 from assay.store.rounds import load_history, save_round
+from assay.store.tokens import Role, create_token
 
-__all__ = ["DEMO_PROJECT", "DEMO_ROUNDS", "run_demo"]
+__all__ = ["DEMO_PROJECT", "DEMO_ROUNDS", "DemoStepError", "run_demo"]
 
 DEMO_DATABASE = "assay.db"
 DEMO_PROJECT = "credit-scoring"
@@ -32,91 +38,150 @@ DEMO_ROUNDS = {
 MATURITY_REPORT = "maturity-report.html"
 
 
+class DemoStepError(Exception):
+    """A step of the demo failed: which one, and why."""
+
+    def __init__(self, number: int, title: str, reason: str) -> None:
+        super().__init__(f"step {number} ({title}) failed: {reason}")
+        self.number, self.title, self.reason = number, title, reason
+
+
+@contextmanager
+def _step(console: Console, number: int, title: str) -> Iterator[None]:
+    """Print the step's title; turn anything that goes wrong in it into a
+    :class:`DemoStepError` naming the step."""
+    console.print(f"\n{number}. {title}")
+    try:
+        yield
+    except AssayError as error:
+        raise DemoStepError(number, title, error.message) from error
+    except Exception as error:
+        raise DemoStepError(number, title, f"{type(error).__name__}: {error}") from error
+
+
 def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     """Create a fresh store in ``directory``; score the example team's two assessment rounds,
-    save them and write their reports; run the example audit specification on a champion and
-    a biased candidate model, certify the champion and write the audit reports; verify the
-    ledger in the database and as an exported file, and show that a tampered copy is caught.
-    ``program`` is how the closing hints spell the command. Returns True when every check came
-    out as expected."""
+    save them and write their reports; generate seeded credit data, train a fair and a biased
+    model, log and register both in a local MLflow store, audit each version against the
+    example specification, gate the champion and production aliases on the verdicts, certify
+    the fair version and write the audit reports; verify the ledger in the database and as an
+    exported file, and show that a tampered copy is caught. ``program`` is how the closing
+    hints spell the command. Returns True when every check came out as expected; a step that
+    fails is named with its reason."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigurationError(
             f"cannot create the demo directory ({error.strerror})", source=str(directory)
         ) from error
+    started = time.monotonic()
+    console.rule("[bold]assay demo")
+    try:
+        outcome = _run_steps(directory, console, program)
+    except DemoStepError as failure:
+        console.rule()
+        console.print(f"[bold red]demo failed[/] at {failure}")
+        return False
+    console.rule()
+    console.print(
+        "[bold green]demo complete[/]: two assessment rounds reported, two model versions "
+        "audited — the fair one promoted to champion and certified, the biased one refused and "
+        "rolled back from production — the ledger verified, and the tampered copy caught"
+        if outcome.as_expected
+        else "[bold red]demo failed[/]: a check did not come out as expected"
+    )
+    console.print(f"Maturity report: {outcome.maturity_report}")
+    for path in outcome.audited.reports:
+        console.print(f"Audit report:    {path}")
+    database = f"sqlite:///{directory / DEMO_DATABASE}"
+    console.print(f"MLflow store:    {outcome.audited.tracking_uri}")
+    console.print(
+        f"Dashboard:       {program} serve --db {database} --no-scheduler, then open "
+        f"http://127.0.0.1:8080/ui and sign in with {outcome.dashboard_token}"
+    )
+    console.print(f"Try:             {program} audit status --db {database}")
+    console.print(f"                 {program} ledger verify --file {outcome.tampered}")
+    console.print(f"(the demo took {time.monotonic() - started:.1f} s)")
+    return outcome.as_expected
+
+
+@dataclass
+class _Outcome:
+    maturity_report: Path
+    audited: AuditDemo
+    tampered: Path
+    dashboard_token: str
+    checks: dict[str, bool]
+
+    @property
+    def as_expected(self) -> bool:
+        return all(self.checks.values()) and self.audited.as_expected
+
+
+def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
     database_path = directory / DEMO_DATABASE
     for leftover in (database_path, *(Path(f"{database_path}{s}") for s in ("-wal", "-shm"))):
         leftover.unlink(missing_ok=True)
-
-    console.rule("[bold]assay demo")
-    console.print(f"1. Creating a store: SQLite file {database_path} (schema by migration)")
-    store = open_store(DatabaseChoice(f"sqlite:///{database_path}", "demo"))
+    with _step(console, 1, f"Creating a store: SQLite file {database_path}"):
+        store = open_store(DatabaseChoice(f"sqlite:///{database_path}", "demo"))
+        console.print(f"   schema revision {store.schema.current}")
     try:
-        console.print(f"   schema revision {store.schema.current}\n")
-        report_path, rounds_ok = _maturity(store, directory, console, program)
-        console.print()
-        audited = audit_step(store, directory, console, program)
-        tampered_seq = next(
-            entry.seq
-            for entry in store.ledger.entries(kind="audit.measurement")
-            if entry.payload
-            and entry.payload.get("run_id") == audited.champion.model["run_id"]
-            and entry.payload.get("element") == "accuracy"
-        )
-
-        console.print(f"\n4. Verifying the ledger in the database ({store.ledger.count()} entries)")
-        in_database = store.ledger.verify()
-        _report(console, in_database)
-
+        with _step(console, 2, f"Maturity self-assessment of project {DEMO_PROJECT!r}"):
+            report_path, rounds_ok = _maturity(store, directory, console, program)
+        with _step(console, 3, "Data and models: seeded credit applicants, two model versions"):
+            project, fair, biased = data_step(directory, console)
+        with _step(console, 4, "MLflow: logging and registering both versions (local store)"):
+            registry = registry_step(directory, console, project, (fair, biased))
+        with _step(console, 5, "Continuous audit and promotion gates"):
+            audited = audit_step(store, directory, console, program, project, registry)
+            champion_auc = next(
+                entry
+                for entry in store.ledger.entries(kind="audit.measurement")
+                if entry.payload
+                and entry.payload.get("run_id") == audited.good.model["run_id"]
+                and entry.payload.get("element") == "roc-auc"
+            )
+            _, dashboard_token = create_token(store, name="demo auditor", role=Role.auditor)
+        with _step(
+            console, 6, f"Verifying the ledger in the database ({store.ledger.count()} entries)"
+        ):
+            in_database = store.ledger.verify()
+            _report(console, in_database)
         export_path = directory / "ledger.jsonl"
-        console.print(f"\n5. Exporting it to {export_path} and verifying the file offline")
-        with export_path.open("w", encoding="utf-8") as stream:
-            export_ledger(store.ledger, stream)
-        offline = verify_export(export_path)
-        _report(console, offline)
+        with _step(console, 7, f"Exporting it to {export_path} and verifying the file offline"):
+            with export_path.open("w", encoding="utf-8") as stream:
+                export_ledger(store.ledger, stream)
+            offline = verify_export(export_path)
+            _report(console, offline)
     finally:
         store.close()
-
     tampered_path = directory / "ledger-tampered.jsonl"
-    console.print(
-        f"\n6. Tampering with a copy ({tampered_path}): the champion's accuracy 0.842 becomes 0.95"
-    )
-    text = export_path.read_text(encoding="utf-8")
-    tampered_path.write_text(text.replace('"value":0.842', '"value":0.95', 1), encoding="utf-8")
-    caught = verify_export(tampered_path)
-    _report(console, caught)
-
-    as_expected = (
-        rounds_ok
-        and audited.as_expected
-        and in_database.ok
-        and offline.ok
-        and not caught.ok
+    assert champion_auc.payload is not None
+    value = champion_auc.payload["value"]
+    with _step(
+        console,
+        8,
+        f"Tampering with a copy ({tampered_path}): the champion's ROC AUC {value:.3f} becomes 0.95",
+    ):
+        text = export_path.read_text(encoding="utf-8")
+        tampered = text.replace(f'"value":{value!r}', '"value":0.95', 1)
+        tampered_path.write_text(tampered, encoding="utf-8")
+        caught = verify_export(tampered_path)
+        _report(console, caught)
+    checks = {
+        "rounds": rounds_ok,
+        "database": in_database.ok,
+        "export": offline.ok,
+        "tampering caught": not caught.ok
         and caught.problem is not None
-        and caught.problem.seq == tampered_seq
-    )
-    console.rule()
-    console.print(
-        "[bold green]demo complete[/]: two assessment rounds reported, the champion certified, "
-        "the biased candidate refused, the ledger verified, and the tampered copy caught"
-        if as_expected
-        else "[bold red]demo failed[/]: a check did not come out as expected"
-    )
-    console.print(f"Maturity report: {report_path}")
-    for path in audited.reports:
-        console.print(f"Audit report:    {path}")
-    console.print(f"Try: {program} audit status --db sqlite:///{database_path}")
-    console.print(f"     {program} ledger verify --file {tampered_path}")
-    return as_expected
+        and caught.problem.seq == champion_auc.seq,
+    }
+    return _Outcome(report_path, audited, tampered_path, dashboard_token, checks)
 
 
 def _maturity(store: Store, directory: Path, console: Console, program: str) -> tuple[Path, bool]:
     """Step 2: the example team's rounds, saved, compared and reported."""
-    console.print(
-        f"2. Maturity self-assessment of project {DEMO_PROJECT!r}: three respondents, "
-        f"{len(DEMO_ROUNDS)} rounds (IML4E framework)"
-    )
+    console.print(f"   three respondents, {len(DEMO_ROUNDS)} rounds (IML4E framework)")
     copies = []
     examples = files("assay").joinpath("examples", "maturity")
     for label, name in DEMO_ROUNDS.items():

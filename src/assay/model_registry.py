@@ -94,7 +94,10 @@ def registry_client(tracking_uri: str | None, environ: Mapping[str, str] = os.en
         )
     from mlflow.tracking import MlflowClient
 
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    from assay.collectors.mlflow import CLIENT_DEFAULTS
+
+    for name, value in CLIENT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 

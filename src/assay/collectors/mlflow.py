@@ -26,12 +26,17 @@ from pydantic import Field, model_validator
 from assay.collectors.base import CollectContext, CollectionError, Parameters, expand_secrets
 from assay.collectors.values import decode, select
 
-__all__ = ["MlflowCollector", "MlflowParameters", "model_version_of"]
+__all__ = ["CLIENT_DEFAULTS", "MlflowCollector", "MlflowParameters", "model_version_of"]
 
 _FIELDS = ("metric", "param", "tag", "version_tag", "aliases", "artifact")
 # MLflow's client retries a failing server for minutes by default; a collector should fail
 # within a run's patience, so unless the environment says otherwise it retries twice.
-_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+# Artifact downloads draw progress bars on standard error unless told not to.
+CLIENT_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
 
 
 class MlflowParameters(Parameters):
@@ -90,7 +95,7 @@ class MlflowCollector:
         """The value the parameters point at (see the module docstring)."""
         from mlflow.exceptions import MlflowException
 
-        for name, value in _CLIENT_DEFAULTS.items():
+        for name, value in CLIENT_DEFAULTS.items():
             os.environ.setdefault(name, value)
         try:
             return self._collect(parameters, context)
