@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-lock
 
-.PHONY: demo test lint typecheck unit fmt bench lock clean openapi
+.PHONY: demo test lint typecheck unit fmt bench lock clean openapi reference
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "assay needs Python >= 3.11, found " + sys.version.split()[0])'
@@ -48,6 +48,10 @@ bench: $(STAMP)
 # Write the server's OpenAPI document to docs/openapi.json (a test checks that it is current).
 openapi: $(STAMP)
 	$(BIN)/python -m assay.server.openapi_document docs/openapi.json
+
+# Write the CLI reference from the commands' --help (a test checks that it is current).
+reference: $(STAMP)
+	env -i PATH="$$PATH" HOME="$$HOME" LANG=C.UTF-8 $(BIN)/python -m assay.cli.reference docs/reference/cli.md
 
 # Regenerate the lock files after a dependency change in pyproject.toml (needs network access).
 LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes
