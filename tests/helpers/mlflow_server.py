@@ -9,16 +9,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tests.helpers.server import free_port
+from tests.helpers.server import free_port, wait_for_health
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
 
@@ -94,15 +91,7 @@ def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterato
         env={**os.environ, **(env or {})},
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(f"{uri}/health", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, process.communicate()[1][-3000:]
-                assert time.monotonic() < deadline, "the MLflow server did not start"
-                time.sleep(0.3)
+        wait_for_health(process, f"{uri}/health", seconds=120)
         from mlflow.tracking import MlflowClient
 
         yield Mlflow(uri, MlflowClient(tracking_uri=uri, registry_uri=uri))

@@ -118,6 +118,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def wait_for_health(process: subprocess.Popen[str], url: str, *, seconds: float) -> None:
+    """Return once ``url`` answers 2xx; fail with the process's error output if it exits,
+    or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=2).raise_for_status()
+            return
+        except httpx.HTTPError:
+            assert process.poll() is None, process.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, f"{process.args!r} did not answer on {url}"
+            time.sleep(0.1)
+
+
 @contextmanager
 def serve_process(
     url: str, *args: str, home: Path, env: dict[str, str] | None = None
@@ -134,15 +148,7 @@ def serve_process(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, process.communicate()[1]
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        wait_for_health(process, f"{base}/health", seconds=60)
         yield process, base
     finally:
         if process.poll() is None:

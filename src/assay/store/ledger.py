@@ -188,10 +188,7 @@ def _stream(
         if kind is not None:
             query = query.where(ledger_entries.c.kind == kind)
         rows = conn.execute(query.order_by(ledger_entries.c.seq).limit(batch)).all()
-        for row in rows:
-            yield LedgerEntry(
-                int(row.seq), row.ts, row.kind, decode_payload(row.payload), row.prev_hash, row.hash
-            )
+        yield from (_entry(row) for row in rows)
         if len(rows) < batch:
             return
         after = int(rows[-1].seq)
@@ -208,10 +205,13 @@ def _stream_backwards(conn: Connection, *, kind: str | None) -> Iterator[LedgerE
         if kind is not None:
             query = query.where(ledger_entries.c.kind == kind)
         rows = conn.execute(query.order_by(ledger_entries.c.seq.desc()).limit(_READ_BATCH)).all()
-        for row in rows:
-            yield LedgerEntry(
-                int(row.seq), row.ts, row.kind, decode_payload(row.payload), row.prev_hash, row.hash
-            )
+        yield from (_entry(row) for row in rows)
         if len(rows) < _READ_BATCH:
             return
         before = int(rows[-1].seq)
+
+
+def _entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        int(row.seq), row.ts, row.kind, decode_payload(row.payload), row.prev_hash, row.hash
+    )
