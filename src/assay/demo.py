@@ -42,7 +42,7 @@ class DemoStepError(Exception):
     """A step of the demo failed: which one, and why."""
 
     def __init__(self, number: int, title: str, reason: str) -> None:
-        super().__init__(f"step {number} ({title}) failed: {reason}")
+        super().__init__(f"step {number} ({title}): {reason}")
         self.number, self.title, self.reason = number, title, reason
 
 
@@ -74,6 +74,7 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
         raise ConfigurationError(
             f"cannot create the demo directory ({error.strerror})", source=str(directory)
         ) from error
+    directory = directory.resolve()  # MLflow's artifact location must be an absolute file URI
     started = time.monotonic()
     console.rule("[bold]assay demo")
     try:

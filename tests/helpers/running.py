@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +30,10 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
     return Result(code, out, err)
 
 
-def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Result:
-    """Run ``python -m assay ARGS`` as a real subprocess."""
+def run_process(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, cwd: Path | None = None
+) -> Result:
+    """Run ``python -m assay ARGS`` as a real subprocess (in ``cwd``, when given)."""
     completed = subprocess.run(
         [sys.executable, "-m", "assay", *args],
         capture_output=True,
@@ -38,5 +41,6 @@ def run_process(*args: str, env: dict[str, str] | None = None, timeout: float = 
         timeout=timeout,
         env={**os.environ, **(env or {})},
         check=False,
+        cwd=cwd,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
