@@ -168,10 +168,15 @@ def test_cloud_events_run_the_specs_that_listen(database_url: str, tmp_path: Pat
         assert answer.status_code == 200, answer.text
         (run,) = answer.json()["runs"]
         assert run["target"] == "m@1"
-        ignored = api.call("auditee", "POST", "/api/v1/events", json={**event, "type": "deployed"})
+        again = api.call("auditee", "POST", "/api/v1/events", json=event).json()
+        assert again["duplicate"] is True, "a retried event (same source and id) runs nothing"
+        assert again["runs"] == answer.json()["runs"]
+        assert len(api.call("auditor", "GET", "/api/v1/runs").json()) == 1
+        other = {**event, "type": "deployed", "id": "e2"}
+        ignored = api.call("auditee", "POST", "/api/v1/events", json=other)
         assert ignored.json()["runs"] == []
         no_target = {k: v for k, v in event.items() if k != "subject"}
-        refused = api.call("auditee", "POST", "/api/v1/events", json=no_target)
+        refused = api.call("auditee", "POST", "/api/v1/events", json={**no_target, "id": "e3"})
         assert (refused.status_code, refused.json()["error"]["code"]) == (422, "no_target")
         bad = api.call("auditee", "POST", "/api/v1/events", json={**event, "specversion": "0.3"})
         assert bad.status_code == 422
@@ -224,6 +229,8 @@ def test_an_mlflow_model_version_starts_the_specs_registered_for_it(
         assert answer.status_code == 200, answer.text
         (run,) = answer.json()["runs"]
         assert run["target"] == "credit@2"
+        redelivered = api.client.post("/api/v1/webhooks/mlflow", content=body, headers=headers)
+        assert redelivered.json()["duplicate"] is True, "MLflow's retry of a delivery"
         targets = api.call("auditor", "GET", "/api/v1/targets").json()
         assert ("credit@2", "certification") in {(t["target"], t["mode"]) for t in targets}
 

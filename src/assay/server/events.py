@@ -26,6 +26,7 @@ from assay.server.api import run_summary
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.store import Store
+from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role
 
 __all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
@@ -60,8 +61,21 @@ def _record_and_run(
     target: str | None,
     model: str | None,
     received: dict[str, Any],
+    delivery: str,
 ) -> dict[str, Any]:
+    """Run what the event starts and record it, once per ``delivery`` (the CloudEvent's source
+    and id, or MLflow's delivery id): a sender retrying after a timeout gets the first answer
+    again instead of a second run."""
     store = store_of(request)
+    earlier = AuditLog(store.ledger).payloads(EVENT, delivery=delivery)
+    if earlier:
+        first = earlier[0][1]
+        return {
+            "event": event_type,
+            "target": first["target"],
+            "runs": first["answer"],
+            "duplicate": True,
+        }
     trigger = {"kind": "event", "type": event_type, "id": received.get("id")}
     records = run_triggered(
         store,
@@ -84,10 +98,12 @@ def _record_and_run(
             "target": target,
             "model": model,
             "event": received,
+            "delivery": delivery,
             "runs": [run["run_id"] for run in runs],
+            "answer": runs,
         },
     )
-    return {"event": event_type, "target": target, "runs": runs}
+    return {"event": event_type, "target": target, "runs": runs, "duplicate": False}
 
 
 def _apply_gates(store: Store, registration: Registration, record: RunRecord) -> Any:
@@ -120,9 +136,9 @@ def receive_event(event: CloudEvent, request: Request) -> dict[str, Any]:
     caller(request, Role.auditee, target=target)
     if target is None:
         raise ApiError(422, "no_target", "the event names no target: set subject (or data.target)")
-    return _record_and_run(
-        request, event.type, target, None, event.model_dump(mode="json", exclude_none=True)
-    )
+    received = event.model_dump(mode="json", exclude_none=True)
+    delivery = f"cloudevent:{event.source}#{event.id}"
+    return _record_and_run(request, event.type, target, None, received, delivery)
 
 
 class _MlflowVersion(BaseModel):
@@ -173,11 +189,15 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
         raise ApiError(422, "invalid_request", f"not an MLflow webhook delivery: {error}") from None
     event = MLFLOW_EVENTS.get((delivery.entity, delivery.action))
     if event is None:
-        return {"event": f"{delivery.entity}.{delivery.action}", "target": None, "runs": []}
+        ignored = f"{delivery.entity}.{delivery.action}"
+        return {"event": ignored, "target": None, "runs": [], "duplicate": False}
     try:
         version = _MlflowVersion.model_validate(delivery.data)
     except ValidationError as error:
         raise ApiError(422, "invalid_request", f"no model name and version: {error}") from None
     target = f"{version.name}@{version.version}"
     received = json.loads(body)
-    return await run_in_threadpool(_record_and_run, request, event, target, version.name, received)
+    delivery_id = request.headers.get("x-mlflow-delivery-id") or hashlib.sha256(body).hexdigest()
+    return await run_in_threadpool(
+        _record_and_run, request, event, target, version.name, received, f"mlflow:{delivery_id}"
+    )

@@ -11,6 +11,7 @@ server was down runs once, then keeps its rhythm.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
@@ -41,7 +42,8 @@ log = logging.getLogger("assay.scheduler")
 
 class Scheduler:
     """Runs due jobs of ``store`` every ``tick`` seconds in a background thread (or one pass at
-    a time with :meth:`run_due`), holding a job at most ``lease`` seconds."""
+    a time with :meth:`run_due`), holding a job at most ``lease`` seconds, and sweeps statuses
+    every ``sweep_every`` seconds."""
 
     def __init__(
         self,
@@ -50,10 +52,14 @@ class Scheduler:
         *,
         tick: float = 1.0,
         lease: float = 600.0,
+        sweep_every: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.spec_dir = store, spec_dir
         self.tick, self.lease, self.clock = tick, lease, clock
+        # Recomputing every status reads every run and takes the write lock: not every tick.
+        self.sweep_every = sweep_every
+        self._last_sweep = -math.inf
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,7 +79,9 @@ class Scheduler:
         while not self._stop.wait(self.tick):
             try:
                 self.run_due()
-                self.sweep_status()
+                if self.clock() - self._last_sweep >= self.sweep_every:
+                    self._last_sweep = self.clock()
+                    self.sweep_status()
             except Exception:  # the loop must outlive a bad pass; the error is logged
                 log.exception("scheduler pass failed")
 
