@@ -11,9 +11,8 @@ from pathlib import Path
 import httpx
 
 from assay.config import DatabaseChoice
-from assay.server.api import MEASUREMENT_BATCH
 from assay.store import open_store
-from assay.store.audit_log import MEASUREMENT, AuditLog
+from assay.store.audit_log import MEASUREMENT, MEASUREMENT_BATCH, AuditLog
 from tests.helpers.server import PUSH_SPEC, make_tokens, serve_process
 
 BATCH = 50

@@ -30,13 +30,10 @@ from assay.reports.audit_json import Audience, for_audience, jsonable, redacted_
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.store import Store
-from assay.store.audit_log import AuditLog
+from assay.store.audit_log import MEASUREMENT_BATCH, AuditLog
 from assay.store.tokens import Role, Token, create_token, list_tokens, revoke_token
 
-__all__ = ["MEASUREMENT_BATCH", "loaded_for", "loaded_for_version", "router", "run_summary"]
-
-# The values of a pushed batch that later values of the same measurement superseded.
-MEASUREMENT_BATCH = "audit.measurement_batch"
+__all__ = ["loaded_for", "loaded_for_version", "router", "run_summary"]
 
 router = APIRouter(prefix="/api/v1")
 
@@ -158,10 +155,7 @@ class TargetRegistration(_Body):
 def register(body: TargetRegistration, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
-    if body.spec_hash is not None:
-        loaded = loaded_for_version(request, body.spec, body.spec_hash)
-    else:
-        loaded = loaded_for(store, request, body.spec, None)
+    loaded = loaded_for_version(request, body.spec, body.spec_hash)
     if (body.promote or body.rollback) and not body.model:
         raise ApiError(422, "invalid_request", "promote and rollback need the model they gate")
     registration = register_target(

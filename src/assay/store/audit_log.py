@@ -33,6 +33,7 @@ __all__ = [
     "ATTESTATION",
     "CERTIFICATE",
     "MEASUREMENT",
+    "MEASUREMENT_BATCH",
     "REPORT",
     "RUN",
     "SPEC",
@@ -45,6 +46,7 @@ __all__ = [
 
 SPEC = "audit.spec"
 MEASUREMENT = "audit.measurement"
+MEASUREMENT_BATCH = "audit.measurement_batch"
 RUN = "audit.run"
 REPORT = "audit.report"
 STATUS = "audit.status"
