@@ -434,3 +434,13 @@ def test_the_grafana_dashboard_reads_only_metrics_the_server_exports(api: Api) -
     }
     assert used
     assert used <= exported, f"not exported: {used - exported}"
+
+
+def test_a_batch_of_bad_values_is_summed_up(api: Api) -> None:
+    prepared(api)
+    values = [{"measurement": "accuracy", "value": f"v{i}"} for i in range(1500)]
+    body = {"spec": "quality", "target": "model@1", "values": values}
+    error = api.call("auditee", "POST", "/api/v1/evidence", json=body).json()["error"]
+    assert error["message"].endswith("; and 1480 more")
+    assert error["message"].count("values[") == 20
+    assert len(error["problems"]) == 1000

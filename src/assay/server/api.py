@@ -301,30 +301,13 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
     loaded = loaded_for(store, request, body.spec, body.target)
-    measurements = {
-        element.id: element for _, element in walk(loaded.spec) if isinstance(element, Measurement)
-    }
-    readers = {}
-    for key, measurement in measurements.items():
-        data_type = DATA_TYPES.get(measurement.data_type)
-        assert data_type is not None  # checked when the spec was loaded
-        readers[key] = (data_type, measurement.scale or [])
-    problems = []
-    for index, item in enumerate(body.values):
-        reader = readers.get(item.measurement)
-        if reader is None:
-            problems.append(
-                f"values[{index}].measurement: {item.measurement!r} is not a measurement of "
-                f"{body.spec} (known: {', '.join(measurements)})"
-            )
-            continue
-        reads, scale = reader
-        try:
-            reads.read(item.value, scale)
-        except ValueMismatchError as error:
-            problems.append(f"values[{index}].value: {error}")
+    problems = _evidence_problems(loaded, body)
     if problems:
-        raise ApiError(422, "invalid_evidence", "; ".join(problems), {"problems": problems})
+        shown = problems[:PROBLEMS_SHOWN]
+        more = f"; and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        raise ApiError(
+            422, "invalid_evidence", "; ".join(shown) + more, {"problems": problems[:1000]}
+        )
     latest: dict[str, PushedValue] = {}
     earlier: list[tuple[str, PushedValue]] = []
     for item in body.values:
@@ -347,6 +330,37 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
         in_transaction=keep_earlier if earlier else None,
     )
     return run_summary(record) | {"accepted": len(body.values)}
+
+
+PROBLEMS_SHOWN = 20  # in the message; the first thousand are listed in ``problems``
+
+
+def _evidence_problems(loaded: LoadedSpec, body: EvidencePush) -> list[str]:
+    """Each pushed value that names no measurement of the spec or cannot be read as its
+    measurement's data type, with its place in the request."""
+    measurements = {
+        element.id: element for _, element in walk(loaded.spec) if isinstance(element, Measurement)
+    }
+    readers = {}
+    for key, measurement in measurements.items():
+        data_type = DATA_TYPES.get(measurement.data_type)
+        assert data_type is not None  # checked when the spec was loaded
+        readers[key] = (data_type, measurement.scale or [])
+    problems = []
+    for index, item in enumerate(body.values):
+        reader = readers.get(item.measurement)
+        if reader is None:
+            problems.append(
+                f"values[{index}].measurement: {item.measurement!r} is not a measurement of "
+                f"{body.spec} (known: {', '.join(measurements)})"
+            )
+            continue
+        reads, scale = reader
+        try:
+            reads.read(item.value, scale)
+        except ValueMismatchError as error:
+            problems.append(f"values[{index}].value: {error}")
+    return problems
 
 
 def _pushed(item: PushedMeasurement) -> PushedValue:
