@@ -229,6 +229,7 @@ def test_an_mlflow_model_version_starts_the_specs_registered_for_it(
         assert answer.status_code == 200, answer.text
         (run,) = answer.json()["runs"]
         assert run["target"] == "credit@2"
+        assert "MLFLOW_TRACKING_URI" in run["registry"]["error"], "no registry to write back to"
         redelivered = api.client.post("/api/v1/webhooks/mlflow", content=body, headers=headers)
         assert redelivered.json()["duplicate"] is True, "MLflow's retry of a delivery"
         targets = api.call("auditor", "GET", "/api/v1/targets").json()

@@ -88,8 +88,8 @@ def _record_and_run(
     runs = []
     for registration, record in records:
         summary = run_summary(record)
-        if model is not None and (registration.promote or registration.rollback):
-            summary["gates"] = _apply_gates(store, registration, record)
+        if model is not None:  # started by the model registry: the verdict goes back there
+            summary["registry"] = _write_back(store, registration, record)
         runs.append(summary)
     store.ledger.append(
         EVENT,
@@ -106,14 +106,14 @@ def _record_and_run(
     return {"event": event_type, "target": target, "runs": runs, "duplicate": False}
 
 
-def _apply_gates(store: Store, registration: Registration, record: RunRecord) -> Any:
-    """Tag the new model version and move the registration's aliases on its verdict, as
-    ``assay audit run --promote/--rollback`` does; a registry that cannot be reached is
-    reported in the answer (the run is stored either way)."""
+def _write_back(store: Store, registration: Registration, record: RunRecord) -> Any:
+    """Tag the new model version with the verdict and move the registration's aliases on it,
+    as ``assay audit run --tag-version --promote/--rollback`` does; a registry that cannot be
+    reached is reported in the answer (the run is stored either way)."""
     try:
         client = registry_client(None)
         version = model_version(record.model["target"])
-        tag_version(client, version, record.model, None)
+        tags = tag_version(client, version, record.model, None)
         decisions = []
         if registration.promote:
             decisions.append(promote(store, client, version, registration.promote, record.model))
@@ -121,7 +121,7 @@ def _apply_gates(store: Store, registration: Registration, record: RunRecord) ->
             decisions.append(roll_back(store, client, version, registration.rollback, record.model))
     except InvalidInputError as error:
         return {"error": error.message}
-    return [decision.to_dict() for decision in decisions]
+    return {"tags": tags, "gates": [decision.to_dict() for decision in decisions]}
 
 
 @router.post("/events", summary="Receive a CloudEvent; run the specs that listen (auditee)")
