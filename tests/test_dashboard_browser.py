@@ -158,5 +158,7 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
         link.click()
         assert browser.find_element(By.CSS_SELECTOR, "#radar-1 svg")
         headings = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#rounds th")]
-        assert len(headings) == 3, "the area column and two rounds"
+        assert headings == ["Area", "2026-Q1", "2026-Q3", "Change"]
+        first = browser.find_element(By.CSS_SELECTOR, "#rounds tr:nth-child(2)").text
+        assert first.startswith("People 0 1 +1"), "areas in the framework's order, with the change"
         shot(browser, "maturity")
