@@ -21,14 +21,7 @@ from assay import audit_actions
 from assay.audit_runs import RunRecord, record_reports, run_audit
 from assay.demo_data import CreditData, TrainedModel, make_credit_data, train_models
 from assay.files.spec import LoadedSpec, load_spec
-from assay.model_registry import (
-    GateDecision,
-    ModelVersion,
-    promote,
-    registry_client,
-    roll_back,
-    tag_version,
-)
+from assay.model_registry import GateDecision, ModelVersion, registry_client, write_back
 from assay.reports.audit_json import Audience, for_audience
 from assay.reports.audit_report import audit_report
 from assay.store import Store
@@ -166,17 +159,23 @@ def _audit(
     client: Any,
     uri: str,
     version: ModelVersion,
-    gates: list[tuple[str, str]],
     report_stem: Path,
+    *,
+    promote: str,
+    rollback: str | None = None,
 ) -> tuple[RunRecord, list[GateDecision], list[Path]]:
     _fetch_predictions(client, version.version, loaded.base_dir)
     record = run_audit(store, loaded, version.target, environ={"MLFLOW_TRACKING_URI": uri})
     reports = _write_reports(store, record, report_stem)
-    tag_version(client, version, record.model, str(reports[-1]))
-    decisions = [
-        (promote if kind == "promote" else roll_back)(store, client, version, alias, record.model)
-        for kind, alias in gates
-    ]
+    _, decisions = write_back(
+        store,
+        client,
+        version,
+        record.model,
+        report=str(reports[-1]),
+        promote_alias=promote,
+        rollback_alias=rollback,
+    )
     return record, decisions, reports
 
 
@@ -243,7 +242,7 @@ def audit_step(
         + ")"
     )
     good_run, decisions, reports = _audit(
-        store, loaded, client, uri, good, [("promote", "champion")], directory / "audit-champion"
+        store, loaded, client, uri, good, directory / "audit-champion", promote="champion"
     )
     _show_run(console, good_run)
     _show_decision(console, decisions[0])
@@ -267,8 +266,9 @@ def audit_step(
         client,
         uri,
         bad,
-        [("promote", "champion"), ("rollback", "production")],
         directory / "audit-candidate",
+        promote="champion",
+        rollback="production",
     )
     _show_run(console, bad_run)
     for decision in more:

@@ -30,6 +30,7 @@ __all__ = [
     "registry_client",
     "roll_back",
     "tag_version",
+    "write_back",
 ]
 
 ALIAS_KIND = "mlflow.alias"
@@ -236,3 +237,24 @@ def roll_back(
         )
     _record(store, decision, version, model)
     return decision
+
+
+def write_back(
+    store: Store,
+    client: Any,
+    version: ModelVersion,
+    model: Mapping[str, Any],
+    *,
+    report: str | None,
+    promote_alias: str | None = None,
+    rollback_alias: str | None = None,
+) -> tuple[dict[str, str], list[GateDecision]]:
+    """After a run of ``version``: its tags (:func:`tag_version`), then the promotion and the
+    rollback gate for the aliases given, in that order; returns the tags and the decisions."""
+    tags = tag_version(client, version, model, report)
+    decisions = []
+    if promote_alias is not None:
+        decisions.append(promote(store, client, version, promote_alias, model))
+    if rollback_alias is not None:
+        decisions.append(roll_back(store, client, version, rollback_alias, model))
+    return tags, decisions

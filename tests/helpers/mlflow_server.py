@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.server import free_port, wait_for_health
+from tests.helpers.server import free_port, stop, wait_for_health
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
 
@@ -96,12 +96,7 @@ def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterato
 
         yield Mlflow(uri, MlflowClient(tracking_uri=uri, registry_uri=uri))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def evaluation(accuracy: float, parity: float) -> str:

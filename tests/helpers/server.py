@@ -118,6 +118,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def stop(process: subprocess.Popen[str], seconds: float = 30) -> None:
+    """Terminate ``process`` (unless it has ended), killing it after ``seconds``."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def wait_for_health(process: subprocess.Popen[str], url: str, *, seconds: float) -> None:
     """Return once ``url`` answers 2xx; fail with the process's error output if it exits,
     or after ``seconds``."""
@@ -151,10 +163,4 @@ def serve_process(
         wait_for_health(process, f"{base}/health", seconds=60)
         yield process, base
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)

@@ -35,14 +35,7 @@ from assay.cli.common import (
 from assay.collectors.runner import Fetched
 from assay.errors import ExitCode, InvalidInputError
 from assay.files.spec import load_spec
-from assay.model_registry import (
-    ModelVersion,
-    model_version,
-    registry_client,
-    roll_back,
-    tag_version,
-)
-from assay.model_registry import promote as registry_promote
+from assay.model_registry import ModelVersion, model_version, registry_client, write_back
 from assay.reports.audit_json import Audience, children_of, for_audience, walk_model
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import OUTCOME_STYLES, run_view
@@ -251,16 +244,23 @@ def _apply_registry(
     rollback: str | None,
 ) -> None:
     client, version = registry
-    tags = tag_version(client, version, model, str(report) if report else None)
+    tags, decisions = write_back(
+        store,
+        client,
+        version,
+        model,
+        report=str(report) if report else None,
+        promote_alias=promote,
+        rollback_alias=rollback,
+    )
     typer.echo(
         f"tagged {version.target} in MLflow: assay.verdict={tags['assay.verdict']}", err=True
     )
-    for alias, gate in ((promote, registry_promote), (rollback, roll_back)):
-        if alias is None:
-            continue
-        decision = gate(store, client, version, alias, model)
+    for decision in decisions:
         where = f"version {decision.version}" if decision.version else "no version"
-        typer.echo(f"{alias}: {decision.action} ({decision.reason}); now on {where}", err=True)
+        typer.echo(
+            f"{decision.alias}: {decision.action} ({decision.reason}); now on {where}", err=True
+        )
 
 
 def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, terminal: bool) -> str:

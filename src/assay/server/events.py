@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from assay.audit_runs import RunRecord
 from assay.audit_triggers import run_triggered
 from assay.errors import InvalidInputError
-from assay.model_registry import model_version, promote, registry_client, roll_back, tag_version
+from assay.model_registry import model_version, registry_client, write_back
 from assay.registrations import Registration
 from assay.server.api import run_summary
 from assay.server.auth import caller, store_of
@@ -113,12 +113,15 @@ def _write_back(store: Store, registration: Registration, record: RunRecord) -> 
     try:
         client = registry_client(None)
         version = model_version(record.model["target"])
-        tags = tag_version(client, version, record.model, None)
-        decisions = []
-        if registration.promote:
-            decisions.append(promote(store, client, version, registration.promote, record.model))
-        if registration.rollback:
-            decisions.append(roll_back(store, client, version, registration.rollback, record.model))
+        tags, decisions = write_back(
+            store,
+            client,
+            version,
+            record.model,
+            report=None,
+            promote_alias=registration.promote,
+            rollback_alias=registration.rollback,
+        )
     except InvalidInputError as error:
         return {"error": error.message}
     return {"tags": tags, "gates": [decision.to_dict() for decision in decisions]}
