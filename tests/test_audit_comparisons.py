@@ -195,7 +195,12 @@ def test_the_sources_spellings_are_accepted(spelling: str, name: str) -> None:
         ("ninety", "'ninety' is not a number"),
         ([1], "a list is not a number"),
         (None, "null is not a number"),
-        (math.nan, "NaN"),
+        (math.nan, "nan is not a finite number"),
+        (math.inf, "inf is not a finite number"),
+        (-math.inf, "-inf is not a finite number"),
+        ("Infinity", "'Infinity' is not a finite number"),
+        ("1e999", "'1e999' is not a finite number"),
+        ("nan", "'nan' is not a finite number"),
     ],
 )
 def test_values_that_are_not_numbers(value: Any, message: str) -> None:

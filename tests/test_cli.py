@@ -60,10 +60,40 @@ def test_an_unknown_option_is_a_usage_error(
 def test_default_database_is_created_under_assay_home(
     capsys: pytest.CaptureFixture[str], assay_home: Path
 ) -> None:
+    result = run_cli(capsys, "db", "upgrade")
+    assert result.exit_code == 0, result
+    assert (assay_home / "assay.db").is_file()
     result = run_cli(capsys, "ledger", "verify")
     assert result.exit_code == 0, result
     assert "ledger intact: 0 entries" in result.stdout
-    assert (assay_home / "assay.db").is_file()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("ledger", "verify"),
+        ("ledger", "list"),
+        ("ledger", "export"),
+        ("db", "status"),
+        ("audit", "status"),
+        ("audit", "certificates"),
+        ("audit", "history", "some-spec"),
+        ("token", "list"),
+        ("maturity", "history", "--project", "p"),
+    ],
+    ids=" ".join,
+)
+def test_reading_commands_never_create_a_store(
+    capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    mistyped = tmp_path / "asay.db"
+    for where in ((), ("--db", f"sqlite:///{mistyped}")):
+        result = run_cli(capsys, *command, *where)
+        assert result.exit_code == 2, result
+        assert "no store at" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert not assay_home.exists()
+    assert not mistyped.exists()
 
 
 def test_database_url_from_the_environment(
@@ -89,10 +119,10 @@ def test_db_upgrade_is_idempotent_and_status_reports(
     for _ in range(2):
         result = run_cli(capsys, "db", "upgrade", "--db", database_url)
         assert result.exit_code == 0
-        assert "schema at revision 0004" in result.stdout
+        assert "schema at revision 0005" in result.stdout
     result = run_cli(capsys, "db", "status", "--db", database_url, "--format", "json")
     status = json.loads(result.stdout)
-    assert status["schema_revision"] == "0004"
+    assert status["schema_revision"] == "0005"
     assert status["ledger"] == {"entries": 0, "head": {"seq": 0, "hash": "0" * 64}}
 
 
@@ -112,7 +142,7 @@ def test_db_upgrade_is_idempotent_and_status_reports(
 def test_unusable_databases_give_one_clear_message(
     capsys: pytest.CaptureFixture[str], assay_home: Path, url: str, fragments: list[str]
 ) -> None:
-    result = run_cli(capsys, "ledger", "verify", "--db", url)
+    result = run_cli(capsys, "db", "upgrade", "--db", url)
     assert_one_line_error(result, *fragments)
     assert "s3cret" not in result.stderr
 
@@ -130,11 +160,11 @@ def test_an_unusable_assay_home_is_named(
     # /proc refuses new directories even to root, so this holds whoever runs the tests.
     monkeypatch.setenv("ASSAY_HOME", "/proc/assay-home")
     monkeypatch.delenv("ASSAY_DATABASE_URL", raising=False)
-    assert_one_line_error(run_cli(capsys, "ledger", "verify"), "ASSAY_HOME", "/proc/assay-home")
+    assert_one_line_error(run_cli(capsys, "db", "upgrade"), "ASSAY_HOME", "/proc/assay-home")
     file_home = tmp_path / "a-file"
     file_home.write_text("not a directory")
     monkeypatch.setenv("ASSAY_HOME", str(file_home))
-    assert_one_line_error(run_cli(capsys, "ledger", "verify"), "ASSAY_HOME", str(file_home))
+    assert_one_line_error(run_cli(capsys, "db", "upgrade"), "ASSAY_HOME", str(file_home))
 
 
 def test_a_read_only_database_that_needs_its_schema_is_refused(
@@ -169,13 +199,17 @@ def test_a_database_from_a_newer_assay_is_refused_and_left_alone(
 
 def test_user_errors_in_a_real_process_print_no_traceback(tmp_path: Path) -> None:
     result = run_process(
-        "ledger",
-        "verify",
+        "db",
+        "upgrade",
         "--db",
         "sqlite:////nonexistent-assay-dir/x.db",
         env={"ASSAY_HOME": str(tmp_path)},
     )
     assert_one_line_error(result, "does not exist")
+    result = run_process(
+        "ledger", "verify", "--db", f"sqlite:///{tmp_path / 'x.db'}", env={"ASSAY_HOME": "/"}
+    )
+    assert_one_line_error(result, "no store at")
 
 
 def test_the_real_command_prints_its_version() -> None:
@@ -189,6 +223,9 @@ def test_postgres_url_without_driver_uses_psycopg(
 ) -> None:
     with postgres_schema() as url:
         plain = url.replace("postgresql+psycopg://", "postgresql://")
+        result = run_cli(capsys, "db", "status", "--db", plain)
+        assert_one_line_error(result, "no store at", "holds no assay schema")
+        assert run_cli(capsys, "db", "upgrade", "--db", plain).exit_code == 0
         result = run_cli(capsys, "db", "status", "--db", plain, "--format", "json")
         assert result.exit_code == 0, result
         assert json.loads(result.stdout)["dialect"] == "postgresql"

@@ -139,16 +139,12 @@ def test_a_tampered_export_is_caught_at_the_right_entry(
     [
         ("", ["the file is empty"]),
         (
-            '{"format": "assay-ledger-export", "version": 1, "since": 1, "head": {"seq": 0, '
-            '"hash": "x"}}\n{not json\n',
+            '{"format": "assay-ledger-export", "version": 2, "since": 1, "head": {"seq": 0, '
+            f'"hash": "{"0" * 64}"}}}}\n{{not json\n',
             ["line 2", "not valid JSON"],
         ),
-        (
-            '{"format": "assay-ledger-export", "version": 1, "since": 1, "head": {"seq": 1, '
-            '"hash": "x"}}\n{"seq": "one"}\n',
-            ["line 2", "field 'seq'"],
-        ),
         ('{"format": "assay-ledger-export", "version": 7}\n', ["line 1", "header"]),
+        ('{"seq": 1, "ts": "x", "kind": "a", "payload": {}}\n', ["line 1", "header"]),
         ("[1, 2]\n", ["line 1", "not a JSON object"]),
         (b"\xff\xfe".decode("latin-1"), ["not UTF-8"]),
     ],

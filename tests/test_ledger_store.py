@@ -14,8 +14,8 @@ from assay.errors import InvalidInputError
 from assay.store import Store, open_store
 from assay.store.chain import GENESIS_HASH, ProblemCode
 from assay.store.database import connect
-from assay.store.ledger import Ledger
 from assay.store.migrate import alembic_config
+from tests.helpers.legacy import append_format_one
 
 
 @pytest.fixture
@@ -214,19 +214,21 @@ def test_a_database_of_the_first_schema_upgrades_with_its_entries(database_url: 
         with database.writing() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "0001")
-        early = [
-            entry.hash
-            for entry in Ledger(database).append_many(
-                [("maturity.round", {"n": 1}), ("audit.run", {"n": 2})]
-            )
-        ]
+        early = append_format_one(database, [("maturity.round", {"n": 1}), ("audit.run", {"n": 2})])
     finally:
         database.dispose()
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
-        assert store.schema.current == "0004"
+        assert store.schema.current == "0005"
         assert [entry.hash for entry in store.ledger.entries()] == early
         assert [entry.seq for entry in store.ledger.entries(kind="audit.run")] == [2]
+        later = store.ledger.append("audit.run", {"n": 3})
+        assert later.payload_hash is not None
+        assert [entry.payload_hash is None for entry in store.ledger.entries()] == [
+            True,
+            True,
+            False,
+        ]
         assert store.ledger.verify().ok
         with store.database.reading() as conn:
             indexes = {index["name"] for index in inspect(conn).get_indexes("ledger_entries")}

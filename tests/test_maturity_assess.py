@@ -16,7 +16,7 @@ from tests.helpers.running import run_cli
 
 LEVEL_PROMPT = r"Answer \[0-4, s, b, q, \?\]: "
 YES_NO_PROMPT = r"Answer \[y/n, s, b, q, \?\]: "
-EVIDENCE_PROMPT = r"Evidence \(optional; Enter to [a-z ]+\): "
+EVIDENCE_PROMPT = r"Evidence \(optional; Enter to [a-z ]+; s, b, q, \?\): "
 
 
 def start(tmp_path: Path, *args: str) -> pexpect.spawn[str]:
@@ -91,7 +91,7 @@ def test_answers_are_kept_when_interrupted_and_resumed_later(tmp_path: Path) -> 
     resumed.sendline("")
     resumed.expect(LEVEL_PROMPT)
     resumed.sendline("s")
-    resumed.expect("1 question\\(s\\) are unanswered. Go through them again\\? \\[y/n\\]: ")
+    resumed.expect("1 question\\(s\\) are unanswered. Go through them again\\? \\[y/n, q, \\?\\]: ")
     resumed.sendline("y")
     resumed.expect("question 1 of 1")
     resumed.expect(LEVEL_PROMPT)
@@ -106,6 +106,49 @@ def test_answers_are_kept_when_interrupted_and_resumed_later(tmp_path: Path) -> 
     assert data["answers"]["process"]["evidence"] == "CI pipeline for every model"
     scored = run_cli_process(tmp_path, "score", "af.yaml")
     assert "Overall level 1" in scored
+
+
+@pytest.mark.parametrize("stop", ["interrupt", "end of input", "q"])
+def test_a_level_is_kept_when_stopped_at_its_evidence_prompt(tmp_path: Path, stop: str) -> None:
+    child = start(tmp_path, "--framework", "ai-first", "-o", "af.yaml")
+    child.expect(LEVEL_PROMPT)
+    child.sendline("3")
+    child.expect(EVIDENCE_PROMPT)
+    if stop == "interrupt":
+        child.sendintr()
+        child.expect("interrupted: 1 answer\\(s\\) are saved in af.yaml")
+        assert finish(child) == 130
+    elif stop == "end of input":
+        child.sendeof()
+        child.expect("1 of 4 answered")
+        assert finish(child) == 0
+    else:
+        child.sendline("q")
+        child.expect("1 of 4 answered")
+        assert finish(child) == 0
+    assert read(tmp_path / "af.yaml")["answers"]["process"] == 3
+
+
+def test_commands_act_at_the_evidence_prompt(tmp_path: Path) -> None:
+    child = start(tmp_path, "--framework", "ai-first", "-o", "af.yaml")
+    child.expect(LEVEL_PROMPT)
+    child.sendline("2")
+    child.expect(EVIDENCE_PROMPT)
+    child.sendline("?")
+    child.expect("they work at every prompt")
+    child.expect(EVIDENCE_PROMPT)
+    child.sendline("s")
+    child.expect("question 2 of 4 \\(1 answered\\)")
+    child.expect(LEVEL_PROMPT)
+    child.sendline("1")
+    child.expect(EVIDENCE_PROMPT)
+    child.sendline("b")
+    child.expect("question 1 of 4 \\(2 answered\\)")
+    child.expect(LEVEL_PROMPT)
+    child.sendline("q")
+    assert finish(child) == 0
+    answers = read(tmp_path / "af.yaml")["answers"]
+    assert (answers["process"], answers["platform"]) == (2, 1), "no command became evidence"
 
 
 def run_cli_process(tmp_path: Path, *args: str) -> str:

@@ -105,6 +105,7 @@ def test_a_bad_answers_file_stores_nothing(
 def test_history_of_an_unknown_project_is_empty(
     capsys: pytest.CaptureFixture[str], assay_home: Path
 ) -> None:
+    assert run_cli(capsys, "db", "upgrade").exit_code == 0
     result = run_cli(capsys, "maturity", "history", "--project", "nobody", "-f", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["rounds"] == []

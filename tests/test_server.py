@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +21,7 @@ from assay.server.app import create_app
 from assay.server.settings import ServerSettings
 from assay.store import open_store
 from assay.store.tokens import Role, create_token
+from tests.helpers.server import serve_process
 from tests.helpers.specs import spec_document
 
 SPEC = spec_document(
@@ -73,7 +69,7 @@ def client(audited: str) -> Iterator[TestClient]:
 
 def test_public_status_and_badges(client: TestClient, audited: str) -> None:
     health = client.get("/health").json()
-    assert (health["status"], health["schema"]) == ("ok", "0004")
+    assert (health["status"], health["schema"]) == ("ok", "0005")
     good = client.get("/status/good@1.json")
     assert good.status_code == 200
     assert good.headers["cache-control"] == "public, max-age=60"
@@ -115,37 +111,12 @@ def test_the_published_openapi_document_is_current(client: TestClient) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_assay_serve_answers_over_http(audited: str, tmp_path: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "assay", "serve", "--port", str(port), "--db", audited],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "ASSAY_HOME": str(tmp_path / "home")},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+    with serve_process(audited, home=tmp_path / "home") as (_, base):
+        health = httpx.get(f"{base}/health", timeout=5)
         assert health.json()["status"] == "ok"
-        badge = httpx.get(f"http://127.0.0.1:{port}/badge/bad@1.svg", timeout=5)
+        badge = httpx.get(f"{base}/badge/bad@1.svg", timeout=5)
         assert ">non-conformant</text>" in badge.text
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
 
 
 @pytest.fixture

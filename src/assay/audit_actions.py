@@ -11,16 +11,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.spec import Element, Measurement, walk
 from assay.audit.status import Status, conformity_status
-from assay.errors import GateFailedError, InvalidInputError
+from assay.errors import GateFailedError, InvalidInputError, shorten
 from assay.files.spec import LoadedSpec
+from assay.names import check_name, check_target
 from assay.store import Store
-from assay.store.audit_log import ATTESTATION, CERTIFICATE, WAIVER, AuditLog, status_change
+from assay.store.audit_log import (
+    CERTIFICATE,
+    WAIVER,
+    AuditLog,
+    attestation_record,
+    status_change,
+)
+from assay.yamlfile import parse_yaml_value
 
 __all__ = [
     "StatusRow",
@@ -46,14 +54,24 @@ def parse_expiry(text: str, now: datetime, option: str = "--expires") -> datetim
             moment = now + _DURATION.validate_python(text)
         except ValidationError:
             raise InvalidInputError(
-                f"{text!r} is not a duration", source=option, expected="P90D, PT12H or a date"
+                f"{shorten(text, 60)!r} is not a duration",
+                source=option,
+                expected="P90D, PT12H or a date",
+            ) from None
+        except OverflowError:
+            raise InvalidInputError(
+                f"{shorten(text, 60)} reaches beyond the year 9999",
+                source=option,
+                expected="a shorter duration, or a date",
             ) from None
     else:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise InvalidInputError(
-                f"{text!r} is not a date", source=option, expected="2027-03-31, or a duration P90D"
+                f"{shorten(text, 60)!r} is not a date",
+                source=option,
+                expected="2027-03-31, or a duration P90D",
             ) from None
         if len(text) == 10:  # a date: valid through that day
             moment = datetime.combine(date.fromisoformat(text), time.max)
@@ -79,7 +97,7 @@ def _element(loaded: LoadedSpec, element_id: str) -> Element:
 
 
 def _attested_value(element: Element, text: str) -> Any:
-    value = yaml.safe_load(text) if text.strip() else text
+    value = parse_yaml_value(text, "--value") if text.strip() else text
     if isinstance(element, Measurement):
         data_type = DATA_TYPES.get(element.data_type)
         assert data_type is not None
@@ -114,6 +132,9 @@ def attest(
 ) -> dict[str, Any]:
     """Record a person's value (for a measurement) or verdict (for any other element), with
     evidence links and an expiry; returns the stored payload."""
+    check_name(by, source="--by", what="name of who attests")
+    if target is not None:
+        check_target(target, source="--target")
     element = _element(loaded, element_id)
     payload = {
         "spec": loaded.spec.id,
@@ -125,7 +146,7 @@ def attest(
         "expires": parse_expiry(expires, now).isoformat(),
         "attested_at": now.isoformat(),
     }
-    store.ledger.append(ATTESTATION, payload)
+    store.ledger.append_many([attestation_record(payload, hidden_elements(loaded.data))])
     return payload
 
 
@@ -141,6 +162,9 @@ def waive(
     now: datetime,
 ) -> dict[str, Any]:
     """Record a known failure of an element as accepted until a date; returns the payload."""
+    check_name(by, source="--by", what="name of who waives")
+    if target is not None:
+        check_target(target, source="--target")
     element = _element(loaded, element_id)
     if not justification.strip():
         raise InvalidInputError(
@@ -188,7 +212,9 @@ def current_statuses(store: Store, now: datetime, *, record: bool = True) -> lis
     """The status of every (spec, target) that has runs, at ``now``; with ``record``, a status
     that has changed since it was recorded (evidence expired) is appended to the ledger."""
     log = AuditLog(store.ledger)
-    with store.database.writing() as conn:
+    # Only a recording pass takes the write lock; readers (pages, metrics) read a snapshot.
+    transaction = store.database.writing() if record else store.database.snapshot()
+    with transaction as conn:
         runs = log.runs(conn=conn)
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for run in runs:
@@ -244,6 +270,10 @@ def certify(
 ) -> dict[str, Any]:
     """Issue a certificate for ``target`` when it is conformant to this very specification (the
     last run passed, its evidence is current, and it ran this content); returns the payload."""
+    if by is not None:
+        check_name(by, source="--by", what="name of who certifies")
+    check_target(target, source="--target")
+    valid_until = parse_expiry(valid_for, now, "--valid-for")
     log = AuditLog(store.ledger)
     with store.database.writing() as conn:
         runs = log.runs(loaded.spec.id, target, conn)
@@ -270,7 +300,7 @@ def certify(
             "target": target,
             "run_id": last["run_id"],
             "issued_by": by,
-            "valid_until": parse_expiry(valid_for, now, "--valid-for").isoformat(),
+            "valid_until": valid_until.isoformat(),
             "at": now.isoformat(),
         }
         store.ledger.append_in(conn, [(CERTIFICATE, payload)])

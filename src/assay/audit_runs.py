@@ -14,28 +14,40 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from assay.audit.confidentiality import hidden_elements
 from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
 from assay.audit.run_model import element_rows
 from assay.audit.spec import Measurement, Metric, Requirement, Specification, walk
 from assay.audit.status import Status, conformity_status, evidence_lifetime
 from assay.collectors import CollectContext, CollectionError
+from assay.collectors.confinement import Confinement
 from assay.collectors.runner import Fetched, collect_all
 from assay.collectors.values import select
 from assay.files.spec import LoadedSpec
+from assay.names import check_target
 from assay.reports.audit_json import jsonable, result_json
 from assay.store import Store
 from assay.store.audit_log import (
     CERTIFICATE,
     MEASUREMENT,
     REPORT,
-    RUN,
-    SPEC,
     AuditLog,
     active_certificates,
+    measurement_record,
+    run_record,
+    spec_record,
     status_change,
 )
+from assay.store.ledger import Item, Record
 
-__all__ = ["PushedValue", "RunRecord", "record_reports", "run_audit", "target_of"]
+__all__ = [
+    "PushedValue",
+    "RunRecord",
+    "record_reports",
+    "report_records",
+    "run_audit",
+    "target_of",
+]
 
 
 @dataclass(frozen=True)
@@ -130,7 +142,8 @@ def run_audit(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     pushed: Mapping[str, PushedValue] | None = None,
     trigger: Mapping[str, Any] | None = None,
-    in_transaction: Callable[[Connection, str], None] | None = None,
+    in_transaction: Callable[[Connection, RunRecord], None] | None = None,
+    confinement: Confinement | None = None,
 ) -> RunRecord:
     """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).
     Collection failures become ``error`` outcomes; the run always completes.
@@ -138,9 +151,13 @@ def run_audit(
     ``pushed`` values stand for their measurements instead of collecting them; a measurement
     with no interface keeps the value last pushed for it (stale once older than its
     requirement's frequency). ``trigger`` (what started the run) is kept in the run model, and
-    ``in_transaction(conn, run_id)`` is called inside the transaction that stores the run, so
-    that state written there (a schedule's next time) commits with the run or not at all."""
-    spec, name = loaded.spec, target_of(loaded, target)
+    ``in_transaction(conn, record)`` is called inside the transaction that stores the run, so
+    that what is done there (a schedule's next time, the run's reports written and recorded)
+    commits with the run or not at all: when it raises, nothing is stored. A ``confinement``
+    (a spec uploaded to the server) limits what the collectors may reach and which of the
+    server's environment variables they see."""
+    spec = loaded.spec
+    name = check_target(target_of(loaded, target), source="target")
     log = AuditLog(store.ledger)
     started = now()
     pushed = pushed or {}
@@ -154,9 +171,10 @@ def run_audit(
     baselines = {
         measurement: values[name].get(measurement) for measurement, name in relative.items()
     }
-    context = CollectContext(
-        loaded.base_dir, dict(os.environ if environ is None else environ), target=name
-    )
+    available = dict(os.environ if environ is None else environ)
+    if confinement is not None:
+        available = confinement.environment(available)
+    context = CollectContext(loaded.base_dir, available, target=name, confinement=confinement)
     interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
     fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
     fetched |= _pushed_fetches(pushed, started)
@@ -203,11 +221,11 @@ def run_audit(
                 "finished": last["finished"],
                 "dimensions": {d["id"]: d["outcome"] for d in last["dimensions"]},
             }
-        items: list[tuple[str, Mapping[str, Any]]] = []
+        items: list[Item] = []
         if not log.spec_stored(loaded.hash, conn):
-            items.append((SPEC, {"hash": loaded.hash, "id": spec.id, "document": loaded.data}))
-        items += _measurement_items(model, fetched, evidence)
-        items.append((RUN, model))
+            items.append(spec_record(loaded.hash, spec.id, loaded.data))
+        items += _measurement_items(model, fetched, evidence, hidden_elements(loaded.data))
+        items.append(run_record(model))
         status, reason = conformity_status(model, finished)
         recorded = log.statuses(conn).get((spec.id, name))
         previous_status = recorded["status"] if recorded else None
@@ -242,17 +260,18 @@ def run_audit(
                 for certificate in suspended
             ]
         entries = store.ledger.append_in(conn, items)
+        record = RunRecord(
+            model | {"ledger": {"first": entries[0].seq, "last": entries[-1].seq}},
+            result,
+            entries[0].seq,
+            entries[-1].seq,
+            status,
+            previous_status,
+            suspended,
+        )
         if in_transaction is not None:
-            in_transaction(conn, model["run_id"])
-    return RunRecord(
-        model | {"ledger": {"first": entries[0].seq, "last": entries[-1].seq}},
-        result,
-        entries[0].seq,
-        entries[-1].seq,
-        status,
-        previous_status,
-        suspended,
-    )
+            in_transaction(conn, record)
+    return record
 
 
 def _pushed_fetches(pushed: Mapping[str, PushedValue], received: datetime) -> dict[str, Fetched]:
@@ -320,12 +339,15 @@ def _carried_pushes(
 
 
 def _measurement_items(
-    model: Mapping[str, Any], fetched: Mapping[str, Fetched], evidence: Mapping[str, Evidence]
-) -> list[tuple[str, Mapping[str, Any]]]:
+    model: Mapping[str, Any],
+    fetched: Mapping[str, Fetched],
+    evidence: Mapping[str, Evidence],
+    hidden: set[str],
+) -> list[Item]:
     """One ``audit.measurement`` item per collected element, with the value its selector
-    picked (not the whole fetched document)."""
+    picked (not the whole fetched document); the values of ``hidden`` elements sealed."""
     return [
-        (
+        measurement_record(
             MEASUREMENT,
             {
                 "run_id": model["run_id"],
@@ -339,6 +361,7 @@ def _measurement_items(
                 "finished": found.finished,
                 **({"metadata": jsonable(dict(found.metadata))} if found.metadata else {}),
             },
+            hidden,
         )
         for key, found in fetched.items()
     ]
@@ -350,10 +373,18 @@ def record_reports(
     audience: str,
     reports: list[tuple[str, str, Path | None]],
 ) -> None:
-    """Append an ``audit.report`` entry for each rendered report: its format, audience, the
-    SHA-256 of its text and the file it was written to (if any)."""
-    store.ledger.append_many(
-        (
+    """Append an ``audit.report`` entry for each rendered report (see
+    :func:`report_records`)."""
+    store.ledger.append_many(report_records(model, audience, reports))
+
+
+def report_records(
+    model: Mapping[str, Any], audience: str, reports: list[tuple[str, str, Path | None]]
+) -> list[Item]:
+    """An ``audit.report`` record for each rendered report: its format, audience, the SHA-256
+    of its text and the file it was written to (if any)."""
+    return [
+        Record(
             REPORT,
             {
                 "run_id": model["run_id"],
@@ -366,4 +397,4 @@ def record_reports(
             },
         )
         for fmt, text, path in reports
-    )
+    ]

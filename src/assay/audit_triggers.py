@@ -17,6 +17,7 @@ from typing import Any
 
 from assay.audit.spec import Requirement, walk
 from assay.audit_runs import RunRecord, run_audit
+from assay.collectors.confinement import Confinement
 from assay.files.spec import LoadedSpec
 from assay.registrations import Registration, register_target, registrations, stored_spec
 from assay.store import Store
@@ -47,9 +48,11 @@ def run_triggered(
     target: str | None,
     model: str | None = None,
     trigger: Mapping[str, Any],
+    confinement: Confinement | None = None,
 ) -> list[tuple[Registration, RunRecord]]:
     """Run every registered spec that this event starts (see the module) on its target, once
-    per spec; each registration with the record of its run, in registration order."""
+    per spec (within ``confinement`` on the server); each registration with the record of its
+    run, in registration order."""
     started: dict[str, tuple[Registration, LoadedSpec]] = {}
     for registration in registrations(store):
         if registration.spec in started:
@@ -74,6 +77,8 @@ def run_triggered(
                 promote=registration.promote,
                 rollback=registration.rollback,
             )
-        record = run_audit(store, loaded, run_target, trigger=dict(trigger))
+        record = run_audit(
+            store, loaded, run_target, trigger=dict(trigger), confinement=confinement
+        )
         records.append((registration, record))
     return records

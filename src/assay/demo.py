@@ -138,9 +138,9 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
             champion_auc = next(
                 entry
                 for entry in store.ledger.entries(kind="audit.measurement")
-                if entry.payload
-                and entry.payload.get("run_id") == audited.good.model["run_id"]
-                and entry.payload.get("element") == "roc-auc"
+                if entry.content
+                and entry.content.get("run_id") == audited.good.model["run_id"]
+                and entry.content.get("element") == "roc-auc"
             )
             _, dashboard_token = create_token(store, name="demo auditor", role=Role.auditor)
         with _step(
@@ -152,13 +152,13 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
         with _step(console, 7, f"Exporting it to {export_path} and verifying the file offline"):
             with export_path.open("w", encoding="utf-8") as stream:
                 export_ledger(store.ledger, stream)
-            offline = verify_export(export_path)
+            _, offline = verify_export(export_path)
             _report(console, offline)
     finally:
         store.close()
     tampered_path = directory / "ledger-tampered.jsonl"
-    assert champion_auc.payload is not None
-    value = champion_auc.payload["value"]
+    assert champion_auc.content is not None
+    value = champion_auc.content["value"]
     with _step(
         console,
         8,
@@ -167,7 +167,7 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
         text = export_path.read_text(encoding="utf-8")
         tampered = text.replace(f'"value":{value!r}', '"value":0.95', 1)
         tampered_path.write_text(tampered, encoding="utf-8")
-        caught = verify_export(tampered_path)
+        _, caught = verify_export(tampered_path)
         _report(console, caught)
     checks = {
         "rounds": rounds_ok,

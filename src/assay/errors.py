@@ -2,7 +2,8 @@
 
 Every failure a user can cause or fix is an :class:`AssayError`; the CLI prints it as one line
 (``assay: error: <where>: <what>; expected <expectation>``) and exits with its ``exit_code``.
-Anything else that escapes is a bug and exits with :attr:`ExitCode.INTERNAL_ERROR`.
+Anything else that escapes is a bug and exits with :attr:`ExitCode.INTERNAL_ERROR`. A message
+is never longer than :data:`MAX_MESSAGE` characters, whatever the input quoted in it.
 
 Exception tree::
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 __all__ = [
+    "MAX_MESSAGE",
     "AssayError",
     "ConfigurationError",
     "DatabaseUnavailableError",
@@ -30,7 +32,18 @@ __all__ = [
     "InvalidInputError",
     "LedgerFileError",
     "SchemaVersionError",
+    "shorten",
 ]
+
+MAX_MESSAGE = 4000
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    note = f"… ({len(text) - limit:,} more characters)"
+    return text[: max(limit - len(note), 0)] + note
 
 
 class ExitCode(IntEnum):
@@ -69,18 +82,32 @@ class AssayError(Exception):
 
     @property
     def message(self) -> str:
-        """The one-line explanation: where, what is wrong, what is expected."""
-        where = ": ".join(part for part in (self.source, self.location) if part)
+        """The explanation: where, what is wrong, what is expected; at most
+        :data:`MAX_MESSAGE` characters."""
+        where = ": ".join(shorten(part, 300) for part in (self.source, self.location) if part)
         text = f"{where}: {self.problem}" if where else self.problem
         if self.expected:
-            text += f"; expected {self.expected}"
-        return text
+            text += f"; expected {shorten(self.expected, 500)}"
+        return shorten(text, MAX_MESSAGE)
 
 
 class InvalidInputError(AssayError):
-    """The user's input (arguments, files, configuration) cannot be used as given."""
+    """The user's input (arguments, files, configuration) cannot be used as given;
+    ``problems`` lists each ``where: what`` when there are several."""
 
     exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        source: str | None = None,
+        location: str | None = None,
+        expected: str | None = None,
+        problems: list[str] | None = None,
+    ) -> None:
+        self.problems = list(problems or [])
+        super().__init__(problem, source=source, location=location, expected=expected)
 
 
 class ConfigurationError(InvalidInputError):

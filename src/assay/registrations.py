@@ -26,7 +26,8 @@ from assay.audit.spec import Requirement, walk
 from assay.errors import InvalidInputError
 from assay.files.spec import LoadedSpec, spec_from_text
 from assay.store import Store
-from assay.store.audit_log import SPEC, AuditLog
+from assay.store.audit_log import SPEC, AuditLog, spec_record
+from assay.store.ledger import Item
 from assay.store.schedule import upsert_job
 
 __all__ = [
@@ -96,9 +97,7 @@ def store_spec(store: Store, loaded: LoadedSpec) -> bool:
     with store.database.writing() as conn:
         if log.spec_stored(loaded.hash, conn):
             return False
-        store.ledger.append_in(
-            conn, [(SPEC, {"hash": loaded.hash, "id": loaded.spec.id, "document": loaded.data})]
-        )
+        store.ledger.append_in(conn, [spec_record(loaded.hash, loaded.spec.id, loaded.data)])
     return True
 
 
@@ -187,11 +186,9 @@ def register_target(
         "rollback": rollback,
     }
     with store.database.writing() as conn:
-        items: list[tuple[str, Mapping[str, Any]]] = []
+        items: list[Item] = []
         if not log.spec_stored(loaded.hash, conn):
-            items.append(
-                (SPEC, {"hash": loaded.hash, "id": loaded.spec.id, "document": loaded.data})
-            )
+            items.append(spec_record(loaded.hash, loaded.spec.id, loaded.data))
         items.append((REGISTRATION, payload))
         entries = store.ledger.append_in(conn, items)
         period = schedule_period(loaded)

@@ -67,10 +67,31 @@ class Mlflow:
 @contextmanager
 def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterator[Mlflow]:
     """``mlflow server`` with its stores in ``directory`` (and ``env`` added to its
-    environment), once it answers; stopped after."""
-    port = free_port()
-    uri = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
+    environment), once it answers; stopped after. MLflow cannot be asked to pick a free port
+    itself, so a port taken by another process between the choice and the bind is met by
+    starting again on another."""
+    for attempt in range(5):
+        port = free_port()
+        uri = f"http://127.0.0.1:{port}"
+        process = _start(directory, port, env)
+        try:
+            wait_for_health(process, f"{uri}/health", seconds=120)
+        except AssertionError:
+            stop(process)
+            if attempt == 4:
+                raise
+            continue
+        break
+    try:
+        from mlflow.tracking import MlflowClient
+
+        yield Mlflow(uri, MlflowClient(tracking_uri=uri, registry_uri=uri))
+    finally:
+        stop(process)
+
+
+def _start(directory: Path, port: int, env: dict[str, str] | None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [
             str(MLFLOW),
             "server",
@@ -90,13 +111,6 @@ def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterato
         text=True,
         env={**os.environ, **(env or {})},
     )
-    try:
-        wait_for_health(process, f"{uri}/health", seconds=120)
-        from mlflow.tracking import MlflowClient
-
-        yield Mlflow(uri, MlflowClient(tracking_uri=uri, registry_uri=uri))
-    finally:
-        stop(process)
 
 
 def evaluation(accuracy: float, parity: float) -> str:

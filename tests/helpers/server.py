@@ -4,9 +4,11 @@ real ``assay serve`` processes."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,10 +114,60 @@ def running_api(url: str, spec_dir: Path, **options: Any) -> Iterator[Api]:
 
 
 def free_port() -> int:
-    """A TCP port nothing listens on now."""
+    """A TCP port nothing listens on now, for servers that cannot be started on port 0 (another
+    process may take it before the server binds it: callers retry, see
+    :func:`start_until_bound`)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+BANNER = re.compile(r"assay Audit API on (http://\S+) ")
+
+
+class StderrReader:
+    """Reads a process's standard error in a thread, keeping every line, so that a test can
+    wait for a line (the banner with the port) without blocking on the pipe."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self.lines.append("")  # end of output
+            self._changed.notify_all()
+
+    def wait_for(self, pattern: re.Pattern[str], seconds: float) -> re.Match[str] | None:
+        """The first line matching ``pattern``; None once the output ends or after
+        ``seconds``."""
+        deadline = time.monotonic() + seconds
+        seen = 0
+        with self._changed:
+            while True:
+                for line in self.lines[seen:]:
+                    if line == "":
+                        return None
+                    if found := pattern.search(line):
+                        return found
+                seen = len(self.lines)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._changed.wait(remaining)
+
+    @property
+    def text(self) -> str:
+        """Everything read so far."""
+        with self._changed:
+            return "".join(self.lines)
 
 
 def stop(process: subprocess.Popen[str], seconds: float = 30) -> None:
@@ -130,7 +182,13 @@ def stop(process: subprocess.Popen[str], seconds: float = 30) -> None:
         process.wait()
 
 
-def wait_for_health(process: subprocess.Popen[str], url: str, *, seconds: float) -> None:
+def wait_for_health(
+    process: subprocess.Popen[str],
+    url: str,
+    *,
+    seconds: float,
+    errors: StderrReader | None = None,
+) -> None:
     """Return once ``url`` answers 2xx; fail with the process's error output if it exits,
     or after ``seconds``."""
     deadline = time.monotonic() + seconds
@@ -139,7 +197,9 @@ def wait_for_health(process: subprocess.Popen[str], url: str, *, seconds: float)
             httpx.get(url, timeout=2).raise_for_status()
             return
         except httpx.HTTPError:
-            assert process.poll() is None, process.communicate()[1][-3000:]
+            if process.poll() is not None:
+                output = errors.text if errors is not None else process.communicate()[1]
+                raise AssertionError(f"{process.args!r} ended: {output[-3000:]}") from None
             assert time.monotonic() < deadline, f"{process.args!r} did not answer on {url}"
             time.sleep(0.1)
 
@@ -148,19 +208,21 @@ def wait_for_health(process: subprocess.Popen[str], url: str, *, seconds: float)
 def serve_process(
     url: str, *args: str, home: Path, env: dict[str, str] | None = None
 ) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    """A real ``assay serve`` process on ``url`` and a free port, once it answers; stopped
-    (terminated, or found killed) afterwards."""
-    port = free_port()
+    """A real ``assay serve`` process on ``url``, on a port the system picks (``--port 0``:
+    the banner names it), once it answers; stopped (terminated, or found killed) afterwards."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "assay", "serve", "--port", str(port), "--db", url, *args],
-        stdout=subprocess.PIPE,
+        [sys.executable, "-m", "assay", "serve", "--port", "0", "--db", url, *args],
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "ASSAY_HOME": str(home), **(env or {})},
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(process, f"{base}/health", seconds=60)
+        errors = StderrReader(process)
+        banner = errors.wait_for(BANNER, seconds=120)
+        assert banner is not None, f"assay serve did not start: {errors.text[-3000:]}"
+        base = banner.group(1)
+        wait_for_health(process, f"{base}/health", seconds=60, errors=errors)
         yield process, base
     finally:
         stop(process)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.audit.registry import Registry
+from assay.errors import shorten
 
 __all__ = [
     "DATA_TYPES",
@@ -59,17 +60,23 @@ def _numeric(value: Any, scale: Sequence[Any]) -> float | int:
     if isinstance(value, float):
         number = value
     elif isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit() and len(text) <= _DIGITS:
+            return int(text)
         try:
-            number = float(value.strip())
+            number = float(text)
         except ValueError:
-            raise ValueMismatchError(f"{value!r} is not a number") from None
-        if number.is_integer() and value.strip().lstrip("+-").isdigit():
-            return int(value.strip())
+            raise ValueMismatchError(f"{_shape(value)} is not a number") from None
     else:
         raise ValueMismatchError(f"{_shape(value)} is not a number")
-    if math.isnan(number):
-        raise ValueMismatchError("NaN is not a number that can be compared")
+    if not math.isfinite(number):
+        # NaN compares false with everything and infinity beats every threshold: neither is a
+        # measurement, whatever a file or a pushed value says.
+        raise ValueMismatchError(f"{_shape(value)} is not a finite number")
     return number
+
+
+_DIGITS = 4300  # Python's limit for converting decimal text to int
 
 
 _TRUE = {"true", "yes", "1", "pass", "passed"}
@@ -95,6 +102,8 @@ def _string(value: Any, scale: Sequence[Any]) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueMismatchError(f"{value!r} is not a finite number")
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     raise ValueMismatchError(f"{_shape(value)} is not a string")
@@ -104,8 +113,8 @@ def _ordinal(value: Any, scale: Sequence[Any]) -> Any:
     for step in scale:
         if value == step or str(value).strip() == str(step):
             return step
-    listed = ", ".join(repr(step) for step in scale)
-    raise ValueMismatchError(f"{value!r} is not on the scale [{listed}]")
+    listed = shorten(", ".join(repr(step) for step in scale), 200)
+    raise ValueMismatchError(f"{_shape(value)} is not on the scale [{listed}]")
 
 
 def _rank(value: Any, scale: Sequence[Any]) -> int:
@@ -119,7 +128,7 @@ def _shape(value: Any) -> str:
         return "a list"
     if value is None:
         return "null"
-    return repr(value)
+    return shorten(repr(value), 80)
 
 
 DATA_TYPES: Registry[DataType] = Registry("data type")

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
+import jmespath
+from jmespath.exceptions import JMESPathError
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -123,6 +125,20 @@ class Measurement(Element):
         default=None,
         description="a JMESPath expression applied to the value the interface returns",
     )
+
+    @field_validator("select")
+    @classmethod
+    def _jmespath(cls, expression: str | None) -> str | None:
+        if expression is None:
+            return None
+        try:
+            jmespath.compile(expression)
+        except JMESPathError as error:
+            detail = " ".join(str(error).split())[:200]
+            raise ValueError(
+                f"{expression[:80]!r} is not a JMESPath expression ({detail})"
+            ) from None
+        return expression
 
 
 class Metric(Element):

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from assay.errors import InvalidInputError
+from assay.errors import InvalidInputError, shorten
 from assay.yamlfile import LoadedDocument
 
 __all__ = ["DocumentInvalidError", "raise_problems", "schema", "validate_document"]
@@ -20,9 +20,18 @@ class DocumentInvalidError(InvalidInputError):
     """A document breaks its schema or rules; ``problems`` lists every ``where: what``."""
 
     def __init__(self, source: str, problems: list[str], *, expected: str) -> None:
-        self.problems = problems
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{count}:\n  " + "\n  ".join(problems), source=source, expected=expected)
+        total = len(problems)
+        problems = [shorten(problem, MAX_PROBLEM) for problem in problems[:MAX_PROBLEMS]]
+        count = f"{total} problem{'s' if total != 1 else ''}"
+        shown = problems[:SHOWN_PROBLEMS]
+        more = total - len(shown)
+        text = f"{count}:\n  " + "\n  ".join(shown) + (f"\n  and {more} more" if more else "")
+        super().__init__(text, source=source, expected=expected, problems=problems)
+
+
+MAX_PROBLEM = 300  # characters of one problem (values quoted in it can be any size)
+SHOWN_PROBLEMS = 10  # in the message; ``problems`` keeps up to MAX_PROBLEMS
+MAX_PROBLEMS = 1000
 
 
 @cache

@@ -78,7 +78,9 @@ for _name, _help in (
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="The port to listen on (0: any free port).")
+    ] = 8080,
     db: Annotated[
         str | None,
         typer.Option(
@@ -93,10 +95,22 @@ def serve(
         Path,
         typer.Option(
             "--spec-dir",
-            help="Where relative paths in uploaded specifications start.",
+            help="Where relative paths in uploaded specifications start: the only directory "
+            "their files are read from.",
             file_okay=False,
+            exists=True,
         ),
     ] = Path("."),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A server configuration file (YAML) whose allow: section names the hosts, "
+            "databases, commands and variables uploaded specs may use (docs/server.md).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     max_body: Annotated[
         int, typer.Option("--max-body", min=1024, help="The largest request body, in bytes.")
     ] = 16 * 1024 * 1024,
@@ -112,7 +126,9 @@ def serve(
     the OpenAPI document at /openapi.json; run scheduled assessments."""
     import uvicorn
 
+    from assay.collectors.confinement import Allowances, load_allowances
     from assay.config import choose_database
+    from assay.server.listening import listen
     from assay.server.settings import ServerSettings
     from assay.store import open_store
 
@@ -123,24 +139,38 @@ def serve(
             source="--workers",
             expected="--workers 1 on SQLite, or a PostgreSQL --db",
         )
-    open_store(choice).close()  # migrate once, and report a bad database before serving
-    settings = ServerSettings.for_database(
-        choice,
-        spec_dir=str(spec_dir.resolve()),
-        max_body_bytes=max_body,
-        scheduler=scheduler,
-        tick=tick,
-    )
-    settings.to_environment()
-    typer.echo(f"assay Audit API on http://{host}:{port} (docs at /docs)", err=True)
-    uvicorn.run(
-        "assay.server.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    spec_base = spec_dir.resolve()
+    if spec_base == Path(spec_base.anchor):
+        raise InvalidInputError(
+            f"{spec_base} would let uploaded specs read every file of the machine",
+            source="--spec-dir",
+            expected="the directory that holds the files specs may read",
+        )
+    allowances = load_allowances(config) if config is not None else Allowances()
+    sock = listen(host, port)  # a busy port or a bad host is refused before anything else
+    try:
+        open_store(choice).close()  # migrate once, and report a bad database before serving
+        settings = ServerSettings.for_database(
+            choice,
+            spec_dir=str(spec_base),
+            max_body_bytes=max_body,
+            scheduler=scheduler,
+            tick=tick,
+            allow=allowances.to_dict(),
+        )
+        settings.to_environment()
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        typer.echo(f"assay Audit API on http://{shown}:{bound_port} (docs at /docs)", err=True)
+        uvicorn.run(
+            "assay.server.app:create_app_from_environment",
+            factory=True,
+            fd=sock.fileno(),
+            workers=workers,
+            log_level="warning",
+        )
+    finally:
+        sock.close()
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,18 +18,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import Connection
 
 from assay import audit_actions
 from assay.audit.evaluation import Outcome
 from assay.audit.spec import Specification, walk
 from assay.audit.status import Status
-from assay.audit_runs import record_reports, run_audit, target_of
+from assay.audit_runs import RunRecord, report_records, run_audit, target_of
 from assay.cli.common import (
     DbOption,
     FormatOption,
     OutputFormat,
     OutputOption,
+    PendingOutputs,
     emit,
+    existing_store,
     open_output,
     store_from_option,
 )
@@ -36,6 +40,7 @@ from assay.collectors.runner import Fetched
 from assay.errors import ExitCode, InvalidInputError
 from assay.files.spec import load_spec
 from assay.model_registry import ModelVersion, model_version, registry_client, write_back
+from assay.names import check_target
 from assay.reports.audit_json import Audience, children_of, for_audience, walk_model
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import OUTCOME_STYLES, run_view
@@ -179,24 +184,45 @@ def run(
     """Collect every measurement of a specification, evaluate it, store the run in the evidence
     ledger and report the verdict; with --promote/--rollback, gate an MLflow alias on it."""
     loaded = load_spec(spec)
+    audited = check_target(target_of(loaded, target), source="--target")
     registry = None
     if promote or rollback or tag_version:
-        registry = _registry_for(target_of(loaded, target), tracking_uri)
+        registry = _registry_for(audited, tracking_uri)
         gate = gate or promote is not None
-    with store_from_option(db) as store:
-        with _progress() as progress:
-            record = run_audit(store, loaded, target, workers=workers, on_fetched=progress)
-        model = for_audience(record.model, audience)
-        text = _render(model, fmt, audience, terminal=output is None and sys.stdout.isatty())
-        with open_output(output) as stream:
-            stream.write(text)
-        reports = [(fmt.value, text, output)]
-        if junit is not None:
-            xml = junit_xml(model)
-            with open_output(junit) as stream:
-                stream.write(xml)
-            reports.append(("junit", xml, junit))
-        record_reports(store, record.model, audience.value, reports)
+    terminal = output is None and sys.stdout.isatty()
+    shown: list[str] = []
+    with PendingOutputs() as outputs:
+        # Outputs are opened first and put in place last: a bad path stores nothing, and a run
+        # whose reports cannot be written is not stored.
+        report_stream = outputs.open(output) if output is not None else None
+        junit_stream = outputs.open(junit) if junit is not None else None
+
+        def write_reports(conn: Connection, record: RunRecord) -> None:
+            model = for_audience(record.model, audience)
+            text = _render(model, fmt, audience, terminal=terminal)
+            reports: list[tuple[str, str, Path | None]] = [(fmt.value, text, output)]
+            if report_stream is not None:
+                report_stream.write(text)
+            else:
+                shown.append(text)
+            if junit_stream is not None:
+                xml = junit_xml(model)
+                junit_stream.write(xml)
+                reports.append(("junit", xml, junit))
+            store.ledger.append_in(conn, report_records(record.model, audience.value, reports))
+
+        with store_from_option(db) as store, _progress() as progress:
+            record = run_audit(
+                store,
+                loaded,
+                audited,
+                workers=workers,
+                on_fetched=progress,
+                in_transaction=write_reports,
+            )
+        outputs.commit()
+    for text in shown:
+        sys.stdout.write(text)
     for path in (output, junit):
         if path is not None:
             typer.echo(f"wrote {path}", err=True)
@@ -268,7 +294,9 @@ def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, termin
         return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
     if fmt is RunFormat.table:
         buffer = io.StringIO()
-        console = Console(file=buffer, width=None if terminal else 160, force_terminal=terminal)
+        console = Console(
+            file=buffer, width=None if terminal else 160, force_terminal=terminal, markup=False
+        )
         console.print(run_view(model))
         return buffer.getvalue()
     from assay.reports.audit_report import audit_report  # Jinja2: only for reports
@@ -400,10 +428,10 @@ def status(
     output: OutputOption = None,
 ) -> None:
     """The conformity status of every (spec, target) that has runs, with its certificates."""
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         rows = [
             row
-            for row in audit_actions.current_statuses(store, _now())
+            for row in audit_actions.current_statuses(store, _now(), record=False)
             if (spec is None or row.spec == spec) and (target is None or row.target == target)
         ]
     table = Table("spec", "target", "status", "why", "certificates")
@@ -465,7 +493,7 @@ def certificates(
 ) -> None:
     """Every certificate with its state: active, suspended, revoked or expired."""
     now = _now()
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         states = AuditLog(store.ledger).certificates()
     rows = [
         {
@@ -506,8 +534,8 @@ def history(
     output: OutputOption = None,
 ) -> None:
     """The verdicts of a specification's runs over time."""
-    spec_id = load_spec(Path(spec)).spec.id if Path(spec).is_file() else spec
-    with store_from_option(db) as store:
+    spec_id = _spec_id(spec)
+    with existing_store(db) as store:
         runs = AuditLog(store.ledger).runs(spec_id, target)
     rows = []
     for run in runs:
@@ -539,6 +567,28 @@ def history(
     if not rows:
         typer.echo(f"no runs of {spec_id} recorded", err=True)
     emit(output, fmt, rows, table)
+
+
+def _spec_id(reference: str) -> str:
+    """A spec id given as itself or as a spec file; a reference that looks like a file (a path
+    or a YAML/JSON name) must be one."""
+    path = Path(reference)
+    if path.is_file():
+        return load_spec(path).spec.id
+    if path.suffix.lower() in (".yaml", ".yml", ".json") or len(path.parts) > 1:
+        raise InvalidInputError(
+            "no such spec file", source=reference, expected="a spec file, or a spec id"
+        )
+    if not SPEC_ID.match(reference):
+        raise InvalidInputError(
+            f"{reference!r} is not a spec id",
+            source="SPEC",
+            expected="a spec id (lowercase letters, digits, '-', '_', '.') or a spec file",
+        )
+    return reference
+
+
+SPEC_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
 @app.command()

@@ -15,14 +15,16 @@ from rich.console import Console, RenderableType
 
 from assay.config import choose_database
 from assay.errors import ConfigurationError
-from assay.store import Store, open_store
+from assay.store import Store, open_existing_store, open_store
 
 __all__ = [
     "DbOption",
     "FormatOption",
     "OutputFormat",
     "OutputOption",
+    "PendingOutputs",
     "emit",
+    "existing_store",
     "open_output",
     "store_from_option",
     "write_binary_output",
@@ -72,6 +74,17 @@ def store_from_option(db: str | None) -> Iterator[Store]:
 
 
 @contextmanager
+def existing_store(db: str | None) -> Iterator[Store]:
+    """Open the database the user chose to read it: it must exist already, and nothing is
+    created, migrated or written (exit 2 "no store at …" otherwise)."""
+    store = open_existing_store(choose_database(db))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
 def open_output(output: Path | None) -> Iterator[IO[str]]:
     """Standard output, or ``output`` written whole only when the block succeeds.
 
@@ -110,6 +123,49 @@ def _replacing(output: Path, *, binary: bool) -> Iterator[IO[Any]]:
         partial.unlink(missing_ok=True)
 
 
+class PendingOutputs:
+    """Output files opened before a command stores anything and put in place only after it has
+    stored it all, so that a command that fails changes neither the store nor any file.
+
+    ``open(path)`` creates the file's temporary twin at once (a missing or unwritable directory
+    is refused there, before any work); ``commit()`` moves every twin into place; leaving the
+    ``with`` block without committing removes them.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Path, Path, IO[str]]] = []
+
+    def __enter__(self) -> PendingOutputs:
+        return self
+
+    def open(self, output: Path) -> IO[str]:
+        """A text stream whose content becomes ``output`` on :meth:`commit`."""
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            stream = partial.open("w", encoding="utf-8")
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot write the output file ({error.strerror})",
+                source=str(output),
+                expected="a path in an existing, writable directory",
+            ) from error
+        self._pending.append((output, partial, stream))
+        return stream
+
+    def commit(self) -> None:
+        """Put every file in place."""
+        for output, partial, stream in self._pending:
+            stream.close()
+            partial.replace(output)
+        self._pending.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        for _, partial, stream in self._pending:
+            stream.close()
+            partial.unlink(missing_ok=True)
+        self._pending.clear()
+
+
 def emit(
     output: Path | None, fmt: OutputFormat, data: Any, table: RenderableType | None = None
 ) -> None:
@@ -120,4 +176,5 @@ def emit(
         else:
             # Files and pipes have no width: render wide rather than squeeze into 80 columns.
             width = None if stream.isatty() else 160
-            Console(file=stream, width=width, highlight=False).print(table)
+            # markup=False: names and values from users are text, never Rich markup.
+            Console(file=stream, width=width, highlight=False, markup=False).print(table)

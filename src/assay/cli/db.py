@@ -10,6 +10,7 @@ from assay.cli.common import (
     OutputFormat,
     OutputOption,
     emit,
+    existing_store,
     store_from_option,
 )
 
@@ -32,7 +33,7 @@ def status(
     db: DbOption = None, fmt: FormatOption = OutputFormat.table, output: OutputOption = None
 ) -> None:
     """Show which database is used, its schema revision and the ledger's size and head."""
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         head = store.ledger.head()
         entries = store.ledger.count()
         database, revision = store.database.display_url, store.schema.current

@@ -14,11 +14,12 @@ from assay.cli.common import (
     OutputFormat,
     OutputOption,
     emit,
+    existing_store,
     open_output,
-    store_from_option,
 )
 from assay.errors import ExitCode
 from assay.reports.ledger_table import entry_table
+from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store import VerificationResult
 from assay.store.ledger_file import export_ledger, verify_export
 
@@ -54,13 +55,20 @@ def verify(
     """Recompute every entry's hash and link. Exit 0 when the chain is intact, 1 when it is
     broken (naming the first bad entry and why)."""
     if file is not None:
-        result = verify_export(file)
+        header, result = verify_export(file)
         subject = str(file)
+        about: dict[str, object] = {"redacted": header.redacted, "scope": header.scope}
     else:
-        with store_from_option(db) as store:
+        with existing_store(db) as store:
             result = store.ledger.verify()
             subject = store.database.display_url
-    emit(output, fmt, {"subject": subject, **result.to_dict()}, _describe(result, subject))
+        about = {}
+    emit(
+        output,
+        fmt,
+        {"subject": subject, **about, **result.to_dict()},
+        _describe(result, subject),
+    )
     if not result.ok:
         raise typer.Exit(ExitCode.GATE_FAILED)
 
@@ -74,6 +82,17 @@ def _describe(result: VerificationResult, subject: str) -> Text:
             f"{result.head.hash}",
             style="",
         )
+        hidden = []
+        if result.withheld:
+            hidden.append(f"{result.withheld} entries withheld from this reader")
+        if result.sealed:
+            hidden.append(f"{result.sealed} confidential values sealed")
+        if hidden:
+            text.append(
+                "\n" + " and ".join(hidden) + ": their hashes are checked, their content is not"
+                " shown",
+                style="",
+            )
         return text
     text = Text(f"ledger broken at entry {result.problem.seq}", style="bold red")
     text.append(f": {result.problem.reason}\n", style="")
@@ -89,13 +108,38 @@ def _describe(result: VerificationResult, subject: str) -> Text:
 @app.command()
 def export(
     since: SinceOption = 1,
+    redacted: Annotated[
+        bool,
+        typer.Option(
+            "--redacted",
+            help="Leave confidential values sealed (no disclosures), as an auditor without "
+            "internal access receives the ledger; the file still verifies.",
+        ),
+    ] = False,
+    scope: Annotated[
+        str | None,
+        typer.Option(
+            "--scope",
+            help="Only this spec's or target's entries in full; every other entry as a stub "
+            "(its hashes, no content).",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     output: OutputOption = None,
 ) -> None:
     """Write the ledger as JSON lines (a header, then one entry per line) that
     `assay ledger verify --file` checks without the database."""
-    with store_from_option(db) as store, open_output(output) as stream:
-        count, head = export_ledger(store.ledger, stream, since=since)
+    reader = LedgerReader(internal=not redacted, scope=scope)
+    with existing_store(db) as store, open_output(output) as stream:
+        count, head = export_ledger(
+            store.ledger,
+            stream,
+            since=since,
+            view=ledger_view(store, reader),
+            redacted=reader.redacted,
+            scope=scope,
+        )
     if output is not None:
         typer.echo(
             f"exported {count} entries to {output} (ledger head {head.seq} {head.hash})", err=True
@@ -116,6 +160,6 @@ def list_entries(
     output: OutputOption = None,
 ) -> None:
     """Show ledger entries in order, from --since on."""
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         entries = list(store.ledger.entries(since=since, limit=limit, kind=kind))
     emit(output, fmt, [entry.to_dict() for entry in entries], entry_table(entries))

@@ -20,6 +20,7 @@ from assay.cli.common import (
     OutputFormat,
     OutputOption,
     emit,
+    existing_store,
     open_output,
     store_from_option,
     write_binary_output,
@@ -34,6 +35,7 @@ from assay.maturity.scoring import (
     ChecklistScore,
     Respondent,
 )
+from assay.names import check_name
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
@@ -190,7 +192,7 @@ def score(
 
 def _history(db: str | None, project: str, framework: str | None) -> History:
     """The saved rounds of ``project`` (of ``framework`` only, when given) from the ledger."""
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         return load_history(store.ledger, project, framework)
 
 
@@ -274,6 +276,9 @@ def export_xlsx(
     from assay.reports.maturity_workbook import answers_workbook  # openpyxl: slow to import
 
     loaded = _answerable(framework)
+    for name, option in ((project, "--project"), (respondent, "--respondent")):
+        if name is not None:
+            check_name(name, source=option, what=option.removeprefix("--") + " name")
     _refuse_overwrite(output, force)
     content = answers_workbook(loaded, project, respondent)
     write_binary_output(output, content)
@@ -402,6 +407,10 @@ def assess(
             )
         assessment = Assessment(_answerable(framework), None, ())
         reference = _reference(assessment.framework, framework, output)
+    if project is not None:
+        check_name(project, source="--project", what="project name")
+    if respondent is not None:
+        check_name(respondent, source="--respondent", what="respondent name")
     people = list(assessment.respondents)
     person = _respondent(people, respondent, output)
     if person not in people:
@@ -414,7 +423,7 @@ def assess(
         with open_output(output) as stream:
             stream.write(answers_document(assessment.framework, chosen_project, people, reference))
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, markup=False)
     save(person)
     console.print(
         Text(f"{assessment.framework.name}: answers are saved in {output} after each one.")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table as RichTable
 
 from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, open_output
@@ -15,6 +14,7 @@ from assay.collectors import CollectionError
 from assay.collectors.probe import compute_probe
 from assay.errors import InvalidInputError
 from assay.probes.catalog import PROBES
+from assay.yamlfile import parse_yaml_value
 
 app = typer.Typer(
     help="Probes: data quality, drift, model performance and fairness computed from CSV or "
@@ -97,7 +97,7 @@ def run(
         key, equals, value = item.partition("=")
         if not equals or not key:
             raise InvalidInputError(f"{item!r} is not KEY=VALUE", source="--param")
-        parameters[key] = yaml.safe_load(value)
+        parameters[key] = parse_yaml_value(value, f"--param {key}")
     files = {"reference": reference, "current": current, "predictions": predictions}
     try:
         traced = compute_probe(name, files, parameters, model)

@@ -24,8 +24,9 @@ __all__ = ["Item", "Questionnaire", "questionnaire_items"]
 
 HELP = (
     "Type the answer and press Enter. Enter alone keeps the current answer (or skips). "
-    "s skips, b goes back one question, q saves and stops, ? shows this help. "
-    "Ctrl-C stops too: every answer given so far is already saved."
+    "s skips, b goes back one question, q saves and stops, ? shows this help; they work at "
+    "every prompt, the evidence prompt included. Ctrl-C stops too: every answer given so far "
+    "is already saved, a level as soon as it is typed."
 )
 
 
@@ -98,8 +99,14 @@ class Questionnaire:
             self.console.print()
 
     def _again(self, count: int) -> bool:
-        reply = self._ask(f"{count} question(s) are unanswered. Go through them again? [y/n]")
-        return parse_yes_no(reply) is True or reply.lower() == "y"
+        while True:
+            reply = self._ask(
+                f"{count} question(s) are unanswered. Go through them again? [y/n, q, ?]"
+            ).strip()
+            if reply == "?":
+                self.console.print(HELP)
+                continue
+            return parse_yes_no(reply) is True or reply.lower() == "y"
 
     def _walk(self, queue: Sequence[Item]) -> None:
         position = 0
@@ -157,15 +164,27 @@ class Questionnaire:
                 )
                 continue
             break
-        evidence = self._ask(
-            "Evidence (optional; Enter to "
-            + ("keep the current one)" if current and current.evidence else "leave it out)")
-        ).strip()
-        self.answers[item.id] = Answer(
-            value,
-            evidence or (current.evidence if current else None),
-            current.note if current else None,
-        )
+        # The level counts the moment it is given: an interruption at the evidence prompt
+        # keeps it.
+        evidence_before = current.evidence if current else None
+        note = current.note if current else None
+        self.answers[item.id] = Answer(value, evidence_before, note)
+        self.save(Respondent(self.name, dict(self.answers)))
+        keep = "keep the current one" if evidence_before else "leave it out"
+        while True:
+            reply = self._ask(f"Evidence (optional; Enter to {keep}; s, b, q, ?)").strip()
+            command = reply.lower()
+            if command == "?":
+                self.console.print(HELP)
+                continue
+            if command == "q":
+                raise _Stop
+            if command == "b":
+                return -1
+            if command in ("", "s"):
+                return 1
+            break
+        self.answers[item.id] = Answer(value, reply, note)
         self.save(Respondent(self.name, dict(self.answers)))
         return 1
 

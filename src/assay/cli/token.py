@@ -13,8 +13,10 @@ from assay.cli.common import (
     OutputFormat,
     OutputOption,
     emit,
+    existing_store,
     store_from_option,
 )
+from assay.names import printable
 from assay.store.tokens import Role, create_token, list_tokens, revoke_token
 
 app = typer.Typer(
@@ -52,7 +54,7 @@ def list_command(
     db: DbOption = None, fmt: FormatOption = OutputFormat.table, output: OutputOption = None
 ) -> None:
     """Every token: id, name, role, scope, state (never the secret)."""
-    with store_from_option(db) as store:
+    with existing_store(db) as store:
         tokens = list_tokens(store)
     rows = [
         {
@@ -71,9 +73,9 @@ def list_command(
         state = "active" if t.active else f"revoked {t.revoked}"
         table.add_row(
             t.id,
-            t.name,
+            printable(t.name),
             t.role.value + (" (internal)" if t.internal else ""),
-            t.scope or "",
+            printable(t.scope or ""),
             t.created,
             state,
         )

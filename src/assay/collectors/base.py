@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assay.audit.registry import Registry
+from assay.collectors.confinement import Confinement, ConfinementError
 
 __all__ = [
     "COLLECTORS",
@@ -28,9 +29,12 @@ __all__ = [
     "Collector",
     "Parameters",
     "Traced",
+    "confinement_problem",
     "expand_secrets",
     "interface_problem",
     "parse_interface",
+    "referenced_variables",
+    "unreadable_reference",
 ]
 
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -58,16 +62,39 @@ class Parameters(BaseModel):
 @dataclass(frozen=True)
 class CollectContext:
     """Where a run collects: the spec's directory (relative paths start there), the
-    environment that ``${VAR}`` references and URL variables are read from, and the target the
-    run evaluates (``NAME@VERSION`` tells the mlflow collector which model version)."""
+    environment that ``${VAR}`` references and URL variables are read from, the target the
+    run evaluates (``NAME@VERSION`` tells the mlflow collector which model version), and, for
+    a spec uploaded to the server, its :class:`Confinement`."""
 
     base_dir: Path
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     target: str | None = None
+    confinement: Confinement | None = None
+
+    def confined(self, problem: str | None) -> None:
+        """Raise :class:`CollectionError` with ``problem`` when there is one."""
+        if problem is not None:
+            raise CollectionError(problem)
+
+    def resolve(self, written: str) -> Path:
+        """The path of a file a spec names: relative to the spec directory, and for a
+        confined spec checked to lie inside it (:class:`CollectionError` otherwise)."""
+        if self.confinement is None:
+            return self.base_dir / Path(written).expanduser()
+        try:
+            return self.confinement.resolve(written)
+        except ConfinementError as error:
+            raise CollectionError(str(error)) from None
 
 
 class Collector(Protocol):
-    """Fetches values for one kind of assessment interface."""
+    """Fetches values for one kind of assessment interface.
+
+    A collector that may run for specs uploaded to the server also has
+    ``confinement_problem(parameters, confinement, environ) -> str | None`` saying why the
+    server refuses its parameters (``environ`` is what ``${VAR}`` may read there), and checks
+    ``context.confinement`` when it collects; one without it is refused in uploaded specs.
+    """
 
     kind: ClassVar[str]
     parameters: ClassVar[type[Parameters]]
@@ -137,6 +164,43 @@ def interface_problem(raw: str | Mapping[str, Any]) -> str | None:
         parse_interface(raw)
     except ValueError as error:
         return str(error)
+    return None
+
+
+def confinement_problem(
+    raw: str | Mapping[str, Any], confinement: Confinement, environ: Mapping[str, str]
+) -> str | None:
+    """Why a confined server refuses the interface ``raw`` (see
+    :mod:`assay.collectors.confinement`), or None; an interface that does not parse is
+    :func:`interface_problem`'s to report."""
+    try:
+        collector, parameters = parse_interface(raw)
+    except ValueError:
+        return None
+    check = getattr(collector, "confinement_problem", None)
+    if check is None:
+        return (
+            f"the {collector.kind} collector cannot be confined, so uploaded specs may not use it"
+        )
+    problem: str | None = check(parameters, confinement, environ)
+    return problem
+
+
+def referenced_variables(text: str) -> list[str]:
+    """The names of the ``${VAR}`` references in ``text``."""
+    return _ENV_REFERENCE.findall(text)
+
+
+def unreadable_reference(texts: Iterable[str], environ: Mapping[str, str]) -> str | None:
+    """Why the ``${VAR}`` references in ``texts`` are refused in an uploaded spec (a variable
+    that ``environ``, what such a spec may read, does not hold), or None."""
+    for text in texts:
+        for name in referenced_variables(text):
+            if name not in environ:
+                return (
+                    f"${{{name}}} is not readable by uploaded specs (see allow.variables in the"
+                    " server configuration)"
+                )
     return None
 
 

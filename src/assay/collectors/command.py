@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
-from assay.collectors.base import CollectContext, CollectionError, Parameters, expand_secrets
-from assay.collectors.values import Format, decode, select
+from assay.collectors.base import (
+    CollectContext,
+    CollectionError,
+    Parameters,
+    expand_secrets,
+    unreadable_reference,
+)
+from assay.collectors.confinement import Confinement
+from assay.collectors.values import Format, Selector, decode, select
 
 __all__ = ["CommandCollector", "CommandParameters"]
 
@@ -25,7 +33,7 @@ class CommandParameters(Parameters):
     shell: bool = False
     timeout: float = Field(default=60.0, gt=0)
     parse: Format = "auto"
-    select: str | None = None
+    select: Selector | None = None
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
 
@@ -47,12 +55,16 @@ class CommandCollector:
     def collect(self, parameters: CommandParameters, context: CollectContext) -> Any:
         """The program's output, decoded and selected; a non-zero exit, a timeout or a missing
         program is a :class:`CollectionError`."""
+        if context.confinement is not None:
+            context.confined(
+                self.confinement_problem(parameters, context.confinement, context.environ)
+            )
         command = parameters.argv if parameters.shell else list(parameters.argv)
         environment = dict(context.environ)
         environment.update(
             {name: expand_secrets(value, context.environ) for name, value in parameters.env.items()}
         )
-        cwd = context.base_dir / parameters.cwd if parameters.cwd else context.base_dir
+        cwd = context.resolve(parameters.cwd) if parameters.cwd else context.base_dir
         what = self.describe(parameters)
         try:
             done = subprocess.run(
@@ -75,6 +87,18 @@ class CommandCollector:
             detail = f": {tail}" if tail else ""
             raise CollectionError(f"{what} exited with code {done.returncode}{detail}")
         return select(decode(done.stdout, parameters.parse, what), parameters.select, what)
+
+    def confinement_problem(
+        self, parameters: CommandParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A program the administrator did not allow, a shell, a working directory outside
+        the spec directory, or a variable the spec may not read."""
+        problem = confinement.command_problem(parameters.argv, parameters.shell)
+        if problem is None and parameters.cwd is not None:
+            problem = confinement.path_problem(parameters.cwd)
+        if problem is None:
+            problem = unreadable_reference(parameters.env.values(), environ)
+        return problem
 
     def describe(self, parameters: CommandParameters) -> str:
         """``command:ARGS`` as written (``${VAR}`` not expanded)."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.values import Format, decode, select
+from assay.collectors.confinement import Confinement
+from assay.collectors.values import Format, Selector, decode, select
 
 __all__ = ["FileCollector", "FileParameters"]
 
@@ -26,29 +27,38 @@ class FileParameters(Parameters):
 
     path: str = Field(min_length=1)
     format: Format = "auto"
-    select: str | None = None
+    select: Selector | None = None
 
 
 class FileCollector:
-    """Reads a file beside the spec (or anywhere, by absolute path)."""
+    """Reads a file beside the spec (or anywhere, by absolute path, for a local spec)."""
 
     kind: ClassVar[str] = "file"
     parameters: ClassVar[type[Parameters]] = FileParameters
 
     def collect(self, parameters: FileParameters, context: CollectContext) -> Any:
         """The file's content, decoded and selected."""
-        path = context.base_dir / Path(parameters.path).expanduser()
+        path = context.resolve(parameters.path)
+        # A confined spec's messages name the path as written, not where the server keeps it.
+        shown = str(path) if context.confinement is None else parameters.path
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise CollectionError(f"no such file: {path}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            reason = getattr(error, "strerror", None) or str(error)
-            raise CollectionError(f"cannot read {path}: {reason}") from None
+            raise CollectionError(f"no such file: {shown}") from None
+        except UnicodeDecodeError:
+            raise CollectionError(f"cannot read {shown}: it is not UTF-8 text") from None
+        except OSError as error:
+            raise CollectionError(f"cannot read {shown}: {error.strerror}") from None
         fmt = parameters.format
         if fmt == "auto":
             fmt = _FORMATS.get(path.suffix.lower(), "auto")
-        return select(decode(text, fmt, str(path)), parameters.select, str(path))
+        return select(decode(text, fmt, shown), parameters.select, shown)
+
+    def confinement_problem(
+        self, parameters: FileParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A path that leaves the spec directory."""
+        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: FileParameters) -> str:
         """``file:PATH#SELECTOR``."""

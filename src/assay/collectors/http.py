@@ -4,13 +4,21 @@ environment."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 import httpx
 from pydantic import Field
 
-from assay.collectors.base import CollectContext, CollectionError, Parameters, expand_secrets
-from assay.collectors.values import decode, select
+from assay.collectors.base import (
+    CollectContext,
+    CollectionError,
+    Parameters,
+    expand_secrets,
+    unreadable_reference,
+)
+from assay.collectors.confinement import Confinement
+from assay.collectors.values import Selector, decode, select
 
 __all__ = ["HttpCollector", "HttpParameters"]
 
@@ -28,7 +36,7 @@ class HttpParameters(Parameters):
     timeout: float = Field(default=10.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
     backoff: float = Field(default=0.5, ge=0)
-    select: str | None = None
+    select: Selector | None = None
 
 
 class HttpCollector:
@@ -41,11 +49,27 @@ class HttpCollector:
         """The body, decoded and selected. 4xx fails at once; 5xx, timeouts and connection
         errors are retried; messages show the URL as written, never an expanded secret."""
         what = self.describe(parameters)
+        confinement = context.confinement
+        if confinement is not None:
+            context.confined(self.confinement_problem(parameters, confinement, context.environ))
         url = expand_secrets(parameters.url, context.environ)
         headers = {k: expand_secrets(v, context.environ) for k, v in parameters.headers.items()}
         attempts = parameters.retries + 1
         problem = ""
-        with httpx.Client(timeout=parameters.timeout, follow_redirects=True) as client:
+        hooks: dict[str, list[Callable[[httpx.Request], None]]] = {}
+        if confinement is not None:
+
+            def allowed(request: httpx.Request) -> None:
+                """Every request of a confined spec, redirects included, goes to an allowed
+                host."""
+                refused = confinement.host_problem(str(request.url))
+                if refused is not None:
+                    raise CollectionError(f"{what}: {refused}")
+
+            hooks["request"] = [allowed]
+        with httpx.Client(
+            timeout=parameters.timeout, follow_redirects=True, event_hooks=hooks
+        ) as client:
             for attempt in range(attempts):
                 if attempt:
                     time.sleep(parameters.backoff * 2 ** (attempt - 1))
@@ -70,6 +94,15 @@ class HttpCollector:
                 return select(body, parameters.select, what)
         tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
         raise CollectionError(f"{what} {problem} ({tries})")
+
+    def confinement_problem(
+        self, parameters: HttpParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A host the administrator did not allow, or a variable the spec may not read."""
+        problem = unreadable_reference([parameters.url, *parameters.headers.values()], environ)
+        if problem is not None:
+            return problem
+        return confinement.host_problem(expand_secrets(parameters.url, environ))
 
     def describe(self, parameters: HttpParameters) -> str:
         """``METHOD URL#SELECTOR`` as written."""

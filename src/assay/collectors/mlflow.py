@@ -18,13 +18,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from assay.collectors.base import CollectContext, CollectionError, Parameters, expand_secrets
-from assay.collectors.values import decode, select
+from assay.collectors.base import (
+    CollectContext,
+    CollectionError,
+    Parameters,
+    expand_secrets,
+    unreadable_reference,
+)
+from assay.collectors.confinement import Confinement
+from assay.collectors.values import Selector, decode, select
 
 __all__ = ["CLIENT_DEFAULTS", "MlflowCollector", "MlflowParameters", "model_version_of"]
 
@@ -54,7 +62,7 @@ class MlflowParameters(Parameters):
     aliases: bool = False
     artifact: str | None = Field(default=None, min_length=1)
     artifact_format: Literal["exists", "json", "yaml", "csv", "text"] = "exists"
-    select: str | None = None
+    select: Selector | None = None
 
     @model_validator(mode="after")
     def _one_source_and_one_field(self) -> MlflowParameters:
@@ -105,6 +113,10 @@ class MlflowCollector:
     def _collect(self, parameters: MlflowParameters, context: CollectContext) -> Any:
         from mlflow.tracking import MlflowClient
 
+        if context.confinement is not None:
+            context.confined(
+                self.confinement_problem(parameters, context.confinement, context.environ)
+            )
         uri = parameters.tracking_uri or context.environ.get("MLFLOW_TRACKING_URI")
         if not uri:
             raise CollectionError("no tracking server: set tracking_uri or MLFLOW_TRACKING_URI")
@@ -168,6 +180,18 @@ class MlflowCollector:
                 ) from None
         where = f"artifact {parameters.artifact}"
         return select(decode(text, parameters.artifact_format, where), parameters.select, where)
+
+    def confinement_problem(
+        self, parameters: MlflowParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A tracking server the administrator did not allow (the server's own
+        ``MLFLOW_TRACKING_URI`` is allowed), or a variable the spec may not read."""
+        if parameters.tracking_uri is None:
+            return None
+        problem = unreadable_reference([parameters.tracking_uri], environ)
+        if problem is not None:
+            return problem
+        return confinement.host_problem(expand_secrets(parameters.tracking_uri, environ))
 
     def describe(self, parameters: MlflowParameters) -> str:
         """``mlflow:models:/NAME@ALIAS#metric:auc`` and the like; no tracking URI shown."""

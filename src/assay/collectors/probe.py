@@ -8,7 +8,7 @@ data sets is compared once, however many measurements use them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from threading import Lock
 from typing import Any, ClassVar
@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict, field_validator
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters, Traced
+from assay.collectors.confinement import Confinement
 from assay.files.tables import TableError, read_table
 from assay.files.tables import file_digest as _digest
 from assay.probes.catalog import PROBES, ProbeError, ProbeInputs
@@ -160,12 +161,28 @@ class ProbeCollector:
 
     def collect(self, parameters: ProbeParameters, context: CollectContext) -> Any:
         """The probe's value."""
+        if context.confinement is not None:
+            context.confined(
+                self.confinement_problem(parameters, context.confinement, context.environ)
+            )
         files = {
-            role: context.base_dir / value if (value := getattr(parameters, role)) else None
+            role: context.resolve(value) if (value := getattr(parameters, role)) else None
             for role in ROLES
         }
-        model = context.base_dir / parameters.model if parameters.model else None
+        model = context.resolve(parameters.model) if parameters.model else None
         return compute_probe(parameters.probe, files, parameters.probe_parameters(), model)
+
+    def confinement_problem(
+        self, parameters: ProbeParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A data file outside the spec directory, or a pickled model not allowed."""
+        if parameters.model is not None and (problem := confinement.model_problem()):
+            return problem
+        for role in (*ROLES, "model"):
+            written = getattr(parameters, role)
+            if written is not None and (problem := confinement.path_problem(written)):
+                return problem
+        return None
 
     def describe(self, parameters: ProbeParameters) -> str:
         """``probe:NAME(file, …; parameter=value, …)``."""

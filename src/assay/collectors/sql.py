@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
+from assay.collectors.confinement import Confinement
 
 __all__ = ["SqlCollector", "SqlParameters"]
 
@@ -52,6 +55,10 @@ class SqlCollector:
         """The query's first value; no row, a database error, a write attempt or the timeout is
         a :class:`CollectionError` (the URL, which may hold a password, is never shown)."""
         what = self.describe(parameters)
+        if context.confinement is not None:
+            context.confined(
+                self.confinement_problem(parameters, context.confinement, context.environ)
+            )
         url = _url(parameters, context)
         engine = create_engine(url, poolclass=NullPool)
         deadline = time.monotonic() + parameters.timeout
@@ -80,16 +87,25 @@ class SqlCollector:
             raise CollectionError(f"{what} returned no rows")
         return row[0]
 
+    def confinement_problem(
+        self, parameters: SqlParameters, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A database the server's administrator did not allow."""
+        return confinement.database_problem(parameters.url, parameters.url_env)
+
     def describe(self, parameters: SqlParameters) -> str:
         """``sql:QUERY`` (never the URL)."""
         return f"sql:{' '.join(parameters.query.split())}"
 
 
 def _url(parameters: SqlParameters, context: CollectContext) -> URL:
+    # A confined spec reads an allowed database's URL from the server's own environment,
+    # never through the variables that ${VAR} may expand (which could carry it elsewhere).
+    environ = os.environ if context.confinement is not None else context.environ
     if parameters.url is not None:
         text = parameters.url
-    elif parameters.url_env in context.environ:
-        text = context.environ[parameters.url_env]
+    elif parameters.url_env in environ:
+        text = environ[parameters.url_env]
     else:
         raise CollectionError(f"the environment variable {parameters.url_env} is not set")
     try:
@@ -100,6 +116,7 @@ def _url(parameters: SqlParameters, context: CollectContext) -> URL:
     if backend not in ("sqlite", "postgresql"):
         raise CollectionError(f"read-only queries run on sqlite and postgresql, not {backend}")
     if backend == "sqlite" and url.database and url.database != ":memory:":
+        # A URL from the environment is the administrator's: it may point anywhere.
         path = context.base_dir / Path(url.database)
         if not path.is_file():
             raise CollectionError(f"no such SQLite database: {path}")

@@ -24,6 +24,7 @@ from assay.errors import InvalidInputError
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment, parse_level, parse_yes_no
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.scoring import Answer, Respondent
+from assay.names import check_name
 from assay.reports.maturity_workbook import (
     ABOUT_SHEET,
     ANSWER,
@@ -84,6 +85,13 @@ def read_answer_workbooks(
             location=f"sheet {ABOUT_SHEET!r}",
             expected=EXPECTED,
         )
+    for book in books:
+        for key in (PROJECT_KEY, RESPONDENT_KEY):
+            name = _about_text(book, key)
+            if name is not None:
+                check_name(
+                    name, source=str(book.path), what=key.lower(), location=f"sheet {ABOUT_SHEET!r}"
+                )
     projects = {_about_text(book, PROJECT_KEY) for book in books} - {None}
     if len(projects) > 1:
         raise InvalidInputError(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from assay.audit.spec import Specification, spec_problems
+from assay.audit.spec import Specification, spec_problems, walk_data
 from assay.catalog.validation import DocumentInvalidError, raise_problems
 from assay.collectors import interface_problem
-from assay.errors import InvalidInputError
+from assay.collectors.base import confinement_problem
+from assay.collectors.confinement import Confinement
 from assay.plugins import load_plugins
 from assay.store.canonical import canonical_json
 from assay.yamlfile import LoadedDocument, load_document, parse_document
@@ -43,33 +46,66 @@ def load_spec(path: Path) -> LoadedSpec:
     return check_spec(load_document(path), path)
 
 
-def spec_from_text(text: str, source: str, base_dir: Path) -> LoadedSpec:
+def spec_from_text(
+    text: str, source: str, base_dir: Path, confinement: Confinement | None = None
+) -> LoadedSpec:
     """Validate and check a specification given as YAML or JSON text (an upload, or a version
-    kept in the ledger); relative paths in it start at ``base_dir``. Raises as
+    kept in the ledger); relative paths in it start at ``base_dir``. With a ``confinement``
+    (an upload to the server), an interface it refuses is a problem too. Raises as
     :func:`load_spec` does, naming ``source``."""
-    return check_spec(parse_document(text, source), base_dir / "spec.yaml")
+    return check_spec(parse_document(text, source), base_dir / "spec.yaml", confinement)
 
 
-def check_spec(document: LoadedDocument, path: Path) -> LoadedSpec:
-    """Validate and check a parsed specification document that stands for the file ``path``."""
+def check_spec(
+    document: LoadedDocument, path: Path, confinement: Confinement | None = None
+) -> LoadedSpec:
+    """Validate and check a parsed specification document that stands for the file ``path``
+    (against ``confinement`` too, when given)."""
     load_plugins()
     if not isinstance(document.data, dict):
         raise DocumentInvalidError(
             document.source, ["line 1: the document is not a mapping"], expected=EXPECTED
         )
     problems = spec_problems(document.data, interface_problem)
+    problems += _non_finite(document.data, ())
+    if confinement is not None:
+        problems += _confinement_problems(document.data, confinement)
     try:
         spec = Specification.model_validate(document.data)
     except ValidationError as error:
         raise_problems(document, _shape_problems(document, error) + problems, expected=EXPECTED)
         raise  # unreachable: there is at least one problem
     raise_problems(document, problems, expected=EXPECTED)
-    try:
-        content = canonical_json(document.data)
-    except InvalidInputError as error:
-        raise InvalidInputError(error.problem, source=document.source, expected=EXPECTED) from error
+    content = canonical_json(document.data)
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
     return LoadedSpec(spec, path, digest, document.data)
+
+
+def _non_finite(data: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every number that is NaN or infinite (``.inf``, ``.nan`` in YAML): never a target, a
+    tolerance or anything else a spec may hold."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [(path, f"{data!r} is not a finite number")]
+    if isinstance(data, dict):
+        return [p for key, item in data.items() for p in _non_finite(item, (*path, str(key)))]
+    if isinstance(data, list):
+        return [p for index, item in enumerate(data) for p in _non_finite(item, (*path, index))]
+    return []
+
+
+def _confinement_problems(
+    data: dict[str, Any], confinement: Confinement
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What the server refuses to do for this spec (see :mod:`assay.collectors.confinement`)."""
+    environ = confinement.environment(os.environ)
+    problems = []
+    for path, _, element in walk_data(data):
+        interface = element.get("assessment_interface")
+        if isinstance(interface, str | dict):
+            problem = confinement_problem(interface, confinement, environ)
+            if problem:
+                problems.append(((*path, "assessment_interface"), problem))
+    return problems
 
 
 def _shape_problems(

@@ -18,6 +18,7 @@ from assay.maturity.scoring import (
     score_checklist,
     score_levels,
 )
+from assay.names import name_problem
 
 __all__ = [
     "SINGLE_RESPONDENT",
@@ -65,9 +66,14 @@ def read_assessment(
         entries = [((), SINGLE_RESPONDENT, data["answers"])]
     seen: set[str] = set()
     respondents = []
+    project = data.get("project")
+    if project is not None and (wrong := name_problem(project, "project name")):
+        problems.append((("project",), f"{wrong[0]}; expected {wrong[1]}"))
     for path, name, raw in entries:
         if name in seen:
             problems.append(((*path, "name"), f"respondent {name!r} appears twice"))
+        elif wrong := name_problem(name, "respondent name"):
+            problems.append(((*path, "name"), f"{wrong[0]}; expected {wrong[1]}"))
         seen.add(name)
         answers = {}
         for item_id, value in raw.items():
@@ -76,7 +82,7 @@ def read_assessment(
             if answer is not None:
                 answers[item_id] = answer
         respondents.append(Respondent(name, answers))
-    return Assessment(framework, data.get("project"), tuple(respondents)), problems
+    return Assessment(framework, project, tuple(respondents)), problems
 
 
 def _answer(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from assay.audit.confidentiality import REDACTED, hidden_run_paths, hidden_spec_paths, replace_at
 from assay.audit.evaluation import Result, Waiver
 from assay.audit.run_model import CHILD_KEY, children_of, walk_model
 
@@ -27,8 +28,6 @@ __all__ = [
     "waivers_of",
     "walk_model",
 ]
-
-REDACTED = "[confidential]"
 
 
 class Audience(StrEnum):
@@ -118,10 +117,7 @@ def for_audience(model: Mapping[str, Any], audience: Audience) -> dict[str, Any]
             kept["previous"] = model["previous"]
         kept["waivers"] = waivers_of(model)
         return kept
-    redacted = _redacted(dict(model), "spec", hidden=False)
-    if model.get("confidential") and model["spec"].get("comment"):
-        redacted["spec"] = {**model["spec"], "comment": REDACTED}
-    return redacted
+    return replace_at(model, hidden_run_paths(model), REDACTED)
 
 
 def waivers_of(model: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -133,47 +129,8 @@ def waivers_of(model: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-_SECRET_KEYS = ("value", "comment", "error", "target", "baseline_value")
-
-
-def _redacted(node: dict[str, Any], kind: str, *, hidden: bool) -> dict[str, Any]:
-    hidden = hidden or bool(node.get("confidential"))
-    copy = dict(node)
-    if hidden:
-        for secret in _SECRET_KEYS:
-            if copy.get(secret) is not None:
-                copy[secret] = REDACTED
-    children = CHILD_KEY.get(kind)
-    if children and children in copy:
-        child_kind = children.removesuffix("s")
-        copy[children] = [
-            _redacted(dict(child), child_kind, hidden=hidden) for child in copy[children]
-        ]
-    return copy
-
-
-_SPEC_SECRET_KEYS = ("comment", "target", "assessment_interface", "tolerance", "scale")
-_SPEC_CHILDREN = ("dimensions", "requirements", "metrics", "measurements")
-
-
 def redacted_spec(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A specification document as an auditor without internal access may read it: under a
-    confidential element (or a confidential spec) comments, targets, tolerances, scales and
-    assessment interfaces read ``[confidential]``; names and structure stay."""
-
-    def element(node: Mapping[str, Any], hidden: bool) -> dict[str, Any]:
-        hidden = hidden or bool(node.get("confidential"))
-        copy = dict(node)
-        if hidden:
-            for key in _SPEC_SECRET_KEYS:
-                if key in copy:
-                    copy[key] = REDACTED
-        for key in _SPEC_CHILDREN:
-            if isinstance(copy.get(key), list):
-                copy[key] = [
-                    element(child, hidden) if isinstance(child, Mapping) else child
-                    for child in copy[key]
-                ]
-        return copy
-
-    return element(document, False)
+    """A specification document as an auditor without internal access may read it: the
+    confidential values of :mod:`assay.audit.confidentiality` read ``[confidential]``; names
+    and structure stay."""
+    return replace_at(document, hidden_spec_paths(document), REDACTED)

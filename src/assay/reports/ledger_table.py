@@ -8,21 +8,25 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 
+from assay.names import printable
 from assay.store.chain import LedgerEntry
 
 __all__ = ["entry_table"]
 
 
 def entry_table(entries: Sequence[LedgerEntry]) -> Table:
-    """A table of ledger entries (seq, time, kind, short hash, payload) whose identifying columns
-    never shrink; the payload takes the remaining width and ends in an ellipsis when cut."""
+    """A table of ledger entries (seq, time, kind, short hash, payload as the reader may see
+    it) whose identifying columns never shrink; the payload takes the remaining width and ends
+    in an ellipsis when cut. Control characters in payloads are shown escaped."""
     rows = [
         (
             str(entry.seq),
             entry.ts[:19].replace("T", " "),
             entry.kind,
             entry.hash[:12],
-            json.dumps(entry.payload, ensure_ascii=False),
+            "(withheld)"
+            if entry.withheld
+            else printable(json.dumps(entry.content, ensure_ascii=False)),
         )
         for entry in entries
     ]

@@ -80,9 +80,20 @@ def answers_workbook(
             headings = ["Topic", "Name", *(f"Level {s.level}: {s.name}" for s in framework.scale)]
             levels = [str(level) for level in range(5)]
             _item_sheet(sheet, headings, rows, levels, [7, 28] + [30] * 5)
+    for sheet in workbook.worksheets:
+        _as_text(sheet)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _as_text(sheet: Worksheet) -> None:
+    """Every cell assay wrote holds text: a name or descriptor beginning with ``=`` must not
+    become a formula that a spreadsheet runs when the workbook is opened."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _title(name: str, used: set[str]) -> str:

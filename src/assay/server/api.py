@@ -3,19 +3,26 @@ certificates and tokens, each guarded by the roles of 001 §5.4.1.2 (plus admin)
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
 from assay import audit_actions
+from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.spec import Measurement, walk
-from assay.audit_runs import PushedValue, RunRecord, record_reports, run_audit
+from assay.audit_runs import PushedValue, RunRecord, run_audit
+from assay.errors import InvalidInputError
 from assay.files.spec import LoadedSpec, spec_from_text
+from assay.names import TARGET_CHARACTERS, check_name, check_target
 from assay.registrations import (
     Mode,
     UnknownSpecError,
@@ -29,16 +36,40 @@ from assay.registrations import (
 from assay.reports.audit_json import Audience, for_audience, jsonable, redacted_spec
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
+from assay.server.guard import GuardedRoute, roles
+from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store import Store
-from assay.store.audit_log import MEASUREMENT_BATCH, AuditLog
+from assay.store.audit_log import MEASUREMENT_BATCH, AuditLog, measurement_record
+from assay.store.ledger_file import export_ledger
 from assay.store.tokens import Role, Token, create_token, list_tokens, revoke_token
 
 __all__ = ["loaded_for", "loaded_for_version", "router", "run_summary"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
 
 READERS = (Role.auditee, Role.auditor)
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _checked_name(text: str) -> str:
+    try:
+        return check_name(text, source="name")
+    except InvalidInputError as error:
+        raise ValueError(error.problem) from None
+
+
+def _checked_target(text: str) -> str:
+    try:
+        return check_target(text, source="target")
+    except InvalidInputError as error:
+        raise ValueError(f"{error.problem}; expected {error.expected}") from None
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_checked_name)]
+Target = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description=f"a target: {TARGET_CHARACTERS}"),
+    AfterValidator(_checked_target),
+]
 
 
 class _Body(BaseModel):
@@ -86,7 +117,12 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
 # --- specs -------------------------------------------------------------------------------
 
 
-@router.post("/specs", status_code=201, summary="Upload a specification (auditee)")
+@router.post(
+    "/specs",
+    openapi_extra=roles(Role.auditee),
+    status_code=201,
+    summary="Upload a specification (auditee)",
+)
 def upload_spec(
     request: Request,
     document: Annotated[dict[str, Any], Body(description="the specification (docs/audit.md)")],
@@ -95,7 +131,10 @@ def upload_spec(
     content hash. 422 lists every problem with its key path; nothing is stored then."""
     spec_id = document.get("id") if isinstance(document.get("id"), str) else None
     token = caller(request, Role.auditee, spec=spec_id)
-    loaded = spec_from_text(json.dumps(document), "request body", _settings_base(request))
+    settings = request.app.state.settings
+    loaded = spec_from_text(
+        json.dumps(document), "request body", settings.spec_base, settings.confinement
+    )
     if not in_scope(token, loaded.spec.id):
         raise ApiError(403, "out_of_scope", f"this token is limited to {token.scope!r}")
     created = store_spec(store_of(request), loaded)
@@ -107,13 +146,21 @@ def upload_spec(
     }
 
 
-@router.get("/specs", summary="Stored specifications and their versions (auditee, auditor)")
+@router.get(
+    "/specs",
+    openapi_extra=roles(*READERS),
+    summary="Stored specifications and their versions (auditee, auditor)",
+)
 def list_specs(request: Request) -> list[dict[str, Any]]:
     token = caller(request, *READERS)
     return [v for v in spec_versions(store_of(request)) if in_scope(token, v["id"])]
 
 
-@router.get("/specs/{spec_id}", summary="One specification's versions (auditee, auditor)")
+@router.get(
+    "/specs/{spec_id}",
+    openapi_extra=roles(*READERS),
+    summary="One specification's versions (auditee, auditor)",
+)
 def get_spec_versions(spec_id: str, request: Request) -> list[dict[str, Any]]:
     caller(request, *READERS, spec=spec_id)
     versions = spec_versions(store_of(request), spec_id)
@@ -122,7 +169,11 @@ def get_spec_versions(spec_id: str, request: Request) -> list[dict[str, Any]]:
     return versions
 
 
-@router.get("/specs/{spec_id}/{spec_hash}", summary="One version's document (auditee, auditor)")
+@router.get(
+    "/specs/{spec_id}/{spec_hash}",
+    openapi_extra=roles(*READERS),
+    summary="One version's document (auditee, auditor)",
+)
 def get_spec_document(spec_id: str, spec_hash: str, request: Request) -> dict[str, Any]:
     token = caller(request, *READERS, spec=spec_id)
     loaded = loaded_for_version(request, spec_id, spec_hash)
@@ -137,7 +188,7 @@ def get_spec_document(spec_id: str, spec_hash: str, request: Request) -> dict[st
 
 class TargetRegistration(_Body):
     spec: Name
-    target: Name
+    target: Target
     mode: Mode = Mode.self_assessment
     model: Name | None = Field(
         default=None, description="a registered model whose new versions trigger this spec"
@@ -151,7 +202,12 @@ class TargetRegistration(_Body):
     )
 
 
-@router.post("/targets", status_code=201, summary="Register a target against a spec (auditee)")
+@router.post(
+    "/targets",
+    openapi_extra=roles(Role.auditee),
+    status_code=201,
+    summary="Register a target against a spec (auditee)",
+)
 def register(body: TargetRegistration, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
@@ -172,7 +228,11 @@ def register(body: TargetRegistration, request: Request) -> dict[str, Any]:
     return registration.to_dict()
 
 
-@router.get("/targets", summary="Registered targets and their status (auditee, auditor)")
+@router.get(
+    "/targets",
+    openapi_extra=roles(*READERS),
+    summary="Registered targets and their status (auditee, auditor)",
+)
 def list_targets(request: Request) -> list[dict[str, Any]]:
     token = caller(request, *READERS)
     store = store_of(request)
@@ -200,19 +260,29 @@ def list_targets(request: Request) -> list[dict[str, Any]]:
 
 class RunRequest(_Body):
     spec: Name
-    target: Name
+    target: Target
 
 
-@router.post("/runs", status_code=201, summary="Run a spec on a target now (auditee)")
+@router.post(
+    "/runs",
+    openapi_extra=roles(Role.auditee),
+    status_code=201,
+    summary="Run a spec on a target now (auditee)",
+)
 def trigger_run(body: RunRequest, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
     loaded = loaded_for(store, request, body.spec, body.target)
     trigger = {"kind": "api", "by": token.name}
-    return run_summary(run_audit(store, loaded, body.target, trigger=trigger))
+    confinement = request.app.state.settings.confinement
+    return run_summary(
+        run_audit(store, loaded, body.target, trigger=trigger, confinement=confinement)
+    )
 
 
-@router.get("/runs", summary="Audit runs, oldest first (auditee, auditor)")
+@router.get(
+    "/runs", openapi_extra=roles(*READERS), summary="Audit runs, oldest first (auditee, auditor)"
+)
 def list_runs(
     request: Request, spec: str | None = None, target: str | None = None
 ) -> list[dict[str, Any]]:
@@ -233,7 +303,11 @@ def _visible_run(request: Request, run_id: str) -> tuple[Token, dict[str, Any]]:
     return token, run
 
 
-@router.get("/runs/{run_id}", summary="One run's outcome tree (auditee, auditor)")
+@router.get(
+    "/runs/{run_id}",
+    openapi_extra=roles(*READERS),
+    summary="One run's outcome tree (auditee, auditor)",
+)
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     token, run = _visible_run(request, run_id)
     if token.role is Role.auditor and not token.internal:
@@ -243,6 +317,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
 
 @router.get(
     "/runs/{run_id}/report",
+    openapi_extra=roles(*READERS),
     summary="A run's report for an audience (auditee, auditor)",
     response_class=Response,
 )
@@ -253,7 +328,7 @@ def get_report(
     audience: Audience = Audience.auditor,
 ) -> Response:
     """The report as ``assay audit run -f FORMAT --audience AUDIENCE`` renders it; auditors
-    without internal access get the auditor or public view only. Its digest is recorded."""
+    without internal access get the auditor or public view only. Reading stores nothing."""
     token, run = _visible_run(request, run_id)
     if (
         token.role is Role.auditor
@@ -272,7 +347,6 @@ def get_report(
 
         text = audit_report(model, format, audience)
         media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
-    record_reports(store_of(request), run, audience.value, [(format, text, None)])
     return Response(text, media_type=media)
 
 
@@ -290,11 +364,16 @@ class PushedMeasurement(_Body):
 
 class EvidencePush(_Body):
     spec: Name
-    target: Name
+    target: Target
     values: list[PushedMeasurement] = Field(min_length=1, max_length=100_000)
 
 
-@router.post("/evidence", status_code=201, summary="Push measurement values (auditee)")
+@router.post(
+    "/evidence",
+    openapi_extra=roles(Role.auditee),
+    status_code=201,
+    summary="Push measurement values (auditee)",
+)
 def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
     """Store the values with their provenance and evaluate the spec on them at once. Every
     value is checked first: one unknown measurement or unreadable value refuses the batch."""
@@ -316,9 +395,12 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
             earlier.append((item.measurement, latest[item.measurement]))
         latest[item.measurement] = value
 
-    def keep_earlier(conn: Connection, run_id: str) -> None:
+    def keep_earlier(conn: Connection, record: RunRecord) -> None:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
-        store.ledger.append_in(conn, [_superseded(run_id, body, earlier)])
+        batch = _superseded(record.model["run_id"], body, earlier)
+        store.ledger.append_in(
+            conn, [measurement_record(MEASUREMENT_BATCH, batch, hidden_elements(loaded.data))]
+        )
 
     trigger = {"kind": "push", "by": token.name, "values": len(body.values)}
     record = run_audit(
@@ -328,6 +410,7 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
         pushed=latest,
         trigger=trigger,
         in_transaction=keep_earlier if earlier else None,
+        confinement=request.app.state.settings.confinement,
     )
     return run_summary(record) | {"accepted": len(body.values)}
 
@@ -376,7 +459,7 @@ def _pushed(item: PushedMeasurement) -> PushedValue:
 
 def _superseded(
     run_id: str, body: EvidencePush, earlier: list[tuple[str, PushedValue]]
-) -> tuple[str, dict[str, Any]]:
+) -> dict[str, Any]:
     """One ledger item holding every value of the batch that a later value of the same
     measurement superseded: chained like any entry, at a fraction of the cost of one each."""
     values = [
@@ -388,8 +471,7 @@ def _superseded(
         }
         for element, pushed in earlier
     ]
-    payload = {"run_id": run_id, "spec": body.spec, "target": body.target, "values": values}
-    return MEASUREMENT_BATCH, payload
+    return {"run_id": run_id, "spec": body.spec, "target": body.target, "values": values}
 
 
 # --- verdicts of external assessors --------------------------------------------------------
@@ -397,14 +479,19 @@ def _superseded(
 
 class Verdict(_Body):
     spec: Name
-    target: Name
+    target: Target
     element: Name
     value: str = Field(description="pass or fail, or a measurement's value", min_length=1)
     evidence: list[str] = Field(default_factory=list, description="links to the evidence")
     expires: str = Field(default="P90D", description="a duration (P90D) or a date")
 
 
-@router.post("/verdicts", status_code=201, summary="Record an assessor's verdict (auditor)")
+@router.post(
+    "/verdicts",
+    openapi_extra=roles(Role.auditor),
+    status_code=201,
+    summary="Record an assessor's verdict (auditor)",
+)
 def post_verdict(body: Verdict, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditor, spec=body.spec, target=body.target)
     store = store_of(request)
@@ -425,19 +512,25 @@ def post_verdict(body: Verdict, request: Request) -> dict[str, Any]:
 # --- ledger --------------------------------------------------------------------------------
 
 
-@router.get("/ledger", summary="Export a range of the evidence ledger (auditor, admin)")
+@router.get(
+    "/ledger",
+    openapi_extra=roles(Role.auditor, Role.admin),
+    summary="A range of the evidence ledger as the caller may read it (auditor, admin)",
+)
 def export_range(
     request: Request,
     since: Annotated[int, Query(ge=1, le=2**63 - 1)] = 1,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     kind: str | None = None,
 ) -> dict[str, Any]:
-    """Entries from ``since`` on (at most ``limit``), with the head they lead to, so that a
-    range can be verified offline against the chain."""
-    caller(request, Role.auditor, Role.admin)
-    ledger = store_of(request).ledger
-    entries = [entry.to_dict() for entry in ledger.entries(since=since, limit=limit, kind=kind)]
-    head = ledger.head()
+    """Entries from ``since`` on (at most ``limit``), with the head they lead to, each as the
+    caller may read it: confidential values sealed unless the token has internal access,
+    entries outside the token's scope as stubs. Every entry still verifies."""
+    token = caller(request, Role.auditor, Role.admin)
+    store = store_of(request)
+    view = ledger_view(store, LedgerReader.of(token))
+    with store.ledger.snapshot(since=since, kind=kind, limit=limit) as (head, stream):
+        entries = [view(entry).to_dict() for entry in stream]
     following = entries[-1]["seq"] + 1 if entries and len(entries) == limit else None
     return {
         "head": {"seq": head.seq, "hash": head.hash},
@@ -446,7 +539,58 @@ def export_range(
     }
 
 
-@router.get("/ledger/verify", summary="Verify the evidence ledger (auditor, admin)")
+@router.get(
+    "/ledger/export",
+    openapi_extra=roles(Role.auditor, Role.admin),
+    summary="The evidence ledger as JSON lines for offline verification (auditor, admin)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def export_file(
+    request: Request,
+    since: Annotated[int, Query(ge=1, le=2**63 - 1)] = 1,
+) -> StreamingResponse:
+    """The export ``assay ledger export`` writes, from ``since`` on, cut down for the caller as
+    ``GET /ledger`` is; ``assay ledger verify --file`` checks it without the server."""
+    token = caller(request, Role.auditor, Role.admin)
+    store = store_of(request)
+    reader = LedgerReader.of(token)
+    # Written whole from one snapshot first (to disk beyond a few MiB), then streamed: the
+    # database connection stays in this thread, and the answer is one consistent export.
+    spooled = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
+    text = io.TextIOWrapper(spooled, encoding="utf-8", newline="\n", write_through=True)
+    export_ledger(
+        store.ledger,
+        text,
+        since=since,
+        view=ledger_view(store, reader),
+        redacted=reader.redacted,
+        scope=reader.scope,
+    )
+    text.detach()
+    spooled.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spooled:
+            while chunk := spooled.read(_CHUNK_BYTES):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="assay-ledger.jsonl"'},
+    )
+
+
+_SPOOL_BYTES = 8 * 1024 * 1024
+_CHUNK_BYTES = 256 * 1024
+
+
+@router.get(
+    "/ledger/verify",
+    openapi_extra=roles(Role.auditor, Role.admin),
+    summary="Verify the evidence ledger (auditor, admin)",
+)
 def verify_ledger(request: Request) -> dict[str, Any]:
     caller(request, Role.auditor, Role.admin)
     result = store_of(request).ledger.verify()
@@ -464,7 +608,7 @@ def verify_ledger(request: Request) -> dict[str, Any]:
 
 class CertificateRequest(_Body):
     spec: Name
-    target: Name
+    target: Target
     valid_for: str = Field(default="P365D", description="a duration (P365D) or a date")
 
 
@@ -472,7 +616,11 @@ class Reason(_Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/certificates", summary="Certificates and their state (auditor, certifier)")
+@router.get(
+    "/certificates",
+    openapi_extra=roles(Role.auditor, Role.certifier),
+    summary="Certificates and their state (auditor, certifier)",
+)
 def list_certificates(request: Request) -> list[dict[str, Any]]:
     token = caller(request, Role.auditor, Role.certifier)
     now = _now()
@@ -494,7 +642,12 @@ def list_certificates(request: Request) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/certificates", status_code=201, summary="Issue a certificate (certifier)")
+@router.post(
+    "/certificates",
+    openapi_extra=roles(Role.certifier),
+    status_code=201,
+    summary="Issue a certificate (certifier)",
+)
 def issue_certificate(body: CertificateRequest, request: Request) -> dict[str, Any]:
     """Issued only when the target conforms to the spec version of its last run; 409
     otherwise."""
@@ -517,7 +670,11 @@ def _certificate_in_scope(request: Request, certificate: str, token: Token) -> N
         raise ApiError(403, "out_of_scope", f"this token is limited to {token.scope!r}")
 
 
-@router.post("/certificates/{certificate}/suspend", summary="Suspend a certificate (certifier)")
+@router.post(
+    "/certificates/{certificate}/suspend",
+    openapi_extra=roles(Role.certifier),
+    summary="Suspend a certificate (certifier)",
+)
 def suspend_certificate(certificate: str, body: Reason, request: Request) -> dict[str, Any]:
     token = caller(request, Role.certifier)
     _certificate_in_scope(request, certificate, token)
@@ -526,7 +683,11 @@ def suspend_certificate(certificate: str, body: Reason, request: Request) -> dic
     )
 
 
-@router.post("/certificates/{certificate}/revoke", summary="Revoke a certificate (certifier)")
+@router.post(
+    "/certificates/{certificate}/revoke",
+    openapi_extra=roles(Role.certifier),
+    summary="Revoke a certificate (certifier)",
+)
 def revoke_certificate(certificate: str, body: Reason, request: Request) -> dict[str, Any]:
     token = caller(request, Role.certifier)
     _certificate_in_scope(request, certificate, token)
@@ -555,13 +716,18 @@ def _token_json(token: Token) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens", summary="Tokens, without secrets (admin)")
+@router.get("/tokens", openapi_extra=roles(Role.admin), summary="Tokens, without secrets (admin)")
 def get_tokens(request: Request) -> list[dict[str, Any]]:
     caller(request, Role.admin)
     return [_token_json(token) for token in list_tokens(store_of(request))]
 
 
-@router.post("/tokens", status_code=201, summary="Create a token; its secret is shown once (admin)")
+@router.post(
+    "/tokens",
+    openapi_extra=roles(Role.admin),
+    status_code=201,
+    summary="Create a token; its secret is shown once (admin)",
+)
 def post_token(body: TokenRequest, request: Request) -> dict[str, Any]:
     caller(request, Role.admin)
     token, text = create_token(
@@ -570,7 +736,12 @@ def post_token(body: TokenRequest, request: Request) -> dict[str, Any]:
     return _token_json(token) | {"token": text}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token (admin)")
+@router.delete(
+    "/tokens/{token_id}", openapi_extra=roles(Role.admin), summary="Revoke a token (admin)"
+)
 def delete_token(token_id: str, request: Request) -> dict[str, Any]:
     caller(request, Role.admin)
-    return _token_json(revoke_token(store_of(request), token_id))
+    store = store_of(request)
+    if not any(token.id == token_id for token in list_tokens(store)):
+        raise ApiError(404, "unknown_token", f"no token {token_id!r}")
+    return _token_json(revoke_token(store, token_id))

@@ -31,7 +31,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.choice)
         scheduler = Scheduler(
-            app.state.store, settings.spec_base, tick=settings.tick, lease=settings.lease
+            app.state.store,
+            settings.spec_base,
+            tick=settings.tick,
+            lease=settings.lease,
+            confinement=settings.confinement,
         )
         app.state.scheduler = scheduler
         if settings.scheduler:

@@ -18,14 +18,18 @@ def store_of(request: Request) -> Store:
 
 
 def presented_token(request: Request) -> Token | None:
-    """The valid token in ``Authorization: Bearer …`` or the dashboard's cookie, if any."""
+    """The valid token in ``Authorization: Bearer …`` or the dashboard's cookie, if any
+    (looked up once per request)."""
+    if "token" in request.scope.get("state", {}):
+        found: Token | None = request.state.token
+        return found
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer":
         presented = request.cookies.get("assay_token", "")
-    if not presented:
-        return None
-    return find_token(store_of(request), presented.strip())
+    found = find_token(store_of(request), presented.strip()) if presented else None
+    request.state.token = found
+    return found
 
 
 def in_scope(token: Token, spec: str | None = None, target: str | None = None) -> bool:

@@ -215,9 +215,9 @@ def maturity_projects(request: Request) -> HTMLResponse:
     token = _viewer(request)
     projects = sorted(
         {
-            str(entry.payload.get("project"))
+            str(entry.content.get("project"))
             for entry in store_of(request).ledger.entries(kind=ROUND_KIND)
-            if isinstance(entry.payload, dict)
+            if isinstance(entry.content, dict)
         }
     )
     return _page("maturity", title="Maturity", token=token, projects=projects)
@@ -230,11 +230,15 @@ def maturity_project(project: str, request: Request) -> HTMLResponse:
     history = load_history(store_of(request).ledger, project)
     if not history.rounds:
         return _page("base", 404, title=f"No rounds of {project}", token=token)
-    from assay.catalog.frameworks import load_framework
+    from assay.catalog.frameworks import builtin_framework_ids, load_framework
     from assay.reports.maturity_report import rounds_chart
 
     charts = []
     for framework_id in history.frameworks:
+        # A round names its framework by id; the server reads only its own built-in ones (a
+        # user's framework file is not on the server, and an id must never become a path).
+        if framework_id not in builtin_framework_ids():
+            continue
         framework = load_framework(framework_id)
         rounds = [r for r in history.rounds if r.framework == framework_id]
         charts.append({"framework": framework.name, "svg": rounds_chart(framework, rounds)})

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assay.errors import AssayError, GateFailedError, InvalidInputError
+from assay.errors import MAX_MESSAGE, AssayError, GateFailedError, InvalidInputError, shorten
 
 __all__ = ["ApiError", "BodyLimit", "error_response", "install_error_handlers"]
 
@@ -50,13 +50,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [f"{_where(item['loc'])}: {item['msg']}" for item in error.errors()]
-        return error_response(422, "invalid_request", "; ".join(problems), {"problems": problems})
+        problems = [
+            shorten(f"{_where(item['loc'])}: {item['msg']}", 300) for item in error.errors()
+        ][:1000]
+        message = shorten("; ".join(problems[:20]), MAX_MESSAGE)
+        return error_response(422, "invalid_request", message, {"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return error_response(error.status_code, code, str(error.detail))
+        return error_response(error.status_code, code, shorten(str(error.detail), MAX_MESSAGE))
 
     @app.exception_handler(GateFailedError)
     async def not_conformant(request: Request, error: GateFailedError) -> JSONResponse:
@@ -71,6 +74,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AssayError)
     async def assay_error(request: Request, error: AssayError) -> JSONResponse:
         return error_response(500, "internal", error.message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # A bug: the caller learns nothing of the server's internals; the log has the
+        # traceback (Starlette logs the exception after this answer).
+        return error_response(500, "internal", "internal error; the server log says more")
 
 
 class BodyLimit:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import os
 import time
 from datetime import datetime
@@ -21,17 +20,20 @@ from assay.audit_runs import RunRecord
 from assay.audit_triggers import run_triggered
 from assay.errors import InvalidInputError
 from assay.model_registry import model_version, registry_client, write_back
+from assay.names import check_target
 from assay.registrations import Registration
 from assay.server.api import run_summary
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
+from assay.server.guard import GuardedRoute, roles
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role
+from assay.yamlfile import parse_json
 
 __all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
 EVENT = "audit.event"
 # MLflow's webhook events, as the event names specs listen to.
 MLFLOW_EVENTS = {
@@ -77,13 +79,15 @@ def _record_and_run(
             "duplicate": True,
         }
     trigger = {"kind": "event", "type": event_type, "id": received.get("id")}
+    settings = request.app.state.settings
     records = run_triggered(
         store,
-        request.app.state.settings.spec_base,
+        settings.spec_base,
         event_type,
         target=target,
         model=model,
         trigger=trigger,
+        confinement=settings.confinement,
     )
     runs = []
     for registration, record in records:
@@ -127,7 +131,11 @@ def _write_back(store: Store, registration: Registration, record: RunRecord) -> 
     return {"tags": tags, "gates": [decision.to_dict() for decision in decisions]}
 
 
-@router.post("/events", summary="Receive a CloudEvent; run the specs that listen (auditee)")
+@router.post(
+    "/events",
+    openapi_extra=roles(Role.auditee),
+    summary="Receive a CloudEvent; run the specs that listen (auditee)",
+)
 def receive_event(event: CloudEvent, request: Request) -> dict[str, Any]:
     target = event.subject
     if (
@@ -165,7 +173,9 @@ def _check_signature(request: Request, body: bytes) -> bool:
     delivery = request.headers.get("x-mlflow-delivery-id", "")
     stamp = request.headers.get("x-mlflow-timestamp", "")
     signature = request.headers.get("x-mlflow-signature", "")
-    if not (delivery and stamp.isdigit() and signature.startswith("v1,")):
+    # A timestamp is seconds since the epoch: more digits than that is not one (and would not
+    # fit the float it is compared with).
+    if not (delivery and stamp.isdigit() and len(stamp) <= 12 and signature.startswith("v1,")):
         raise ApiError(401, "bad_signature", "an MLflow signature is needed for this webhook")
     if abs(time.time() - int(stamp)) > SIGNATURE_WINDOW:
         raise ApiError(401, "bad_signature", "the MLflow delivery is too old (a replay?)")
@@ -185,22 +195,37 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
     other registry events are acknowledged and ignored."""
     body = await request.body()
     if not _check_signature(request, body):
-        caller(request, Role.auditee)
+        await run_in_threadpool(caller, request, Role.auditee)
     try:
-        delivery = _MlflowDelivery.model_validate_json(body)
+        received = parse_json(body)
+        delivery = _MlflowDelivery.model_validate(received)
     except ValidationError as error:
-        raise ApiError(422, "invalid_request", f"not an MLflow webhook delivery: {error}") from None
+        raise ApiError(
+            422, "invalid_request", f"not an MLflow webhook delivery: {_first(error)}"
+        ) from None
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
     event = MLFLOW_EVENTS.get((delivery.entity, delivery.action))
     if event is None:
         ignored = f"{delivery.entity}.{delivery.action}"
         return {"event": ignored, "target": None, "runs": [], "duplicate": False}
     try:
         version = _MlflowVersion.model_validate(delivery.data)
+        target = check_target(f"{version.name}@{version.version}", source="data.name")
     except ValidationError as error:
-        raise ApiError(422, "invalid_request", f"no model name and version: {error}") from None
-    target = f"{version.name}@{version.version}"
-    received = json.loads(body)
+        raise ApiError(
+            422, "invalid_request", f"no model name and version: {_first(error)}"
+        ) from None
+    except InvalidInputError as error:
+        raise ApiError(422, "invalid_request", error.message) from None
     delivery_id = request.headers.get("x-mlflow-delivery-id") or hashlib.sha256(body).hexdigest()
     return await run_in_threadpool(
         _record_and_run, request, event, target, version.name, received, f"mlflow:{delivery_id}"
     )
+
+
+def _first(error: ValidationError) -> str:
+    """The first problem pydantic found, where it is, without the input it quotes."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"

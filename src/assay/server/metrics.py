@@ -5,15 +5,15 @@ numeric measurement values, run counts and durations, collection errors and evid
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from assay.audit.confidentiality import hidden_run_elements
 from assay.audit.run_model import element_rows
 from assay.audit_actions import current_statuses
 from assay.server.auth import store_of
@@ -80,7 +80,8 @@ class AuditMetrics:
             duration.add_metric([spec, target], (finished - started).total_seconds())
             age.add_metric([spec, target], (now - finished).total_seconds())
             failed = 0
-            for kind, node, hidden in _nodes(run):
+            hidden = hidden_run_elements(run)
+            for kind, node, _ in element_rows(run["dimensions"]):
                 if kind != "measurement":
                     continue
                 if node["outcome"] == "error":
@@ -88,19 +89,10 @@ class AuditMetrics:
                 measured = node.get("value")
                 if isinstance(measured, bool) or not isinstance(measured, int | float):
                     continue
-                if not hidden:
+                if node["id"] not in hidden:
                     values.add_metric([spec, target, node["id"]], float(measured))
             errors.add_metric([spec, target], failed)
         yield from (duration, age, errors, values)
-
-
-def _nodes(run: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], bool]]:
-    """Each node of the run with whether it, anything above it or the spec is confidential."""
-    confidential_at: dict[int, bool] = {}
-    for kind, node, depth in element_rows(run["dimensions"]):
-        confidential_at[depth] = bool(node.get("confidential"))
-        above = any(confidential_at[level] for level in range(depth + 1))
-        yield kind, node, above or bool(run.get("confidential"))
 
 
 @router.get("/metrics", summary="Prometheus metrics (public, no confidential values)")

@@ -24,6 +24,7 @@ from pathlib import Path
 from assay import audit_actions
 from assay.audit.status import Status
 from assay.audit_runs import run_audit
+from assay.collectors.confinement import Confinement
 from assay.errors import InvalidInputError
 from assay.registrations import find_registration, stored_spec
 from assay.store import Store
@@ -43,7 +44,7 @@ log = logging.getLogger("assay.scheduler")
 class Scheduler:
     """Runs due jobs of ``store`` every ``tick`` seconds in a background thread (or one pass at
     a time with :meth:`run_due`), holding a job at most ``lease`` seconds, and sweeps statuses
-    every ``sweep_every`` seconds."""
+    every ``sweep_every`` seconds. Runs are confined as the server's ``confinement`` says."""
 
     def __init__(
         self,
@@ -54,8 +55,9 @@ class Scheduler:
         lease: float = 600.0,
         sweep_every: float = 30.0,
         clock: Callable[[], float] = time.time,
+        confinement: Confinement | None = None,
     ) -> None:
-        self.store, self.spec_dir = store, spec_dir
+        self.store, self.spec_dir, self.confinement = store, spec_dir, confinement
         self.tick, self.lease, self.clock = tick, lease, clock
         # Recomputing every status reads every run and takes the write lock: not every tick.
         self.sweep_every = sweep_every
@@ -109,8 +111,9 @@ class Scheduler:
                 loaded,
                 job.target,
                 trigger={"kind": "schedule", "due": due, "by": self.owner},
-                in_transaction=lambda conn, run_id: complete_job(
-                    conn, job, self.owner, self.clock(), run_id
+                confinement=self.confinement,
+                in_transaction=lambda conn, record: complete_job(
+                    conn, job, self.owner, self.clock(), record.model["run_id"]
                 ),
             )
         except LeaseLostError:

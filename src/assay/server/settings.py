@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from assay.collectors.confinement import Allowances, Confinement
 from assay.config import DatabaseChoice
 
 __all__ = ["SETTINGS_VARIABLE", "ServerSettings"]
@@ -18,9 +23,11 @@ SETTINGS_VARIABLE = "ASSAY_SERVER_SETTINGS"
 
 @dataclass(frozen=True)
 class ServerSettings:
-    """One server's settings. ``spec_dir`` is where relative paths in uploaded specs start;
-    ``max_body_bytes`` the largest request body accepted; ``scheduler`` whether this process
-    runs due jobs (every ``tick`` seconds, holding a job at most ``lease`` seconds)."""
+    """One server's settings. ``spec_dir`` is where relative paths in uploaded specs start
+    (and the only place their files are read from); ``allow`` what else uploaded specs may
+    reach (:class:`Allowances` as JSON); ``max_body_bytes`` the largest request body accepted;
+    ``scheduler`` whether this process runs due jobs (every ``tick`` seconds, holding a job at
+    most ``lease`` seconds)."""
 
     database_url: str
     database_origin: str = "--db"
@@ -31,6 +38,7 @@ class ServerSettings:
     tick: float = 1.0
     lease: float = 600.0
     mlflow_webhook_secret_env: str = "ASSAY_MLFLOW_WEBHOOK_SECRET"
+    allow: dict[str, Any] = field(default_factory=dict)
 
     @property
     def choice(self) -> DatabaseChoice:
@@ -42,6 +50,19 @@ class ServerSettings:
     def spec_base(self) -> Path:
         """``spec_dir`` as an absolute path."""
         return Path(self.spec_dir).resolve()
+
+    @property
+    def confinement(self) -> Confinement:
+        """What uploaded specs may reach: the spec directory (never the server's own SQLite
+        file) and the administrator's allowances."""
+        forbidden: tuple[Path, ...] = ()
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            url = None
+        if url is not None and url.get_backend_name() == "sqlite" and url.database:
+            forbidden = (Path(url.database).expanduser().resolve(),)
+        return Confinement(self.spec_base, Allowances.from_dict(self.allow), forbidden)
 
     def to_environment(self) -> None:
         """Hand these settings to worker processes started from this one."""

@@ -11,12 +11,17 @@ Typical use::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from assay.config import DatabaseChoice
+from assay.errors import DatabaseUnavailableError, SchemaVersionError
 from assay.store.chain import ChainHead, LedgerEntry, VerificationResult
 from assay.store.database import Database, connect
 from assay.store.ledger import Ledger
-from assay.store.migrate import SchemaState, upgrade
+from assay.store.migrate import SchemaState, schema_state, upgrade
 
 __all__ = [
     "ChainHead",
@@ -26,6 +31,7 @@ __all__ = [
     "SchemaState",
     "Store",
     "VerificationResult",
+    "open_existing_store",
     "open_store",
 ]
 
@@ -59,3 +65,57 @@ def open_store(choice: DatabaseChoice) -> Store:
         database.dispose()
         raise
     return Store(database, schema)
+
+
+_NO_STORE_EXPECTED = (
+    "a store that assay has written (a command that records, such as assay audit run, creates "
+    "it; so does assay db upgrade)"
+)
+
+
+def open_existing_store(choice: DatabaseChoice) -> Store:
+    """Open a store that exists already, to read it: nothing is created, migrated or written.
+
+    Raises :class:`DatabaseUnavailableError` ("no store at …") when the SQLite file does not
+    exist or the database holds no assay schema, and :class:`SchemaVersionError` when its schema
+    is older or newer than this assay's (``assay db upgrade`` brings an older one up).
+    """
+    path = _sqlite_file(choice.url)
+    if path is not None and not path.is_file():
+        raise DatabaseUnavailableError(
+            f"no store at {path}", source=choice.origin, expected=_NO_STORE_EXPECTED
+        )
+    database = connect(choice)
+    try:
+        state = schema_state(database)
+        if state.current is None:
+            raise DatabaseUnavailableError(
+                f"no store at {database.display_url} (it holds no assay schema)",
+                source=choice.origin,
+                expected=_NO_STORE_EXPECTED,
+            )
+        if not state.up_to_date:
+            raise SchemaVersionError(
+                f"the store at {database.display_url} has schema revision {state.current}; this"
+                f" assay reads revision {state.head}",
+                source=choice.origin,
+                expected="the store upgraded first: assay db upgrade",
+            )
+    except BaseException:
+        database.dispose()
+        raise
+    return Store(database, state)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory ones)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # connect() reports it
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()

@@ -14,6 +14,8 @@ Everything the audit engine stores is a ledger entry, so it is tamper-evident an
 - ``audit.event``: an event the server received, with the runs it started.
 
 Current state (attestations in force, status, certificates) is derived from these entries.
+The confidential values of specs, measurements, runs and attestations are sealed in the chain
+(:mod:`assay.audit.confidentiality` says which); the records built here name them.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from assay.audit.confidentiality import (
+    ATTESTATION_SECRET_KEYS,
+    hidden_run_paths,
+    hidden_spec_paths,
+    measurement_paths,
+)
 from assay.audit.evaluation import Evidence, Waiver
 from assay.audit.run_model import walk_model
 from assay.store.chain import LedgerEntry
-from assay.store.ledger import Ledger
+from assay.store.ledger import Ledger, Record
 
 __all__ = [
     "ATTESTATION",
@@ -41,6 +49,10 @@ __all__ = [
     "WAIVER",
     "AuditLog",
     "active_certificates",
+    "attestation_record",
+    "measurement_record",
+    "run_record",
+    "spec_record",
     "status_change",
 ]
 
@@ -72,7 +84,7 @@ class AuditLog:
         """Entries of ``kind`` whose payload has every ``key=value`` of ``match``, in order."""
         found = []
         for entry in self._entries(kind, conn):
-            payload = entry.payload
+            payload = entry.content
             if isinstance(payload, dict) and all(payload.get(k) == v for k, v in match.items()):
                 found.append((entry, payload))
         return found
@@ -134,7 +146,7 @@ class AuditLog:
             with self.ledger.database.snapshot() as snapshot:
                 return self.last_run(spec, target, snapshot)
         for entry in self.ledger.entries_in(conn, kind=RUN, newest_first=True):
-            payload = entry.payload or {}
+            payload = entry.content or {}
             of_spec = payload.get("spec")
             if isinstance(of_spec, dict) and (of_spec.get("id"), payload.get("target")) == (
                 spec,
@@ -180,6 +192,30 @@ class AuditLog:
             if certificate in state:
                 state[certificate]["events"].append({**payload, "seq": entry.seq})
         return state
+
+
+def spec_record(spec_hash: str, spec_id: str, document: Mapping[str, Any]) -> Record:
+    """The ``audit.spec`` record of a specification's content, its confidential values
+    sealed."""
+    payload = {"hash": spec_hash, "id": spec_id, "document": document}
+    return Record(SPEC, payload, [("document", *path) for path in hidden_spec_paths(document)])
+
+
+def run_record(model: Mapping[str, Any]) -> Record:
+    """The ``audit.run`` record of a run model, its confidential values sealed."""
+    return Record(RUN, model, hidden_run_paths(model))
+
+
+def measurement_record(kind: str, payload: Mapping[str, Any], hidden: set[str]) -> Record:
+    """An ``audit.measurement`` (or ``audit.measurement_batch``) record, with the values,
+    errors, sources and provenance of ``hidden`` elements sealed."""
+    return Record(kind, payload, measurement_paths(payload, hidden))
+
+
+def attestation_record(payload: Mapping[str, Any], hidden: set[str]) -> Record:
+    """An ``audit.attestation`` record, its value and evidence sealed when the element is
+    among ``hidden``."""
+    return Record(ATTESTATION, payload, measurement_paths(payload, hidden, ATTESTATION_SECRET_KEYS))
 
 
 def status_change(

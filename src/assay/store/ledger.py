@@ -5,32 +5,63 @@ starts with ``BEGIN IMMEDIATE`` (the database-wide write lock), on PostgreSQL it
 row ``FOR UPDATE``. Inside the lock an append reads the head, writes the entry, moves the head
 and commits, so concurrent writers queue up and the chain never forks or skips a number. An
 append is acknowledged only after its commit; a writer killed earlier leaves nothing behind.
+
+Every entry is written in format 2 (see :mod:`assay.store.chain`). An append may name key paths
+of its payload whose values are confidential: those are sealed in the chained payload, and
+their disclosures (salt and value) are written in the same transaction to
+``ledger_disclosures``. Readers of this module receive every disclosure; what leaves assay for
+a reader with less access is cut down by :mod:`assay.services.ledger_access`.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from assay.errors import InvalidInputError
-from assay.store.canonical import NotCanonicalizableError, canonical_json_and_value
+from assay.store.canonical import (
+    NotCanonicalizableError,
+    canonical_json,
+    canonical_json_and_value,
+)
 from assay.store.chain import (
     ChainHead,
+    Disclosure,
     LedgerEntry,
     VerificationResult,
-    canonical_entry_hash,
     decode_payload,
+    entry_hash_v2,
+    payload_digest,
+    seal,
     verify_chain,
 )
 from assay.store.database import Database
-from assay.store.schema import ledger_entries, ledger_head
+from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
-__all__ = ["KIND_PATTERN", "Ledger"]
+__all__ = ["KIND_PATTERN", "Item", "Ledger", "Record"]
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Record:
+    """What to append: a ``kind``, a ``payload``, and the key paths of the payload's values
+    that are confidential (``sealed``), which the chain holds only as seals."""
+
+    kind: str
+    payload: Mapping[str, Any]
+    sealed: Sequence[KeyPath] = field(default_factory=tuple)
+
+
+Item = Record | tuple[str, Mapping[str, Any]]
 
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _READ_BATCH = 1000
@@ -48,46 +79,73 @@ class Ledger:
         :meth:`append_in`."""
         return self._database
 
-    def append(self, kind: str, payload: Mapping[str, Any]) -> LedgerEntry:
+    def append(
+        self, kind: str, payload: Mapping[str, Any], *, sealed: Sequence[KeyPath] = ()
+    ) -> LedgerEntry:
         """Append one entry and return it once it is committed.
 
         ``kind`` is a dotted lowercase name (``measurement.result``); ``payload`` a JSON object
-        with a canonical form (see :mod:`assay.store.canonical`). Raises
-        :class:`InvalidInputError` for either, before anything is written.
+        with a canonical form (see :mod:`assay.store.canonical`); ``sealed`` the key paths of
+        its confidential values. Raises :class:`InvalidInputError` for a bad kind or payload,
+        before anything is written.
         """
-        return self.append_many([(kind, payload)])[0]
+        return self.append_many([Record(kind, payload, sealed)])[0]
 
-    def append_many(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> list[LedgerEntry]:
+    def append_many(self, items: Iterable[Item]) -> list[LedgerEntry]:
         """Append several entries in one transaction: all of them are stored, or none."""
-        prepared = [_prepare(kind, payload) for kind, payload in items]
+        prepared = [_prepare(item) for item in items]
         if not prepared:
             return []
         with self._database.writing() as conn:
             return self._append_prepared(conn, prepared)
 
-    def append_in(
-        self, conn: Connection, items: Iterable[tuple[str, Mapping[str, Any]]]
-    ) -> list[LedgerEntry]:
+    def append_in(self, conn: Connection, items: Iterable[Item]) -> list[LedgerEntry]:
         """Append entries inside the caller's write transaction (from ``Database.writing()``),
         so that other rows written there commit or roll back together with the entries."""
-        return self._append_prepared(conn, [_prepare(kind, payload) for kind, payload in items])
+        return self._append_prepared(conn, [_prepare(item) for item in items])
 
-    def _append_prepared(
-        self, conn: Connection, prepared: list[tuple[str, str, dict[str, Any]]]
-    ) -> list[LedgerEntry]:
+    def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
         head = self._lock_head(conn)
         entries: list[LedgerEntry] = []
-        for kind, payload_json, payload in prepared:
+        rows: list[dict[str, Any]] = []
+        disclosures: list[dict[str, Any]] = []
+        for item in prepared:
             seq = head.seq + 1
             ts = _now()
-            digest = canonical_entry_hash(head.hash, seq, ts, kind, payload_json)
-            entries.append(LedgerEntry(seq, ts, kind, payload, head.hash, digest))
+            digest = entry_hash_v2(head.hash, seq, ts, item.kind, item.payload_hash)
+            entries.append(
+                LedgerEntry(
+                    seq,
+                    ts,
+                    item.kind,
+                    item.payload,
+                    head.hash,
+                    digest,
+                    item.payload_hash,
+                    item.disclosed,
+                )
+            )
+            rows.append(
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "kind": item.kind,
+                    "payload": item.payload_json,
+                    "prev_hash": head.hash,
+                    "hash": digest,
+                    "payload_hash": item.payload_hash,
+                }
+            )
+            disclosures += [
+                {"seq": seq, "pointer": where, "salt": found.salt, "value": value_json}
+                for (where, found), value_json in zip(
+                    item.disclosed.items(), item.disclosed_json, strict=True
+                )
+            ]
             head = ChainHead(seq, digest)
-        rows = [
-            {**entry.to_dict(), "payload": payload_json}
-            for entry, (_, payload_json, _) in zip(entries, prepared, strict=True)
-        ]
         conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
+        if disclosures:
+            conn.execute(insert(ledger_disclosures), disclosures)
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )
@@ -124,16 +182,21 @@ class Ledger:
         return _stream(conn, since=1, kind=kind)
 
     @contextmanager
-    def snapshot(self, *, since: int = 1) -> Iterator[tuple[ChainHead, Iterator[LedgerEntry]]]:
-        """The recorded head and the entries from ``since`` on, read from one consistent state
-        of the database (appends made meanwhile are in neither)."""
+    def snapshot(
+        self, *, since: int = 1, kind: str | None = None, limit: int | None = None
+    ) -> Iterator[tuple[ChainHead, Iterator[LedgerEntry]]]:
+        """The recorded head and the entries from ``since`` on (of one ``kind``, at most
+        ``limit``), read from one consistent state of the database (appends made meanwhile are
+        in neither)."""
         with self._database.snapshot() as conn:
-            yield _read_head(conn), _stream(conn, since=since)
+            yield _read_head(conn), _stream(conn, since=since, limit=limit, kind=kind)
 
     def verify(self) -> VerificationResult:
-        """Check every entry's hash and link, and that the chain ends at the recorded head."""
-        with self.snapshot() as (recorded, entries):
-            return verify_chain(entries, recorded_head=recorded)
+        """Check every entry's hash, link and disclosures, that each stored payload is exactly
+        the canonical text its hash covers, and that the chain ends at the recorded head."""
+        with self._database.snapshot() as conn:
+            recorded = _read_head(conn)
+            return verify_chain(_stream(conn, since=1, strict=True), recorded_head=recorded)
 
     def _lock_head(self, conn: Connection) -> ChainHead:
         query = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
@@ -143,7 +206,43 @@ class Ledger:
         return ChainHead(int(row.seq), str(row.hash))
 
 
-def _prepare(kind: str, payload: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Prepared:
+    """An item checked and sealed: the payload as chained, its canonical text and hash, and the
+    disclosures of its sealed values (with each value's canonical text)."""
+
+    kind: str
+    payload_json: str
+    payload: dict[str, Any]
+    payload_hash: str
+    disclosed: dict[str, Disclosure]
+    disclosed_json: list[str]
+
+
+def _salts() -> Iterator[str]:
+    while True:
+        yield secrets.token_hex(16)
+
+
+def _prepare(item: Item) -> _Prepared:
+    record = item if isinstance(item, Record) else Record(item[0], item[1])
+    kind, text, parsed = _checked(record.kind, record.payload)
+    disclosed: dict[str, Disclosure] = {}
+    if record.sealed:
+        sealed, disclosed = seal(parsed, record.sealed, _salts())
+        if disclosed:
+            text, parsed = canonical_json_and_value(sealed)
+    return _Prepared(
+        kind,
+        text,
+        parsed,
+        payload_digest(text),
+        disclosed,
+        [canonical_json(found.value) for found in disclosed.values()],
+    )
+
+
+def _checked(kind: str, payload: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """The kind, the payload's canonical text, and the payload as that text reads back."""
     if not isinstance(kind, str) or not KIND_PATTERN.match(kind) or len(kind) > 200:
         raise InvalidInputError(
@@ -178,7 +277,12 @@ def _read_head(conn: Connection) -> ChainHead:
 
 
 def _stream(
-    conn: Connection, *, since: int, limit: int | None = None, kind: str | None = None
+    conn: Connection,
+    *,
+    since: int,
+    limit: int | None = None,
+    kind: str | None = None,
+    strict: bool = False,
 ) -> Iterator[LedgerEntry]:
     after = since - 1
     remaining = limit
@@ -188,7 +292,7 @@ def _stream(
         if kind is not None:
             query = query.where(ledger_entries.c.kind == kind)
         rows = conn.execute(query.order_by(ledger_entries.c.seq).limit(batch)).all()
-        yield from (_entry(row) for row in rows)
+        yield from _entries(conn, rows, strict=strict)
         if len(rows) < batch:
             return
         after = int(rows[-1].seq)
@@ -205,13 +309,59 @@ def _stream_backwards(conn: Connection, *, kind: str | None) -> Iterator[LedgerE
         if kind is not None:
             query = query.where(ledger_entries.c.kind == kind)
         rows = conn.execute(query.order_by(ledger_entries.c.seq.desc()).limit(_READ_BATCH)).all()
-        yield from (_entry(row) for row in rows)
+        yield from _entries(conn, rows)
         if len(rows) < _READ_BATCH:
             return
         before = int(rows[-1].seq)
 
 
-def _entry(row: Any) -> LedgerEntry:
+def _entries(conn: Connection, rows: Sequence[Any], *, strict: bool = False) -> list[LedgerEntry]:
+    """Entries of ``rows`` with their disclosures, read in one query for the whole batch."""
+    if not rows:
+        return []
+    sealed = [int(row.seq) for row in rows if row.payload_hash is not None]
+    disclosed: dict[int, dict[str, Disclosure]] = {}
+    if sealed:
+        found = conn.execute(
+            select(ledger_disclosures).where(ledger_disclosures.c.seq.in_(sealed))
+        ).all()
+        for row in found:
+            value = decode_value(row.value)
+            disclosed.setdefault(int(row.seq), {})[row.pointer] = Disclosure(row.salt, value)
+    return [_entry(row, disclosed.get(int(row.seq), {}), strict=strict) for row in rows]
+
+
+def decode_value(text: str) -> Any:
+    """A disclosed value from its stored canonical JSON (a changed row that is not JSON reads
+    as the text itself, which then fails to match its seal)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _canonical_text(payload: dict[str, Any], text: str) -> bool:
+    try:
+        return canonical_json(payload) == text
+    except ValueError:
+        return False
+
+
+def _entry(row: Any, disclosed: dict[str, Disclosure], *, strict: bool = False) -> LedgerEntry:
+    payload = decode_payload(row.payload)
+    problem = None
+    if strict and payload is not None and not _canonical_text(payload, row.payload):
+        # The hash covers the canonical text; a stored text that parses to the same payload but
+        # is not that text (a key written twice, say) would read differently elsewhere.
+        problem = f"entry {row.seq}: the stored payload is not in canonical form (it was changed)"
     return LedgerEntry(
-        int(row.seq), row.ts, row.kind, decode_payload(row.payload), row.prev_hash, row.hash
+        int(row.seq),
+        row.ts,
+        row.kind,
+        payload,
+        row.prev_hash,
+        row.hash,
+        row.payload_hash,
+        disclosed,
+        problem=problem,
     )

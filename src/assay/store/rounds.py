@@ -6,6 +6,7 @@ from assay.errors import InvalidInputError
 from assay.maturity.answers import Assessment
 from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore
+from assay.names import check_name
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger
 
@@ -23,10 +24,12 @@ def save_round(
     """Append the round ``label`` of ``project`` and return its entry. Refuses (with
     :class:`~assay.errors.InvalidInputError`, nothing stored) a label the project has already
     used; the check and the append are one transaction, so two savers cannot both succeed."""
+    check_name(project, source="--project", what="project name")
+    check_name(label, source="--round", what="round label")
     payload = round_payload(assessment, score, project=project, label=label)
     with ledger.database.writing() as conn:
         for existing in ledger.entries_in(conn, kind=ROUND_KIND):
-            found = existing.payload or {}
+            found = existing.content or {}
             if (found.get("project"), found.get("round")) == (project, label):
                 raise InvalidInputError(
                     f"project {project!r} already has a round {label!r} "
@@ -41,8 +44,8 @@ def save_round(
 def load_history(ledger: Ledger, project: str, framework: str | None = None) -> History:
     """The saved rounds of ``project`` (of ``framework`` only, when given), in saving order."""
     entries = [
-        (entry.seq, entry.ts, entry.payload)
+        (entry.seq, entry.ts, entry.content)
         for entry in ledger.entries(kind=ROUND_KIND)
-        if entry.payload is not None
+        if entry.content is not None
     ]
     return build_history(project, entries, framework=framework)

@@ -15,7 +15,14 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["api_tokens", "ledger_entries", "ledger_head", "metadata", "schedule_jobs"]
+__all__ = [
+    "api_tokens",
+    "ledger_disclosures",
+    "ledger_entries",
+    "ledger_head",
+    "metadata",
+    "schedule_jobs",
+]
 
 metadata = MetaData()
 
@@ -31,8 +38,23 @@ ledger_entries = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # sha256 of ``payload`` for entries of format 2 (docs/ledger.md); NULL for format 1.
+    Column("payload_hash", String(64), nullable=True),
     # Lookups by kind (rounds, audit runs, certificates) read entries of one kind in order.
     Index("ix_ledger_entries_kind_seq", "kind", "seq"),
+)
+
+# What opens each sealed (confidential) value of an entry: its JSON Pointer in the payload, the
+# salt, and the value's canonical JSON. Kept beside the chain, so that readers without access
+# receive the entry without these rows and still verify it; changing a row is caught by
+# verification (the value no longer matches its seal).
+ledger_disclosures = Table(
+    "ledger_disclosures",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("pointer", String(1000), primary_key=True),
+    Column("salt", String(32), nullable=False),
+    Column("value", Text, nullable=False),
 )
 
 # A single row (id = 1) naming the newest entry. Appenders lock it to serialize, and ``verify``

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 
 from assay.errors import InvalidInputError
+from assay.names import check_name
 from assay.store import Store
 from assay.store.schema import api_tokens
 
@@ -77,8 +78,9 @@ def create_token(
     store: Store, *, name: str, role: Role, scope: str | None = None, internal: bool = False
 ) -> tuple[Token, str]:
     """Store a new token and return it with its full text (shown once, never stored)."""
-    if not name.strip():
-        raise InvalidInputError("the name is empty", source="--name", expected="who uses the token")
+    check_name(name, source="--name", what="token name")
+    if scope is not None:
+        check_name(scope, source="--scope", what="scope")
     if internal and role is not Role.auditor:
         raise InvalidInputError(
             "only auditor tokens are granted internal access",
