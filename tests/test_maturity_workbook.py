@@ -166,7 +166,7 @@ def test_a_users_framework_goes_through_the_workbook(
     filled = fill(template, tmp_path / "f.xlsx", "Dee", {"lineage": 3})
     without = run_cli(capsys, "maturity", "import-xlsx", str(filled))
     assert without.exit_code == 2
-    assert "unknown framework 'ours'" in without.stderr
+    assert "framework 'ours', which is not built in" in without.stderr
     result = run_cli(capsys, "maturity", "import-xlsx", str(filled), "--framework", ours)
     assert result.exit_code == 0, result
     assert '- name: "Dee"' in result.stdout

@@ -16,11 +16,10 @@ from typing import Any
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
-from assay.catalog import load_framework
+from assay.catalog import builtin_framework_ids, load_framework
 from assay.catalog.validation import DocumentInvalidError
-from assay.errors import InvalidInputError
+from assay.errors import InvalidInputError, shorten
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment, parse_level, parse_yes_no
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.scoring import Answer, Respondent
@@ -70,6 +69,14 @@ def read_answer_workbooks(
                 location=f"sheet {ABOUT_SHEET!r}",
                 expected="workbooks of one framework",
             )
+    if framework_reference is None and reference not in builtin_framework_ids():
+        # A workbook names its framework by id; an id never becomes a path to read.
+        raise InvalidInputError(
+            f"the workbook is for framework {shorten(reference, 80)!r}, which is not built in",
+            source=str(books[0].path),
+            location=f"sheet {ABOUT_SHEET!r}",
+            expected="--framework FILE naming the framework file the workbook was made from",
+        )
     framework = load_framework(framework_reference or reference)
     if framework.id != reference:
         raise InvalidInputError(
@@ -117,17 +124,52 @@ def read_answer_workbooks(
     return Assessment(framework, project, tuple(respondents))
 
 
-def _open(path: Path) -> _Workbook:
-    if not path.is_file():
-        raise InvalidInputError("no such file", source=str(path), expected=EXPECTED)
+MAX_UNPACKED = 200 * 1024 * 1024  # bytes a workbook may unpack to (a filled one is < 1 MiB)
+MAX_MEMBERS = 10_000
+
+
+def _refuse_bombs(path: Path) -> None:
+    """A workbook is a zip file: one that unpacks to far more than any answers workbook (a
+    "zip bomb") is refused before it is read. XML entity bombs inside are refused by openpyxl
+    through defusedxml."""
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise InvalidInputError(
             f"not a readable .xlsx workbook ({type(error).__name__}: {error})",
             source=str(path),
             expected=EXPECTED,
-        ) from error
+        ) from None
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED:
+        raise InvalidInputError(
+            f"the workbook unpacks to {unpacked:,} bytes in {len(members):,} parts",
+            source=str(path),
+            expected=f"a workbook of at most {MAX_UNPACKED // 2**20} MiB unpacked",
+        )
+
+
+def _open(path: Path) -> _Workbook:
+    if not path.is_file():
+        raise InvalidInputError("no such file", source=str(path), expected=EXPECTED)
+    _refuse_bombs(path)
+    try:
+        return _read(path)
+    except InvalidInputError:
+        raise
+    except Exception as error:
+        # openpyxl parses a file someone else filled in and raises whatever its XML, zip and
+        # value parsers raise on a damaged one (ParseError, KeyError, TypeError, …): each is
+        # this one refusal.
+        detail = shorten(f"{type(error).__name__}: {error}", 200)
+        raise InvalidInputError(
+            f"not a readable .xlsx workbook ({detail})", source=str(path), expected=EXPECTED
+        ) from None
+
+
+def _read(path: Path) -> _Workbook:
+    workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         if ABOUT_SHEET not in workbook.sheetnames:
             raise InvalidInputError(
