@@ -209,3 +209,98 @@ def test_an_entry_number_beyond_64_bits_is_a_usage_error(
     result = run_cli(capsys, "ledger", *command, "--db", filled, "--since", str(2**65))
     assert result.exit_code == 2
     assert "--since" in result.stderr
+
+
+def forge(lines: list[str], how: str) -> list[str]:
+    """Ways of forging an export that a careless verifier accepts (issue 12, finding 5)."""
+    lines = list(lines)
+    if how == "header and last entry removed":
+        return lines[1:-1]
+    entry = json.loads(lines[5])
+    if how == "a key written twice":
+        text = lines[5]
+        value = json.dumps(entry["payload"]["value"])
+        lines[5] = text.replace(f'"value":{value}', f'"value":0.95,"value":{value}', 1)
+        assert lines[5] != text
+    elif how == "a field added to an entry":
+        lines[5] = json.dumps({**entry, "verified_by": "a famous auditor"})
+    elif how == "a field added to the payload's seal":
+        lines[5] = json.dumps({**entry, "disclosed": {"/value": {"salt": "0" * 32, "value": 1}}})
+    elif how == "NaN in a payload":
+        lines[5] = lines[5].replace('"n":5', '"n":NaN', 1)
+    elif how == "a stub's kind changed":
+        stub = {key: entry[key] for key in ("seq", "ts", "payload_hash", "prev_hash", "hash")}
+        lines[5] = json.dumps({**stub, "kind": "forged.kind", "withheld": True})
+    elif how == "format 1 after format 2":
+        del entry["payload_hash"]
+        lines[5] = json.dumps(entry)
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "fragment"),
+    [
+        ("header and last entry removed", 2, "the first line is not an export header"),
+        ("a key written twice", 1, "line 6: the key 'value' is written twice"),
+        ("a field added to an entry", 1, "line 6: fields no entry has: 'verified_by'"),
+        ("a field added to the payload's seal", 1, "disclosure /value: no sealed value there"),
+        ("NaN in a payload", 1, "line 6: NaN is not a JSON number"),
+        ("a stub's kind changed", 1, "stored hash does not match"),
+        ("format 1 after format 2", 1, "a ledger never goes back to the old format"),
+    ],
+)
+def test_a_forged_export_never_verifies(
+    capsys: pytest.CaptureFixture[str],
+    filled: str,
+    tmp_path: Path,
+    how: str,
+    code: int,
+    fragment: str,
+) -> None:
+    lines = export(capsys, filled, tmp_path / "ledger.jsonl")
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("\n".join(forge(lines, how)) + "\n", encoding="utf-8")
+    result = run_cli(capsys, "ledger", "verify", "--file", str(forged))
+    assert result.exit_code == code, result
+    assert fragment in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_header_with_unknown_fields_is_not_an_export(
+    capsys: pytest.CaptureFixture[str], filled: str, tmp_path: Path
+) -> None:
+    lines = export(capsys, filled, tmp_path / "ledger.jsonl")
+    header = json.loads(lines[0])
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(
+        "\n".join([json.dumps({**header, "verified": True}), *lines[1:]]) + "\n", encoding="utf-8"
+    )
+    result = run_cli(capsys, "ledger", "verify", "--file", str(forged))
+    assert result.exit_code == 2
+    assert "fields no export has: 'verified'" in result.stderr
+
+
+def test_an_export_of_the_first_format_still_verifies(tmp_path: Path) -> None:
+    from assay.store.canonical import canonical_json
+    from assay.store.chain import GENESIS_HASH, canonical_entry_hash
+    from assay.store.ledger_file import verify_export
+
+    previous, lines = GENESIS_HASH, []
+    for seq in (1, 2):
+        payload = {"n": seq}
+        ts = f"2026-11-0{seq}T00:00:00.000000Z"
+        digest = canonical_entry_hash(previous, seq, ts, "a.b", canonical_json(payload))
+        lines.append(
+            canonical_json(
+                {"seq": seq, "ts": ts, "kind": "a.b", "payload": payload, "prev_hash": previous,
+                 "hash": digest}
+            )
+        )  # fmt: skip
+        previous = digest
+    header = {"format": "assay-ledger-export", "version": 1, "since": 1,
+              "head": {"seq": 2, "hash": previous}}  # fmt: skip
+    path = tmp_path / "old.jsonl"
+    path.write_text("\n".join([json.dumps(header), *lines]) + "\n", encoding="utf-8")
+    _, result = verify_export(path)
+    assert result.ok, result.problem
+    assert result.entries == 2

@@ -27,7 +27,8 @@ class Server:
 def evidence_server() -> Iterator[Server]:
     """Endpoints: ``/metrics`` JSON; ``/flaky`` 503 twice, then JSON; ``/broken`` always 500;
     ``/slow`` answers after 3 s; ``/private`` needs ``Authorization: Bearer SECRET_TOKEN``;
-    ``/missing`` 404; ``/text`` plain text; ``/echo`` (POST) returns the JSON it was sent."""
+    ``/missing`` 404; ``/text`` plain text; ``/echo`` (POST) returns the JSON it was sent;
+    ``/elsewhere`` redirects to ``/metrics`` on ``localhost`` (another host name)."""
     state = Server("")
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,6 +65,12 @@ def evidence_server() -> Iterator[Server]:
                     self._send(401, {"error": "who are you?"})
             elif path == "/text":
                 self._send(200, "0.75\n", "text/plain")
+            elif path == "/elsewhere":
+                self.send_response(302)
+                port = state.url.rsplit(":", 1)[1]
+                self.send_header("Location", f"http://localhost:{port}/metrics")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             else:
                 self._send(404, {"error": "not here"})
 
