@@ -162,13 +162,16 @@ def serve(
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         typer.echo(f"assay Audit API on http://{shown}:{bound_port} (docs at /docs)", err=True)
-        uvicorn.run(
-            "assay.server.app:create_app_from_environment",
-            factory=True,
-            fd=sock.fileno(),
-            workers=workers,
-            log_level="warning",
-        )
+        target = "assay.server.app:create_app_from_environment"
+        if workers == 1:
+            # Served on the socket object itself, so that it stays a TCP socket to asyncio.
+            served = uvicorn.Config(target, factory=True, log_level="warning")
+            uvicorn.Server(served).run(sockets=[sock])
+        else:
+            # Worker processes open the listening socket by its descriptor.
+            uvicorn.run(
+                target, factory=True, fd=sock.fileno(), workers=workers, log_level="warning"
+            )
     finally:
         sock.close()
 

@@ -31,6 +31,9 @@ def listen(host: str, port: int) -> socket.socket:
         # Lets a restarted server reuse its port at once; never a port another process
         # listens on.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Answers go out at once (no Nagle delay waiting for an acknowledgement); connections
+        # accepted from this socket inherit it, in worker processes too.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(address)
         sock.listen(2048)
     except OSError as error:
