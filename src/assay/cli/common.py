@@ -104,8 +104,9 @@ def write_binary_output(output: Path, content: bytes) -> None:
         stream.write(content)
 
 
-@contextmanager
-def _replacing(output: Path, *, binary: bool) -> Iterator[IO[Any]]:
+def _partial(output: Path, *, binary: bool) -> tuple[Path, IO[Any]]:
+    """The temporary twin of ``output`` beside it, open for writing; :class:`ConfigurationError`
+    naming ``output`` when it cannot be written there."""
     partial = output.with_name(f".{output.name}.partial")
     try:
         stream = partial.open("wb") if binary else partial.open("w", encoding="utf-8")
@@ -115,6 +116,12 @@ def _replacing(output: Path, *, binary: bool) -> Iterator[IO[Any]]:
             source=str(output),
             expected="a path in an existing, writable directory",
         ) from error
+    return partial, stream
+
+
+@contextmanager
+def _replacing(output: Path, *, binary: bool) -> Iterator[IO[Any]]:
+    partial, stream = _partial(output, binary=binary)
     try:
         with stream:
             yield stream
@@ -140,15 +147,7 @@ class PendingOutputs:
 
     def open(self, output: Path) -> IO[str]:
         """A text stream whose content becomes ``output`` on :meth:`commit`."""
-        partial = output.with_name(f".{output.name}.partial")
-        try:
-            stream = partial.open("w", encoding="utf-8")
-        except OSError as error:
-            raise ConfigurationError(
-                f"cannot write the output file ({error.strerror})",
-                source=str(output),
-                expected="a path in an existing, writable directory",
-            ) from error
+        partial, stream = _partial(output, binary=False)
         self._pending.append((output, partial, stream))
         return stream
 

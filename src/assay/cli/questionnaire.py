@@ -145,25 +145,16 @@ class Questionnaire:
         choices = "y/n" if self.checklist else "0-4"
         current = self.answers.get(item.id)
         while True:
-            reply = self._ask(f"Answer [{choices}, s, b, q, ?]").strip()
-            command = reply.lower()
-            if command == "?":
-                self.console.print(HELP)
-                continue
-            if command == "q":
-                raise _Stop
-            if command == "b":
-                return -1
-            if command in ("", "s"):
-                return 1
-            value = self._parse(command)
-            if value is None:
-                expected = "y or n" if self.checklist else "a level from 0 to 4"
-                self.console.print(
-                    Text(f"{reply!r} is not an answer here: type {expected}.", style="red")
-                )
-                continue
-            break
+            reply, move = self._prompt(f"Answer [{choices}, s, b, q, ?]")
+            if move is not None:
+                return move
+            value = self._parse(reply.lower())
+            if value is not None:
+                break
+            expected = "y or n" if self.checklist else "a level from 0 to 4"
+            self.console.print(
+                Text(f"{reply!r} is not an answer here: type {expected}.", style="red")
+            )
         # The level counts the moment it is given: an interruption at the evidence prompt
         # keeps it.
         evidence_before = current.evidence if current else None
@@ -171,8 +162,19 @@ class Questionnaire:
         self.answers[item.id] = Answer(value, evidence_before, note)
         self.save(Respondent(self.name, dict(self.answers)))
         keep = "keep the current one" if evidence_before else "leave it out"
+        reply, move = self._prompt(f"Evidence (optional; Enter to {keep}; s, b, q, ?)")
+        if move is not None:
+            return move
+        self.answers[item.id] = Answer(value, reply, note)
+        self.save(Respondent(self.name, dict(self.answers)))
+        return 1
+
+    def _prompt(self, prompt: str) -> tuple[str, int | None]:
+        """Ask until the reply is not ``?`` (which shows the help): the reply, and the move the
+        commands that work at every prompt ask for (s or Enter: 1, b: -1; q stops), or None
+        for any other reply."""
         while True:
-            reply = self._ask(f"Evidence (optional; Enter to {keep}; s, b, q, ?)").strip()
+            reply = self._ask(prompt).strip()
             command = reply.lower()
             if command == "?":
                 self.console.print(HELP)
@@ -180,13 +182,10 @@ class Questionnaire:
             if command == "q":
                 raise _Stop
             if command == "b":
-                return -1
+                return reply, -1
             if command in ("", "s"):
-                return 1
-            break
-        self.answers[item.id] = Answer(value, reply, note)
-        self.save(Respondent(self.name, dict(self.answers)))
-        return 1
+                return reply, 1
+            return reply, None
 
     def _parse(self, command: str) -> int | bool | None:
         if self.checklist:
