@@ -13,6 +13,12 @@ p99 latency per request and errors, the throughput ratio, and whether assay's le
 afterwards; writes the table to ``benchmarks/results/api.md``.
 
     python benchmarks/bench_api.py [--values 100000] [--batch 1000] [--postgres URL]
+        [--confidential K] [--before SRC]
+
+``--confidential K`` marks K of the spec's measurements confidential (their values are sealed in
+the ledger). ``--before SRC`` also runs assay from another source tree (an earlier commit
+checked out with ``git worktree add``), in the same run, so that the cost of a change is
+measured side by side.
 """
 
 from __future__ import annotations
@@ -87,9 +93,15 @@ def server(command: list[str], health: str, env: dict[str, str]) -> Iterator[Non
         process.wait(timeout=30)
 
 
-def bench_spec() -> dict[str, object]:
+def bench_spec(confidential: int = 0) -> dict[str, object]:
     measurements = [
-        {"id": f"m{i}", "name": f"Metric {i}", "comparison": "greater_or_equal", "target": 0.0}
+        {
+            "id": f"m{i}",
+            "name": f"Metric {i}",
+            "comparison": "greater_or_equal",
+            "target": 0.0,
+            "confidential": i < confidential,
+        }
         for i in range(MEASUREMENTS)
     ]
     metric = {"id": "metrics", "name": "Metrics", "measurements": measurements}
@@ -110,14 +122,26 @@ def timed(batches: int, send: Callable[[int], bool]) -> tuple[float, list[float]
 
 
 def run_assay(
-    directory: Path, values: int, batch: int, database: str | None
+    directory: Path,
+    values: int,
+    batch: int,
+    database: str | None,
+    *,
+    confidential: int = 0,
+    source: Path | None = None,
+    name: str = "assay",
 ) -> tuple[Outcome, bool]:
+    """Push the values to ``assay serve``: this checkout's, or the one in ``source``."""
+    directory.mkdir(parents=True, exist_ok=True)
     url = database or f"sqlite:///{directory / 'assay.db'}"
     env = {**os.environ, "ASSAY_HOME": str(directory)}
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
+    assay = [sys.executable, "-m", "assay"]
 
     def token(role: str) -> str:
         made = subprocess.run(
-            [str(BIN / "assay"), "token", "create", "--role", role, "--name", "bench", "--db", url],
+            [*assay, "token", "create", "--role", role, "--name", "bench", "--db", url],
             capture_output=True,
             text=True,
             env=env,
@@ -128,12 +152,12 @@ def run_assay(
     auditee, admin = token("auditee"), token("admin")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [str(BIN / "assay"), "serve", "--port", str(port), "--db", url, "--no-scheduler"]
+    command = [*assay, "serve", "--port", str(port), "--db", url, "--no-scheduler"]
     with server(command, f"{base}/health", env):
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {auditee}"}, timeout=120
         ) as client:
-            client.post("/api/v1/specs", json=bench_spec()).raise_for_status()
+            client.post("/api/v1/specs", json=bench_spec(confidential)).raise_for_status()
 
             def send(number: int) -> bool:
                 body = {
@@ -156,7 +180,7 @@ def run_assay(
             headers={"Authorization": f"Bearer {admin}"},
             timeout=600,
         ).json()
-    return Outcome("assay", values, seconds, latencies, errors), bool(verified["ok"])
+    return Outcome(name, values, seconds, latencies, errors), bool(verified["ok"])
 
 
 def run_mlflow(directory: Path, values: int, batch: int) -> Outcome:
@@ -209,23 +233,58 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--postgres", help="run assay on this PostgreSQL URL instead of SQLite")
     parser.add_argument("--latencies", action="store_true", help="print assay's per request")
+    parser.add_argument(
+        "--confidential", type=int, default=0, help="how many of the measurements are confidential"
+    )
+    parser.add_argument(
+        "--before", type=Path, help="also run assay from this source tree (an earlier commit)"
+    )
     options = parser.parse_args()
+    if options.before is not None and options.postgres:
+        raise SystemExit("--before runs on SQLite only (one database each)")
+    contenders = []
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        assay, verified = run_assay(directory, options.values, options.batch, options.postgres)
+        if options.before is not None:
+            before, verified_before = run_assay(
+                directory / "before",
+                options.values,
+                options.batch,
+                None,
+                confidential=options.confidential,
+                source=options.before.resolve(),
+                name="assay before",
+            )
+            contenders.append(before)
+        assay, verified = run_assay(
+            directory / "now",
+            options.values,
+            options.batch,
+            options.postgres,
+            confidential=options.confidential,
+        )
+        contenders.append(assay)
         if options.latencies:
             print(" ".join(f"{latency * 1000:.0f}" for latency in assay.latencies))
         mlflow = run_mlflow(directory, options.values, options.batch)
+        contenders.append(mlflow)
     store = "PostgreSQL" if options.postgres else "SQLite"
     rows = [
         f"| {o.name} | {o.values:,} | {o.seconds:.2f} s | {o.throughput:,.0f} | "
         f"{o.percentile(0.5):.1f} ms | {o.percentile(0.99):.1f} ms | {o.errors} |"
-        for o in (assay, mlflow)
+        for o in contenders
     ]
+    compared = ""
+    if options.before is not None:
+        compared = (
+            f" assay now / assay before: {assay.throughput / before.throughput:.2f}x (the earlier"
+            f" tree's ledger verifies: {'yes' if verified_before else 'NO'})."
+        )
     table = "\n".join(
         [
             f"Values pushed in batches of {options.batch} over loopback, one request at a time; "
-            f"assay on {store}, MLflow on SQLite.",
+            f"assay on {store}, MLflow on SQLite; {options.confidential} of the "
+            f"{MEASUREMENTS} measurements confidential.",
             "",
             "| server | values | time | values/s | p50 | p99 | errors |",
             "|---|---|---|---|---|---|---|",
@@ -234,7 +293,7 @@ def main() -> None:
             f"assay / MLflow throughput: {assay.throughput / mlflow.throughput:.1f}x; "
             f"assay's ledger verifies afterwards: {'yes' if verified else 'NO'}; "
             f"mean request: assay {statistics.mean(assay.latencies) * 1000:.1f} ms, "
-            f"MLflow {statistics.mean(mlflow.latencies) * 1000:.1f} ms.",
+            f"MLflow {statistics.mean(mlflow.latencies) * 1000:.1f} ms." + compared,
         ]
     )
     print(table)

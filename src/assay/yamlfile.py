@@ -330,12 +330,16 @@ def _finite_float(text: str) -> float:
 
 
 def _check_depth(value: Any) -> None:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
+    # Level by level, looking only at containers: a body of a thousand values is a few
+    # thousand cheap type checks.
+    level = [value] if type(value) in (dict, list) else []
+    depth = 1
+    while level:
         if depth > MAX_DEPTH:
             raise JsonRefusedError(f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            deeper += [child for child in children if type(child) in (dict, list)]
+        level = deeper
+        depth += 1

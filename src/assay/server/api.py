@@ -39,7 +39,7 @@ from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store import Store
-from assay.store.audit_log import MEASUREMENT_BATCH, AuditLog, measurement_record
+from assay.store.audit_log import AuditLog, batch_record
 from assay.store.ledger_file import export_ledger
 from assay.store.tokens import Role, Token, create_token, list_tokens, revoke_token
 
@@ -397,9 +397,16 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
 
     def keep_earlier(conn: Connection, record: RunRecord) -> None:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
-        batch = _superseded(record.model["run_id"], body, earlier)
+        values = _superseded(earlier)
         store.ledger.append_in(
-            conn, [measurement_record(MEASUREMENT_BATCH, batch, hidden_elements(loaded.data))]
+            conn,
+            [
+                batch_record(
+                    {"run_id": record.model["run_id"], "spec": body.spec, "target": body.target},
+                    values,
+                    hidden_elements(loaded.data),
+                )
+            ],
         )
 
     trigger = {"kind": "push", "by": token.name, "values": len(body.values)}
@@ -457,12 +464,10 @@ def _pushed(item: PushedMeasurement) -> PushedValue:
     )
 
 
-def _superseded(
-    run_id: str, body: EvidencePush, earlier: list[tuple[str, PushedValue]]
-) -> dict[str, Any]:
-    """One ledger item holding every value of the batch that a later value of the same
-    measurement superseded: chained like any entry, at a fraction of the cost of one each."""
-    values = [
+def _superseded(earlier: list[tuple[str, PushedValue]]) -> list[dict[str, Any]]:
+    """The values of the batch that a later value of the same measurement superseded, kept in
+    one ledger item: chained like any entry, at a fraction of the cost of one each."""
+    return [
         {
             "element": element,
             "value": pushed.value,
@@ -471,7 +476,6 @@ def _superseded(
         }
         for element, pushed in earlier
     ]
-    return {"run_id": run_id, "spec": body.spec, "target": body.target, "values": values}
 
 
 # --- verdicts of external assessors --------------------------------------------------------

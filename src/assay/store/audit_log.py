@@ -50,6 +50,7 @@ __all__ = [
     "AuditLog",
     "active_certificates",
     "attestation_record",
+    "batch_record",
     "measurement_record",
     "run_record",
     "spec_record",
@@ -210,6 +211,21 @@ def measurement_record(kind: str, payload: Mapping[str, Any], hidden: set[str]) 
     """An ``audit.measurement`` (or ``audit.measurement_batch``) record, with the values,
     errors, sources and provenance of ``hidden`` elements sealed."""
     return Record(kind, payload, measurement_paths(payload, hidden))
+
+
+def batch_record(
+    about: Mapping[str, Any], values: list[dict[str, Any]], hidden: set[str]
+) -> Record:
+    """An ``audit.measurement_batch`` record of the pushed ``values`` (each ``{element,
+    value, measured_at, metadata}``) that later ones superseded. The values of ``hidden``
+    elements are kept apart, in ``confidential_values``, sealed as one: one seal per batch
+    however many values it holds."""
+    public = [item for item in values if item["element"] not in hidden]
+    secret = [item for item in values if item["element"] in hidden]
+    payload = {**about, "values": public}
+    if secret:
+        payload["confidential_values"] = secret
+    return Record(MEASUREMENT_BATCH, payload, [("confidential_values",)] if secret else [])
 
 
 def attestation_record(payload: Mapping[str, Any], hidden: set[str]) -> Record:

@@ -16,9 +16,16 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import encode_basestring
 from typing import Any, TypeAlias
 
-__all__ = ["JSONValue", "NotCanonicalizableError", "canonical_json", "canonical_json_and_value"]
+__all__ = [
+    "JSONValue",
+    "NotCanonicalizableError",
+    "canonical_json",
+    "canonical_json_and_value",
+    "canonical_json_of_parsed",
+]
 
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
@@ -53,6 +60,18 @@ def canonical_json_and_value(value: Any) -> tuple[str, Any]:
     if parsed != value:
         _check(value, "$")
     return text, parsed
+
+
+def canonical_json_of_parsed(value: Any) -> str:
+    """:func:`canonical_json` of a value that is already plain JSON — one read back from
+    canonical text by ``json.loads``, or built from such parts — without checking it again.
+    Anything else is the caller's bug (the encoder still refuses NaN and foreign types)."""
+    kind = type(value)
+    if kind is float and math.isfinite(value):
+        return repr(value)  # what the encoder writes for a float, without its setup per call
+    if kind is str:
+        return encode_basestring(value)
+    return _ENCODER.encode(value)
 
 
 # One encoder for every call: json.dumps with non-default options builds a new one each time.

@@ -33,7 +33,7 @@ from enum import StrEnum
 from json.encoder import encode_basestring
 from typing import Any
 
-from assay.store.canonical import JSONValue, canonical_json
+from assay.store.canonical import JSONValue, canonical_json, canonical_json_of_parsed
 
 __all__ = [
     "GENESIS_HASH",
@@ -194,7 +194,11 @@ def decode_payload(text: str) -> dict[str, JSONValue] | None:
 
 def pointer(path: Iterable[str | int]) -> str:
     """The JSON Pointer (RFC 6901) of a key path: ``("a", 0, "b/c")`` → ``/a/0/b~1c``."""
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    parts = [str(part) for part in path]
+    text = "/" + "/".join(parts)
+    if text.count("/") != len(parts) or "~" in text:  # a key holds / or ~: escape them
+        text = "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
+    return text
 
 
 def _tokens(text: str) -> list[str]:
@@ -228,33 +232,51 @@ def _locate(document: Any, text: str) -> tuple[Any, str | int]:
 
 
 def seal(
-    payload: Mapping[str, Any], paths: Iterable[tuple[str | int, ...]], salts: Iterator[str]
-) -> tuple[dict[str, Any], dict[str, Disclosure]]:
-    """``payload`` with the value at each key path replaced by its seal, and the disclosure of
-    each by JSON Pointer. Paths that lead nowhere, or to ``null``, are left alone; ``salts``
-    yields a fresh random salt (32 hex digits) per sealed value."""
-    sealed: dict[str, Any] = copy.deepcopy(dict(payload))
-    disclosed: dict[str, Disclosure] = {}
+    payload: dict[str, Any], paths: Iterable[tuple[str | int, ...]], salts: Iterator[str]
+) -> tuple[dict[str, Any], dict[str, tuple[Disclosure, str]]]:
+    """Replace, in ``payload`` itself (plain JSON the caller owns, such as a value just read
+    back from canonical text), the value at each key path by its seal. Returns the payload
+    and, by JSON Pointer, each disclosure with the canonical JSON of its value. Paths that lead
+    nowhere, or to ``null``, are left alone; ``salts`` yields a fresh random salt (32 hex
+    digits) per sealed value."""
+    disclosed: dict[str, tuple[Disclosure, str]] = {}
     for path in paths:
-        where = pointer(path)
+        container: Any = payload
         try:
-            container, key = _locate(sealed, where)
-        except ValueError:
+            for step in path[:-1]:
+                container = container[step]
+            value = container[path[-1]]
+        except (KeyError, IndexError, TypeError):
             continue
-        value = container[key]
+        where = pointer(path)
         if value is None or where in disclosed:
             continue
-        disclosure = Disclosure(next(salts), value)
-        container[key] = {SEALED_KEY: disclosure.commitment()}
-        disclosed[where] = disclosure
-    return sealed, disclosed
+        salt = next(salts)
+        value_json = canonical_json_of_parsed(value)
+        # canonical_json({"salt", "value"}), assembled: keys in order, the value's text as is.
+        committed = f'{{"salt":{_string(salt)},"value":{value_json}}}'
+        container[path[-1]] = {SEALED_KEY: hashlib.sha256(committed.encode("utf-8")).hexdigest()}
+        disclosed[where] = (Disclosure(salt, value), value_json)
+    return payload, disclosed
 
 
 def open_payload(payload: Mapping[str, Any], disclosed: Mapping[str, Disclosure]) -> dict[str, Any]:
-    """``payload`` with each disclosed value back in place of its seal."""
-    opened: dict[str, Any] = copy.deepcopy(dict(payload))
+    """``payload`` with each disclosed value back in place of its seal. ``payload`` is left as
+    it is: the containers on the way to each disclosed value are copied, the rest is shared."""
+    opened: dict[str, Any] = dict(payload)
+    copied = {id(opened)}
     for where, disclosure in disclosed.items():
-        container, key = _locate(opened, where)
+        tokens = _tokens(where)
+        node: Any = opened
+        for token in tokens[:-1]:
+            parent, key = _step(node, token, where)
+            child = parent[key]
+            if id(child) not in copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                parent[key] = child
+                copied.add(id(child))
+            node = child
+        container, key = _step(node, tokens[-1], where)
         container[key] = copy.deepcopy(disclosure.value)
     return opened
 

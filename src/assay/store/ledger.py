@@ -31,6 +31,7 @@ from assay.store.canonical import (
     NotCanonicalizableError,
     canonical_json,
     canonical_json_and_value,
+    canonical_json_of_parsed,
 )
 from assay.store.chain import (
     ChainHead,
@@ -221,24 +222,27 @@ class _Prepared:
 
 def _salts() -> Iterator[str]:
     while True:
-        yield secrets.token_hex(16)
+        # 128 random bits per salt, drawn 256 salts at a time.
+        pool = secrets.token_hex(16 * 256)
+        yield from (pool[start : start + 32] for start in range(0, len(pool), 32))
 
 
 def _prepare(item: Item) -> _Prepared:
     record = item if isinstance(item, Record) else Record(item[0], item[1])
     kind, text, parsed = _checked(record.kind, record.payload)
-    disclosed: dict[str, Disclosure] = {}
+    disclosed: dict[str, tuple[Disclosure, str]] = {}
     if record.sealed:
-        sealed, disclosed = seal(parsed, record.sealed, _salts())
+        # ``parsed`` was just read back from the canonical text: this entry's own copy.
+        parsed, disclosed = seal(parsed, record.sealed, _salts())
         if disclosed:
-            text, parsed = canonical_json_and_value(sealed)
+            text = canonical_json_of_parsed(parsed)
     return _Prepared(
         kind,
         text,
         parsed,
         payload_digest(text),
-        disclosed,
-        [canonical_json(found.value) for found in disclosed.values()],
+        {where: found for where, (found, _) in disclosed.items()},
+        [value_json for _, value_json in disclosed.values()],
     )
 
 
@@ -301,18 +305,21 @@ def _stream(
 
 
 def _stream_backwards(conn: Connection, *, kind: str | None) -> Iterator[LedgerEntry]:
+    # Readers from the end usually want the newest match: small batches first, larger after.
     before: int | None = None
+    batch = 1
     while True:
         query = select(ledger_entries)
         if before is not None:
             query = query.where(ledger_entries.c.seq < before)
         if kind is not None:
             query = query.where(ledger_entries.c.kind == kind)
-        rows = conn.execute(query.order_by(ledger_entries.c.seq.desc()).limit(_READ_BATCH)).all()
+        rows = conn.execute(query.order_by(ledger_entries.c.seq.desc()).limit(batch)).all()
         yield from _entries(conn, rows)
-        if len(rows) < _READ_BATCH:
+        if len(rows) < batch:
             return
         before = int(rows[-1].seq)
+        batch = min(batch * 8, _READ_BATCH)
 
 
 def _entries(conn: Connection, rows: Sequence[Any], *, strict: bool = False) -> list[LedgerEntry]:
