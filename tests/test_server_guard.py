@@ -236,3 +236,12 @@ def test_an_unexpected_failure_is_the_json_error_body(database_url: str, tmp_pat
     assert answer.status_code == 500
     assert answer.json()["error"]["code"] == "internal"
     assert "s3cret" not in answer.text
+
+
+def test_a_body_without_content_type_is_read_as_strictly(api: Api) -> None:
+    body = '{"spec": "quality", "target": "m@1", "values": [{"measurement": "accuracy", "value": NaN}]}'
+    answer = api.client.post(
+        "/api/v1/evidence", content=body.encode(), headers=api.headers("auditee")
+    )
+    assert answer.status_code == 422, answer.text
+    assert "NaN is not a JSON number" in answer.json()["error"]["message"]

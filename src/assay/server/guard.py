@@ -65,7 +65,7 @@ class GuardedRoute(APIRoute):
             strict = StrictJsonRequest(request.scope, request.receive)
             if allowed:
                 await run_in_threadpool(caller, strict, *allowed)
-            if _has_json_body(strict):
+            if _has_json_body(strict) and await strict.body():
                 await strict.json()  # refused here, with our message, before validation
             return await handler(strict)
 
@@ -73,7 +73,8 @@ class GuardedRoute(APIRoute):
 
 
 def _has_json_body(request: Request) -> bool:
+    """The body will be read as JSON: as FastAPI reads it, with a JSON content type or none."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return request.method in ("POST", "PUT", "PATCH") and (
-        kind == "application/json" or kind.endswith("+json")
+        not kind or kind == "application/json" or kind.endswith("+json")
     )
