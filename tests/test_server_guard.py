@@ -239,7 +239,10 @@ def test_an_unexpected_failure_is_the_json_error_body(database_url: str, tmp_pat
 
 
 def test_a_body_without_content_type_is_read_as_strictly(api: Api) -> None:
-    body = '{"spec": "quality", "target": "m@1", "values": [{"measurement": "accuracy", "value": NaN}]}'
+    body = (
+        '{"spec": "quality", "target": "m@1", "values": [{"measurement": "accuracy", '
+        '"value": NaN}]}'
+    )
     answer = api.client.post(
         "/api/v1/evidence", content=body.encode(), headers=api.headers("auditee")
     )
