@@ -354,7 +354,8 @@ def get_report(
 
 
 class PushedMeasurement(_Body):
-    measurement: Name
+    # An id the spec must hold (checked against it, with the value): no name check per value.
+    measurement: Annotated[str, Field(min_length=1, max_length=200)]
     value: Any = Field(description="the measured value, of the measurement's data type")
     measured_at: datetime | None = Field(default=None, description="when it was measured")
     provenance: dict[str, str | int | float | bool | None] = Field(
