@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
 from sqlalchemy.engine import make_url
 
-from assay.config import DatabaseChoice
 from assay.store import Store, open_store
 from assay.store.canonical import canonical_json
+from assay.store.config import DatabaseChoice
 
 RESULTS = Path(__file__).parent / "results" / "ledger_append.md"
 

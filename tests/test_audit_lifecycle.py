@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from assay import audit_actions
-from assay.audit_runs import run_audit
-from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
+from assay.services import audit_actions
+from assay.services.audit_runs import run_audit
 from assay.store import Store, open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.running import run_cli
 
 SECRET_VALUE = 0.8123456789

@@ -15,8 +15,8 @@ import pexpect
 import pytest
 import yaml
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.http_server import SECRET_TOKEN, Server, evidence_server
 from tests.helpers.running import Result, run_cli
 

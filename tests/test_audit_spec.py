@@ -11,7 +11,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from assay.yamlfile import load_document
+from assay.files.documents import load_document
 from tests.helpers.running import run_cli
 
 VALID = """\

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assay import __version__
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.running import Result, run_cli, run_process
 

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from assay.collectors import CollectContext, CollectionError, interface_problem, parse_interface
 from assay.collectors.runner import collect_all
-from assay.plugins import load_plugins
+from assay.integrations.plugins import load_plugins
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.http_server import SECRET_TOKEN, Server, evidence_server
 

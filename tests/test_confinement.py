@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from assay.collectors.confinement import Allowances, load_allowances
-from assay.config import DatabaseChoice
 from assay.errors import ConfigurationError
 from assay.files.spec import spec_from_text
-from assay.registrations import store_spec
+from assay.services.registrations import store_spec
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.http_server import evidence_server
 from tests.helpers.running import run_process
 from tests.helpers.server import Api, running_api

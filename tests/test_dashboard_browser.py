@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
 from tests.helpers.server import PUSH_SPEC, serve_process
 
@@ -135,7 +135,7 @@ def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) ->
 
 
 def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> None:
-    from assay.demo import run_demo  # the demo saves two rounds of an example assessment
+    from assay.demo.run import run_demo  # the demo saves two rounds of an example assessment
 
     demo = tmp_path / "demo"
     from rich.console import Console

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from assay.config import DatabaseChoice
 from assay.errors import MAX_MESSAGE
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.running import Result, run_cli, run_process
 from tests.helpers.specs import spec_document
 

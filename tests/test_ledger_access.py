@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from alembic import command
 
-from assay.audit_runs import PushedValue, run_audit
-from assay.config import DatabaseChoice
 from assay.files.spec import spec_from_text
+from assay.services.audit_runs import PushedValue, run_audit
 from assay.store import open_store
 from assay.store.chain import SEALED_KEY
+from assay.store.config import DatabaseChoice
 from assay.store.database import connect
 from assay.store.ledger_file import verify_export
 from assay.store.migrate import alembic_config

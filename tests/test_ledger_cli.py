@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from sqlalchemy import create_engine
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.running import run_cli
 
 SCHEMAS = Path(__file__).parents[1] / "docs" / "schemas"

@@ -10,8 +10,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 
 APPENDER = Path(__file__).parent / "helpers" / "appender.py"
 

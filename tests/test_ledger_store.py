@@ -9,10 +9,10 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, create_engine, inspect
 
-from assay.config import DatabaseChoice
 from assay.errors import InvalidInputError
 from assay.store import Store, open_store
 from assay.store.chain import GENESIS_HASH, ProblemCode
+from assay.store.config import DatabaseChoice
 from assay.store.database import connect
 from assay.store.migrate import alembic_config
 from tests.helpers.legacy import append_format_one

@@ -32,10 +32,10 @@ from assay.collectors.values import decode
 from assay.errors import MAX_MESSAGE, InvalidInputError
 from assay.files.answers import load_assessment
 from assay.files.answers_workbook import read_answer_workbooks
+from assay.files.documents import JsonRefusedError, parse_document, parse_json
 from assay.files.spec import spec_from_text
 from assay.reports.maturity_workbook import answers_workbook
 from assay.store.ledger_file import verify_export
-from assay.yamlfile import JsonRefusedError, parse_document, parse_json
 from tests.helpers.specs import spec_document
 
 EXAMPLES = int(os.environ.get("ASSAY_FUZZ_EXAMPLES", "150"))

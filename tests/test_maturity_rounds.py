@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from assay.config import DatabaseChoice
 from assay.maturity.history import AreaChange, Round, area_changes
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.running import Result, run_cli
 
 

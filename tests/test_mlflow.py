@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from assay.collectors import CollectContext, CollectionError, parse_interface
-from assay.config import DatabaseChoice
-from assay.plugins import load_plugins
+from assay.integrations.plugins import load_plugins
 from assay.store import open_store
 from assay.store.audit_log import AuditLog
+from assay.store.config import DatabaseChoice
 from tests.helpers.mlflow_server import Mlflow, evaluation, mlflow_server
 from tests.helpers.running import run_cli
 from tests.helpers.server import make_tokens, serve_process

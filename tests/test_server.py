@@ -13,13 +13,13 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from assay import audit_actions
-from assay.audit_runs import run_audit
-from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
 from assay.server.app import create_app
 from assay.server.settings import ServerSettings
+from assay.services import audit_actions
+from assay.services.audit_runs import run_audit
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
 from tests.helpers.server import serve_process
 from tests.helpers.specs import spec_document

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
-from assay import audit_actions
-from assay.config import DatabaseChoice
 from assay.files.spec import load_spec
-from assay.registrations import Mode, register_target
 from assay.server.scheduler import Scheduler
+from assay.services import audit_actions
+from assay.services.registrations import Mode, register_target
 from assay.store import open_store
 from assay.store.audit_log import AuditLog
+from assay.store.config import DatabaseChoice
 from assay.store.schedule import list_jobs
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.server import PUSH_SPEC, running_api, serve_process
@@ -156,7 +156,7 @@ def test_expired_evidence_suspends_the_certificate(database_url: str, tmp_path: 
     loaded = load_spec(scheduled_spec(tmp_path, "PT1S"))
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
-        from assay.audit_runs import run_audit
+        from assay.services.audit_runs import run_audit
 
         run_audit(store, loaded, "m@1")
         issued = audit_actions.certify(

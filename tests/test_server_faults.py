@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT, MEASUREMENT_BATCH, AuditLog
+from assay.store.config import DatabaseChoice
 from tests.helpers.server import PUSH_SPEC, make_tokens, serve_process
 
 BATCH = 50

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 
-from assay.config import DatabaseChoice
 from assay.files.spec import spec_from_text
-from assay.registrations import store_spec
+from assay.services.registrations import store_spec
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
 from tests.helpers.server import PUSH_SPEC, make_tokens, serve_process
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from tests.helpers.server import PUSH_SPEC, Api, running_api
 
 

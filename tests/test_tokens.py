@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, find_token
 from tests.helpers.running import run_cli
 

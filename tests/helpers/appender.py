@@ -13,8 +13,8 @@ import itertools
 import sys
 import time
 
-from assay.config import DatabaseChoice
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 
 
 def run(url: str, writer: str, count: int, start_at: float) -> None:

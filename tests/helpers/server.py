@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from assay.config import DatabaseChoice
 from assay.server.app import create_app
 from assay.server.settings import ServerSettings
 from assay.store import open_store
+from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
 
 # A spec whose values are pushed: a public accuracy and a confidential latency, judged daily.

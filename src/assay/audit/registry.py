@@ -1,4 +1,5 @@
-"""Named registries that built-ins fill at import and plugins extend (see :mod:`assay.plugins`)."""
+"""Named registries that built-ins fill at import and plugins extend (see
+:mod:`assay.integrations.plugins`)."""
 
 from __future__ import annotations
 

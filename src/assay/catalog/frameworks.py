@@ -8,13 +8,13 @@ from pathlib import Path
 
 from assay.catalog.validation import DocumentInvalidError, raise_problems, validate_document
 from assay.errors import InvalidInputError
+from assay.files.documents import load_document
 from assay.maturity.frameworks import (
     Framework,
     FrameworkKind,
     framework_from_data,
     framework_problems,
 )
-from assay.yamlfile import load_document
 
 __all__ = ["builtin_framework_ids", "load_framework"]
 

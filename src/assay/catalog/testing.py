@@ -6,7 +6,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 from assay.audit.coverage import Methodology, methodology_from_data
-from assay.yamlfile import load_document
+from assay.files.documents import load_document
 
 __all__ = ["load_methodology"]
 

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from assay.errors import InvalidInputError, shorten
-from assay.yamlfile import LoadedDocument
+from assay.files.documents import LoadedDocument
 
 __all__ = ["DocumentInvalidError", "raise_problems", "schema", "validate_document"]
 

@@ -19,9 +19,9 @@ from assay.cli import ledger as ledger_commands
 from assay.cli import maturity as maturity_commands
 from assay.cli import probe as probe_commands
 from assay.cli import token as token_commands
-from assay.config import assay_home
-from assay.demo import run_demo
+from assay.demo.run import run_demo
 from assay.errors import AssayError, ExitCode, InvalidInputError
+from assay.store.config import assay_home
 
 __all__ = ["app", "main"]
 
@@ -127,10 +127,10 @@ def serve(
     import uvicorn
 
     from assay.collectors.confinement import Allowances, load_allowances
-    from assay.config import choose_database
     from assay.server.listening import listen
     from assay.server.settings import ServerSettings
     from assay.store import open_store
+    from assay.store.config import choose_database
 
     choice = choose_database(db)
     if workers > 1 and not choice.url.startswith("postgresql"):

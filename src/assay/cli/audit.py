@@ -20,11 +20,9 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Connection
 
-from assay import audit_actions
 from assay.audit.evaluation import Outcome
 from assay.audit.spec import Specification, walk
 from assay.audit.status import Status
-from assay.audit_runs import RunRecord, report_records, run_audit, target_of
 from assay.cli.common import (
     DbOption,
     FormatOption,
@@ -39,11 +37,13 @@ from assay.cli.common import (
 from assay.collectors.runner import Fetched
 from assay.errors import ExitCode, InvalidInputError
 from assay.files.spec import load_spec
-from assay.model_registry import ModelVersion, model_version, registry_client, write_back
 from assay.names import check_target
 from assay.reports.audit_json import Audience, children_of, for_audience, walk_model
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import OUTCOME_STYLES, run_view
+from assay.services import audit_actions
+from assay.services.audit_runs import RunRecord, report_records, run_audit, target_of
+from assay.services.model_registry import ModelVersion, model_version, registry_client, write_back
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 

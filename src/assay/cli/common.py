@@ -13,9 +13,9 @@ from typing import IO, Annotated, Any
 import typer
 from rich.console import Console, RenderableType
 
-from assay.config import choose_database
 from assay.errors import ConfigurationError
 from assay.store import Store, open_existing_store, open_store
+from assay.store.config import choose_database
 
 __all__ = [
     "DbOption",

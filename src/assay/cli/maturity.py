@@ -28,6 +28,7 @@ from assay.cli.common import (
 from assay.cli.questionnaire import Questionnaire
 from assay.errors import InvalidInputError
 from assay.files.answers import load_assessment
+from assay.files.documents import load_document
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import History
@@ -40,7 +41,6 @@ from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
 from assay.store.rounds import load_history, save_round
-from assay.yamlfile import load_document
 
 app = typer.Typer(
     help="MLOps maturity self-assessment: frameworks, answer templates, scores and roadmap.",

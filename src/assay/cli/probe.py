@@ -13,8 +13,8 @@ from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, ope
 from assay.collectors import CollectionError
 from assay.collectors.probe import compute_probe
 from assay.errors import InvalidInputError
+from assay.files.documents import parse_yaml_value
 from assay.probes.catalog import PROBES
-from assay.yamlfile import parse_yaml_value
 
 app = typer.Typer(
     help="Probes: data quality, drift, model performance and fairness computed from CSV or "

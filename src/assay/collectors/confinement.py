@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assay.errors import ConfigurationError
-from assay.yamlfile import LoadedDocument, load_document
+from assay.files.documents import LoadedDocument, load_document
 
 __all__ = [
     "Allowances",

@@ -13,7 +13,7 @@ from pydantic import AfterValidator
 
 from assay.collectors.base import CollectionError
 from assay.errors import InvalidInputError, shorten
-from assay.yamlfile import JsonRefusedError, parse_document, parse_json
+from assay.files.documents import JsonRefusedError, parse_document, parse_json
 
 __all__ = ["Format", "Selector", "compile_selector", "decode", "select"]
 
@@ -37,7 +37,7 @@ Selector = Annotated[str, AfterValidator(compile_selector)]
 
 
 def decode(text: str, fmt: Format, what: str) -> Any:
-    """``text`` read as ``fmt``, through assay's strict loader (:mod:`assay.yamlfile`: no key
+    """``text`` read as ``fmt``, through assay's strict loader (:mod:`assay.files.documents`: no key
     twice, bounded aliases and nesting, JSON without ``NaN`` or ``Infinity``). ``auto`` tries
     JSON, then a number, then keeps the stripped text. CSV gives a list of rows keyed by the
     header. ``what`` names the source in errors."""

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from assay.catalog import load_framework
 from assay.catalog.validation import DocumentInvalidError, raise_problems, validate_document
+from assay.files.documents import load_document
 from assay.maturity.answers import Assessment, read_assessment
 from assay.maturity.frameworks import FrameworkKind
-from assay.yamlfile import load_document
 
 __all__ = ["load_assessment"]
 

@@ -16,9 +16,9 @@ from assay.catalog.validation import DocumentInvalidError, raise_problems
 from assay.collectors import interface_problem
 from assay.collectors.base import confinement_problem
 from assay.collectors.confinement import Confinement
-from assay.plugins import load_plugins
+from assay.files.documents import LoadedDocument, load_document, parse_document
+from assay.integrations.plugins import load_plugins
 from assay.store.canonical import canonical_json
-from assay.yamlfile import LoadedDocument, load_document, parse_document
 
 __all__ = ["LoadedSpec", "check_spec", "load_spec", "spec_from_text"]
 

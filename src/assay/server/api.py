@@ -15,15 +15,20 @@ from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
-from assay import audit_actions
 from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.spec import Measurement, walk
-from assay.audit_runs import PushedValue, RunRecord, run_audit
 from assay.errors import InvalidInputError
 from assay.files.spec import LoadedSpec, spec_from_text
 from assay.names import TARGET_CHARACTERS, check_name, check_target
-from assay.registrations import (
+from assay.reports.audit_json import Audience, for_audience, jsonable, redacted_spec
+from assay.server.auth import caller, in_scope, store_of
+from assay.server.errors import ApiError
+from assay.server.guard import GuardedRoute, roles
+from assay.services import audit_actions
+from assay.services.audit_runs import PushedValue, RunRecord, run_audit
+from assay.services.ledger_access import LedgerReader, ledger_view
+from assay.services.registrations import (
     Mode,
     UnknownSpecError,
     find_registration,
@@ -33,11 +38,6 @@ from assay.registrations import (
     store_spec,
     stored_spec,
 )
-from assay.reports.audit_json import Audience, for_audience, jsonable, redacted_spec
-from assay.server.auth import caller, in_scope, store_of
-from assay.server.errors import ApiError
-from assay.server.guard import GuardedRoute, roles
-from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store import Store
 from assay.store.audit_log import AuditLog, batch_record
 from assay.store.ledger_file import export_ledger

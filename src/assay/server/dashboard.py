@@ -18,11 +18,11 @@ from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 
 from assay.audit.run_model import element_rows
-from assay.audit_actions import current_statuses
 from assay.maturity.history import ROUND_KIND
-from assay.registrations import registrations
 from assay.reports.audit_json import Audience, for_audience
 from assay.server.auth import in_scope, presented_token, store_of
+from assay.services.audit_actions import current_statuses
+from assay.services.registrations import registrations
 from assay.store.audit_log import AuditLog
 from assay.store.rounds import load_history
 from assay.store.tokens import Role, Token, find_token

@@ -1,6 +1,6 @@
 """Event intake: CloudEvents (JSON, structured mode) and MLflow model registry webhooks start
-the registered specs that listen (see :mod:`assay.audit_triggers`). Each event received is kept
-in the ledger as ``audit.event``, with the runs it started."""
+the registered specs that listen (see :mod:`assay.services.audit_triggers`). Each event
+received is kept in the ledger as ``audit.event``, with the runs it started."""
 
 from __future__ import annotations
 
@@ -16,20 +16,20 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from assay.audit_runs import RunRecord
-from assay.audit_triggers import run_triggered
 from assay.errors import InvalidInputError
-from assay.model_registry import model_version, registry_client, write_back
+from assay.files.documents import parse_json
 from assay.names import check_target
-from assay.registrations import Registration
 from assay.server.api import run_summary
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
+from assay.services.audit_runs import RunRecord
+from assay.services.audit_triggers import run_triggered
+from assay.services.model_registry import model_version, registry_client, write_back
+from assay.services.registrations import Registration
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role
-from assay.yamlfile import parse_json
 
 __all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
 

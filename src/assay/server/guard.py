@@ -4,7 +4,8 @@ Each route of the Audit API names the roles that may call it (``openapi_extra=ro
 as ``x-roles`` in the OpenAPI document). :class:`GuardedRoute` checks the bearer token against
 those roles before the body is read, so a caller without a valid token gets 401 and a caller of
 another role 403, whatever they sent; only then is the body parsed, strictly (no ``NaN`` or
-``Infinity``, no key twice, bounded nesting; :func:`assay.yamlfile.parse_json`), and validated.
+``Infinity``, no key twice, bounded nesting; :func:`assay.files.documents.parse_json`), and
+validated.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from assay.files.documents import parse_json
 from assay.server.auth import caller
 from assay.server.errors import ApiError
 from assay.store.tokens import Role
-from assay.yamlfile import parse_json
 
 __all__ = ["GuardedRoute", "StrictJsonRequest", "roles"]
 

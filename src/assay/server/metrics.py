@@ -15,8 +15,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from assay.audit.confidentiality import hidden_run_elements
 from assay.audit.run_model import element_rows
-from assay.audit_actions import current_statuses
 from assay.server.auth import store_of
+from assay.services.audit_actions import current_statuses
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 

@@ -11,11 +11,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from assay import __version__
-from assay.audit_actions import StatusRow, current_statuses
-from assay.registrations import registrations
 from assay.server.auth import store_of
 from assay.server.badge import badge_svg
 from assay.server.errors import ApiError
+from assay.services.audit_actions import StatusRow, current_statuses
+from assay.services.registrations import registrations
 
 __all__ = ["PUBLIC_CACHE", "router", "target_status"]
 

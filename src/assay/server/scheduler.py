@@ -21,12 +21,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from assay import audit_actions
 from assay.audit.status import Status
-from assay.audit_runs import run_audit
 from assay.collectors.confinement import Confinement
 from assay.errors import InvalidInputError
-from assay.registrations import find_registration, stored_spec
+from assay.services import audit_actions
+from assay.services.audit_runs import run_audit
+from assay.services.registrations import find_registration, stored_spec
 from assay.store import Store
 from assay.store.schedule import (
     Job,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assay.collectors.confinement import Allowances, Confinement
-from assay.config import DatabaseChoice
+from assay.store.config import DatabaseChoice
 
 __all__ = ["SETTINGS_VARIABLE", "ServerSettings"]
 

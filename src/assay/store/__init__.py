@@ -16,9 +16,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from assay.config import DatabaseChoice
 from assay.errors import DatabaseUnavailableError, SchemaVersionError
 from assay.store.chain import ChainHead, LedgerEntry, VerificationResult
+from assay.store.config import DatabaseChoice
 from assay.store.database import Database, connect
 from assay.store.ledger import Ledger
 from assay.store.migrate import SchemaState, schema_state, upgrade

@@ -22,8 +22,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from assay.config import DatabaseChoice
 from assay.errors import ConfigurationError, DatabaseUnavailableError
+from assay.store.config import DatabaseChoice
 
 __all__ = ["Database", "connect"]
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from assay import __version__
 from assay.errors import LedgerFileError, shorten
+from assay.files.documents import JsonRefusedError, parse_json
 from assay.store.canonical import canonical_json
 from assay.store.chain import (
     HASH_PATTERN,
@@ -35,7 +36,6 @@ from assay.store.chain import (
     verify_chain,
 )
 from assay.store.ledger import Ledger
-from assay.yamlfile import JsonRefusedError, parse_json
 
 __all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "ExportHeader", "export_ledger", "verify_export"]
 

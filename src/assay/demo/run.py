@@ -13,8 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from assay.config import DatabaseChoice
-from assay.demo_audit import AuditDemo, audit_step, data_step, registry_step
+from assay.demo.audit import AuditDemo, audit_step, data_step, registry_step
 from assay.errors import AssayError, ConfigurationError
 from assay.files.answers import load_assessment
 from assay.maturity.scoring import LevelScore
@@ -22,6 +21,7 @@ from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_terminal import history_table
 from assay.store import Store, open_store
 from assay.store.chain import VerificationResult
+from assay.store.config import DatabaseChoice
 from assay.store.ledger_file import export_ledger, verify_export
 from assay.store.rounds import load_history, save_round
 from assay.store.tokens import Role, create_token

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from assay import audit_actions
-from assay.audit_runs import RunRecord, record_reports, run_audit
-from assay.demo_data import CreditData, TrainedModel, make_credit_data, train_models
+from assay.demo.data import CreditData, TrainedModel, make_credit_data, train_models
 from assay.files.spec import LoadedSpec, load_spec
-from assay.model_registry import GateDecision, ModelVersion, registry_client, write_back
 from assay.reports.audit_json import Audience, for_audience
 from assay.reports.audit_report import audit_report
+from assay.services import audit_actions
+from assay.services.audit_runs import RunRecord, record_reports, run_audit
+from assay.services.model_registry import GateDecision, ModelVersion, registry_client, write_back
 from assay.store import Store
 
 __all__ = ["AUDIT_EXAMPLE", "MODEL", "AuditDemo", "audit_step"]

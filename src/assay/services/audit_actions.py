@@ -18,6 +18,7 @@ from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.spec import Element, Measurement, walk
 from assay.audit.status import Status, conformity_status
 from assay.errors import GateFailedError, InvalidInputError, shorten
+from assay.files.documents import parse_yaml_value
 from assay.files.spec import LoadedSpec
 from assay.names import check_name, check_target
 from assay.store import Store
@@ -28,7 +29,6 @@ from assay.store.audit_log import (
     attestation_record,
     status_change,
 )
-from assay.yamlfile import parse_yaml_value
 
 __all__ = [
     "StatusRow",

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from assay.audit.spec import Requirement, walk
-from assay.audit_runs import RunRecord, run_audit
 from assay.collectors.confinement import Confinement
 from assay.files.spec import LoadedSpec
-from assay.registrations import Registration, register_target, registrations, stored_spec
+from assay.services.audit_runs import RunRecord, run_audit
+from assay.services.registrations import Registration, register_target, registrations, stored_spec
 from assay.store import Store
 
 __all__ = ["event_matches", "listens_to", "run_triggered"]

@@ -1,0 +1,1 @@
+"""The guided demo (``assay demo``, ``make demo``) and the data it generates."""

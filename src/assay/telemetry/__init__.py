@@ -1,1 +1,0 @@
-"""Domain package (no I/O); its capability arrives in a later release."""
