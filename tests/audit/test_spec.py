@@ -12,6 +12,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from assay.files.documents import load_document
+from tests.helpers.paths import REPO
 from tests.helpers.running import run_cli
 
 VALID = """\
@@ -90,7 +91,7 @@ def test_the_schema_describes_the_format_and_accepts_the_example(
     # The schema knows durations as strings: what the file holds is valid against it.
     errors = list(Draft202012Validator(schema).iter_errors(example))
     assert errors == []
-    published = Path(__file__).parents[1] / "docs" / "schemas" / "spec.schema.json"
+    published = REPO / "docs" / "schemas" / "spec.schema.json"
     assert json.loads(published.read_text(encoding="utf-8")) == schema, (
         "docs/schemas/spec.schema.json is stale: run assay audit schema -o it"
     )
@@ -219,7 +220,7 @@ def test_a_missing_spec_file(
 def test_the_docs_show_the_example_spec_as_it_is(
     capsys: pytest.CaptureFixture[str], assay_home: Path
 ) -> None:
-    root = Path(__file__).parents[1]
+    root = REPO
     example = root / "src" / "assay" / "examples" / "audit" / "credit-model" / "spec.yaml"
     docs = (root / "docs" / "audit.md").read_text(encoding="utf-8")
     block = docs.split("### A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]

@@ -10,19 +10,12 @@ import yaml
 
 from assay.catalog.testing import load_methodology
 from assay.probes.catalog import PROBES
+from tests.helpers.paths import REPO
 from tests.helpers.running import run_cli
 from tests.helpers.seeds import seed_text
 from tests.helpers.specs import spec_document
 
-EXAMPLE = (
-    Path(__file__).parents[1]
-    / "src"
-    / "assay"
-    / "examples"
-    / "audit"
-    / "credit-model"
-    / "spec.yaml"
-)
+EXAMPLE = REPO / "src" / "assay" / "examples" / "audit" / "credit-model" / "spec.yaml"
 
 
 def test_the_catalog_has_the_five_phases_and_their_test_items() -> None:

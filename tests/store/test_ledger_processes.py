@@ -8,12 +8,12 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
+from tests.helpers.paths import TESTS
 
-APPENDER = Path(__file__).parent / "helpers" / "appender.py"
+APPENDER = TESTS / "helpers" / "appender.py"
 
 
 def start_appender(

@@ -21,6 +21,7 @@ from assay.services.audit_runs import run_audit
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
+from tests.helpers.paths import REPO
 from tests.helpers.server import serve_process
 from tests.helpers.specs import spec_document
 
@@ -38,7 +39,7 @@ SPEC = spec_document(
     spec_id="quality",
     metric={"assessment_interface": "file:metrics.json"},
 )
-DOCS_OPENAPI = Path(__file__).parents[1] / "docs" / "openapi.json"
+DOCS_OPENAPI = REPO / "docs" / "openapi.json"
 
 
 @pytest.fixture

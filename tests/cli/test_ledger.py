@@ -12,9 +12,10 @@ from sqlalchemy import create_engine
 
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
+from tests.helpers.paths import REPO
 from tests.helpers.running import run_cli
 
-SCHEMAS = Path(__file__).parents[1] / "docs" / "schemas"
+SCHEMAS = REPO / "docs" / "schemas"
 
 
 def schema(name: str) -> dict[str, Any]:

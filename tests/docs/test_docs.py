@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-TUTORIALS = sorted((Path(__file__).parents[1] / "docs" / "tutorials").glob("*.md"))
+from tests.helpers.paths import REPO
+
+TUTORIALS = sorted((REPO / "docs" / "tutorials").glob("*.md"))
 SHELL_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
@@ -57,7 +59,7 @@ def test_the_cli_reference_is_current(tmp_path: Path) -> None:
         check=True,
         timeout=120,
     )
-    shipped = Path(__file__).parents[1] / "docs" / "reference" / "cli.md"
+    shipped = REPO / "docs" / "reference" / "cli.md"
     assert written.read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8"), (
         "docs/reference/cli.md is stale: run make reference"
     )

@@ -17,9 +17,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT
 from assay.store.config import DatabaseChoice
+from tests.helpers.paths import REPO
 from tests.helpers.server import PUSH_SPEC, Api, running_api
 
-GRAFANA = Path(__file__).parents[1] / "deploy" / "grafana" / "assay-dashboard.json"
+GRAFANA = REPO / "deploy" / "grafana" / "assay-dashboard.json"
 
 
 @pytest.fixture

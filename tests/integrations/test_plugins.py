@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers.paths import TESTS
 from tests.helpers.running import run_process
 from tests.helpers.specs import spec_document
 
-PLUGIN = Path(__file__).parent / "plugin_example"
+PLUGIN = TESTS / "plugin_example"
 
 SPEC = spec_document(
     [

@@ -13,11 +13,12 @@ import pytest
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
 from assay.store.tokens import Role, create_token
+from tests.helpers.paths import REPO
 from tests.helpers.server import PUSH_SPEC, serve_process
 
 CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOTS = Path(__file__).parents[1] / "build" / "screenshots"
+SCREENSHOTS = REPO / "build" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER), reason="chromium and chromedriver are not installed"
