@@ -58,7 +58,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    for router in (public.router, api.router, events.router, metrics.router, dashboard.router):
+    for router in (public.router, *api.ROUTERS, events.router, metrics.router, dashboard.router):
         app.include_router(router)
     return app
 

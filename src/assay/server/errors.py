@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.errors import MAX_MESSAGE, AssayError, GateFailedError, InvalidInputError, shorten
+from assay.services.evidence import EvidenceRefusedError
 
 __all__ = ["ApiError", "BodyLimit", "error_response", "install_error_handlers"]
 
@@ -64,6 +65,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GateFailedError)
     async def not_conformant(request: Request, error: GateFailedError) -> JSONResponse:
         return error_response(409, "not_conformant", error.message)
+
+    @app.exception_handler(EvidenceRefusedError)
+    async def invalid_evidence(request: Request, error: EvidenceRefusedError) -> JSONResponse:
+        details = {"problems": error.problems} if error.problems else None
+        return error_response(422, "invalid_evidence", error.problem, details)
 
     @app.exception_handler(InvalidInputError)
     async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.errors import InvalidInputError
+from assay.errors import InvalidInputError, shorten
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 
@@ -27,6 +27,7 @@ __all__ = [
     "ModelVersion",
     "model_version",
     "promote",
+    "registered_version",
     "registry_client",
     "roll_back",
     "tag_version",
@@ -100,6 +101,32 @@ def registry_client(tracking_uri: str | None, environ: Mapping[str, str] = os.en
     for name, value in CLIENT_DEFAULTS.items():
         os.environ.setdefault(name, value)
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def registered_version(target: str, tracking_uri: str | None) -> tuple[Any, ModelVersion]:
+    """The MLflow client and the model version ``target`` (``NAME@VERSION``) names, checked to
+    exist in the registry, so that a bad target or an unknown version is refused before a run
+    stores anything. An unreachable tracking server is said to be unreachable."""
+    version = model_version(target)
+    client = registry_client(tracking_uri)
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_model_version(version.name, version.version)
+    except MlflowException as error:
+        first_line = error.message.strip().splitlines()[0] if error.message.strip() else ""
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise InvalidInputError(
+                f"MLflow has no version {version.version} of {version.name}: {first_line}",
+                source="--target",
+                expected="a registered model version NAME@VERSION",
+            ) from None
+        raise InvalidInputError(
+            f"the MLflow tracking server cannot be reached ({shorten(first_line, 300)})",
+            source="--tracking-uri",
+            expected="a reachable tracking server (--tracking-uri or MLFLOW_TRACKING_URI)",
+        ) from None
+    return client, version
 
 
 def _registry_call(action: str, call: Any, *args: Any) -> Any:

@@ -1,0 +1,253 @@
+"""``assay audit run``: collect, evaluate, store and report; gate CI and MLflow aliases."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from sqlalchemy import Connection
+
+from assay.audit.evaluation import Outcome
+from assay.audit.run_model import walk_model
+from assay.cli.audit.app import SpecArgument
+from assay.cli.common import DbOption, OutputOption, PendingOutputs, store_from_option
+from assay.collectors.runner import Fetched
+from assay.errors import EvidenceIncompleteError, GateFailedError
+from assay.files.spec import load_spec
+from assay.names import check_target
+from assay.reports.audit_json import Audience, for_audience
+from assay.reports.audit_junit import junit_xml
+from assay.reports.audit_terminal import run_view
+from assay.services.audit_runs import RunRecord, report_records, run_audit, target_of
+from assay.services.model_registry import ModelVersion, registered_version, write_back
+from assay.store import Store
+
+__all__ = ["RunFormat", "run"]
+
+
+class RunFormat(StrEnum):
+    """How ``assay audit run`` renders its result."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
+def run(
+    spec: SpecArgument,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="The system or model evaluated, e.g. credit-model@3 (default: the spec's).",
+            show_default=False,
+        ),
+    ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            "--gate",
+            help="Exit 1 when the verdict is fail and 3 when it is error (for CI); without it the "
+            "exit code is 0 whenever the run completed.",
+        ),
+    ] = False,
+    fmt: Annotated[
+        RunFormat, typer.Option("--format", "-f", help="table, json, markdown or html.")
+    ] = RunFormat.table,
+    audience: Annotated[
+        Audience,
+        typer.Option(
+            help="Who the report is for: confidential values are hidden from auditor and public "
+            "reports; executives and the public see the verdict and dimensions.",
+        ),
+    ] = Audience.engineer,
+    junit: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Also write the outcomes as JUnit XML.", dir_okay=False),
+    ] = None,
+    output: OutputOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="How many values to collect at once.")
+    ] = 8,
+    promote: Annotated[
+        str | None,
+        typer.Option(
+            "--promote",
+            help="Move this MLflow alias (e.g. champion) to the audited version NAME@VERSION "
+            "only when it passes; a refusal exits 1 as --gate does.",
+            show_default=False,
+        ),
+    ] = None,
+    rollback: Annotated[
+        str | None,
+        typer.Option(
+            "--rollback",
+            help="When the audited version fails, move this MLflow alias back to the newest "
+            "earlier version that passed this spec.",
+            show_default=False,
+        ),
+    ] = None,
+    tag_version: Annotated[
+        bool,
+        typer.Option(
+            "--tag-version",
+            help="Set assay.verdict, assay.run_id, assay.spec_hash and assay.report on the "
+            "audited MLflow model version (implied by --promote and --rollback).",
+        ),
+    ] = False,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="The MLflow tracking server (default: $MLFLOW_TRACKING_URI).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Collect every measurement of a specification, evaluate it, store the run in the evidence
+    ledger and report the verdict; with --promote/--rollback, gate an MLflow alias on it."""
+    loaded = load_spec(spec)
+    audited = check_target(target_of(loaded, target), source="--target")
+    registry = None
+    if promote or rollback or tag_version:
+        registry = registered_version(audited, tracking_uri)
+        gate = gate or promote is not None
+    terminal = output is None and sys.stdout.isatty()
+    shown: list[str] = []
+    with PendingOutputs() as outputs:
+        # Outputs are opened first and put in place last: a bad path stores nothing, and a run
+        # whose reports cannot be written is not stored.
+        report_stream = outputs.open(output) if output is not None else None
+        junit_stream = outputs.open(junit) if junit is not None else None
+
+        def write_reports(conn: Connection, record: RunRecord) -> None:
+            model = for_audience(record.model, audience)
+            text = _render(model, fmt, audience, terminal=terminal)
+            reports: list[tuple[str, str, Path | None]] = [(fmt.value, text, output)]
+            if report_stream is not None:
+                report_stream.write(text)
+            else:
+                shown.append(text)
+            if junit_stream is not None:
+                xml = junit_xml(model)
+                junit_stream.write(xml)
+                reports.append(("junit", xml, junit))
+            store.ledger.append_in(conn, report_records(record.model, audience.value, reports))
+
+        with store_from_option(db) as store, _progress() as progress:
+            record = run_audit(
+                store,
+                loaded,
+                audited,
+                workers=workers,
+                on_fetched=progress,
+                in_transaction=write_reports,
+            )
+        outputs.commit()
+    for text in shown:
+        sys.stdout.write(text)
+    for path in (output, junit):
+        if path is not None:
+            typer.echo(f"wrote {path}", err=True)
+    if registry is not None:
+        with store_from_option(db) as store:
+            _apply_registry(store, registry, record.model, output, promote, rollback)
+    suspended = ", ".join(record.suspended)
+    typer.echo(
+        f"verdict {record.verdict.value}: run {record.model['run_id']}, "
+        f"status {record.status.value}"
+        + (f"; suspended certificate {suspended}" if suspended else ""),
+        err=True,
+    )
+    if gate:
+        _gate(record, str(spec))
+
+
+def _gate(record: RunRecord, spec: str) -> None:
+    """The gate's decision as the error hierarchy says it: a failed verdict is
+    :class:`GateFailedError` (exit 1), an undecided one :class:`EvidenceIncompleteError` (exit
+    3)."""
+    run_id = record.model["run_id"]
+    if record.verdict is Outcome.failed:
+        raise GateFailedError(f"the gate failed: the verdict is fail (run {run_id})", source=spec)
+    if record.verdict is Outcome.error:
+        errors = sum(
+            1
+            for kind, node in walk_model({"dimensions": record.model["dimensions"]})
+            if kind == "measurement" and node.get("outcome") in ("error", "stale")
+        )
+        raise EvidenceIncompleteError(
+            f"the gate cannot decide: {errors} measurement(s) could not be collected, compared "
+            f"or are stale (run {run_id})",
+            source=spec,
+        )
+
+
+def _apply_registry(
+    store: Store,
+    registry: tuple[Any, ModelVersion],
+    model: dict[str, Any],
+    report: Path | None,
+    promote: str | None,
+    rollback: str | None,
+) -> None:
+    client, version = registry
+    tags, decisions = write_back(
+        store,
+        client,
+        version,
+        model,
+        report=str(report) if report else None,
+        promote_alias=promote,
+        rollback_alias=rollback,
+    )
+    typer.echo(
+        f"tagged {version.target} in MLflow: assay.verdict={tags['assay.verdict']}", err=True
+    )
+    for decision in decisions:
+        where = f"version {decision.version}" if decision.version else "no version"
+        typer.echo(
+            f"{decision.alias}: {decision.action} ({decision.reason}); now on {where}", err=True
+        )
+
+
+def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, terminal: bool) -> str:
+    if fmt is RunFormat.json:
+        return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+    if fmt is RunFormat.table:
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer, width=None if terminal else 160, force_terminal=terminal, markup=False
+        )
+        console.print(run_view(model))
+        return buffer.getvalue()
+    from assay.reports.audit_report import audit_report  # Jinja2: only for reports
+
+    return audit_report(model, fmt.value, audience)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[Fetched, int], None]]:
+    """A progress bar on a terminal (standard error); a no-op callback elsewhere."""
+    if not sys.stderr.isatty():
+        yield lambda fetched, total: None
+        return
+    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("collect", total=None)
+
+        def advance(fetched: Fetched, total: int) -> None:
+            bar.update(task, total=total, advance=1)
+
+        yield advance

@@ -1,0 +1,118 @@
+"""Audit runs: trigger, list, read, and their reports per audience."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+
+from assay.reports.audit_json import Audience, for_audience
+from assay.server.api.common import (
+    READERS,
+    Name,
+    StrictBody,
+    Target,
+    loaded_for,
+    run_summary,
+)
+from assay.server.auth import caller, in_scope, store_of
+from assay.server.errors import ApiError
+from assay.server.guard import GuardedRoute, roles
+from assay.services.audit_runs import run_audit
+from assay.store.audit_log import AuditLog
+from assay.store.tokens import Role, Token
+
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+
+
+class RunRequest(StrictBody):
+    spec: Name
+    target: Target
+
+
+@router.post(
+    "/runs",
+    openapi_extra=roles(Role.auditee),
+    status_code=201,
+    summary="Run a spec on a target now (auditee)",
+)
+def trigger_run(body: RunRequest, request: Request) -> dict[str, Any]:
+    token = caller(request, Role.auditee, spec=body.spec, target=body.target)
+    store = store_of(request)
+    loaded = loaded_for(store, request, body.spec, body.target)
+    trigger = {"kind": "api", "by": token.name}
+    confinement = request.app.state.settings.confinement
+    return run_summary(
+        run_audit(store, loaded, body.target, trigger=trigger, confinement=confinement)
+    )
+
+
+@router.get(
+    "/runs", openapi_extra=roles(*READERS), summary="Audit runs, oldest first (auditee, auditor)"
+)
+def list_runs(
+    request: Request, spec: str | None = None, target: str | None = None
+) -> list[dict[str, Any]]:
+    token = caller(request, *READERS)
+    return [
+        {key: run[key] for key in ("run_id", "target", "verdict", "started", "finished", "seq")}
+        | {"spec": run["spec"]["id"]}
+        for run in AuditLog(store_of(request).ledger).runs(spec, target)
+        if in_scope(token, run["spec"]["id"], run["target"])
+    ]
+
+
+def _visible_run(request: Request, run_id: str) -> tuple[Token, dict[str, Any]]:
+    token = caller(request, *READERS)
+    run = AuditLog(store_of(request).ledger).run(run_id)
+    if run is None or not in_scope(token, run["spec"]["id"], run["target"]):
+        raise ApiError(404, "unknown_run", f"no run {run_id!r} (or the prefix is ambiguous)")
+    return token, run
+
+
+@router.get(
+    "/runs/{run_id}",
+    openapi_extra=roles(*READERS),
+    summary="One run's outcome tree (auditee, auditor)",
+)
+def get_run(run_id: str, request: Request) -> dict[str, Any]:
+    token, run = _visible_run(request, run_id)
+    if token.role is Role.auditor and not token.internal:
+        return for_audience(run, Audience.auditor)
+    return dict(run)
+
+
+@router.get(
+    "/runs/{run_id}/report",
+    openapi_extra=roles(*READERS),
+    summary="A run's report for an audience (auditee, auditor)",
+    response_class=Response,
+)
+def get_report(
+    run_id: str,
+    request: Request,
+    format: Literal["html", "markdown", "json"] = "html",
+    audience: Audience = Audience.auditor,
+) -> Response:
+    """The report as ``assay audit run -f FORMAT --audience AUDIENCE`` renders it; auditors
+    without internal access get the auditor or public view only. Reading stores nothing."""
+    token, run = _visible_run(request, run_id)
+    if (
+        token.role is Role.auditor
+        and not token.internal
+        and audience not in (Audience.auditor, Audience.public)
+    ):
+        raise ApiError(
+            403, "forbidden", "auditors without internal access read the auditor or public view"
+        )
+    model = for_audience(run, audience)
+    if format == "json":
+        text = json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+        media = "application/json"
+    else:
+        from assay.reports.audit_report import audit_report  # Jinja2: only for reports
+
+        text = audit_report(model, format, audience)
+        media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
+    return Response(text, media_type=media)

@@ -1,0 +1,135 @@
+"""What the command line and the Audit API list, computed once for both: certificates with
+their state and events, a specification's run history, and a specification's coverage of the
+testing methodology."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from assay.audit.run_model import children_of, walk_model
+from assay.files.spec import LoadedSpec
+from assay.services.audit_actions import certificate_state
+from assay.store import Store
+from assay.store.audit_log import AuditLog
+
+__all__ = ["CertificateRow", "certificate_rows", "coverage_of", "run_history"]
+
+_EVENT_KEYS = ("event", "at", "reason", "by", "run_id", "seq")
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    """A certificate as it stands now, with every event since it was issued."""
+
+    certificate: str
+    spec: str
+    target: str
+    state: str
+    issued: str
+    issued_by: str | None
+    valid_until: str
+    run_id: str
+    events: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON (``assay audit certificates -f json`` and ``GET /api/v1/certificates``)."""
+        return {
+            "certificate": self.certificate,
+            "spec": self.spec,
+            "target": self.target,
+            "state": self.state,
+            "issued": self.issued,
+            "issued_by": self.issued_by,
+            "valid_until": self.valid_until,
+            "run_id": self.run_id,
+            "events": self.events,
+        }
+
+
+def certificate_rows(store: Store, now: datetime) -> list[CertificateRow]:
+    """Every certificate, in the order issued: its state at ``now`` (active, suspended,
+    revoked, expired), when and by whom it was issued, until when, on which run, and its
+    events (issued, suspended, revoked) with their reasons and ledger positions."""
+    return [
+        CertificateRow(
+            certificate,
+            state["spec"],
+            state["target"],
+            certificate_state(state, now),
+            state["at"],
+            state.get("issued_by"),
+            state["valid_until"],
+            state["run_id"],
+            [
+                {key: event.get(key) for key in _EVENT_KEYS if key in event}
+                for event in state["events"]
+            ],
+        )
+        for certificate, state in AuditLog(store.ledger).certificates().items()
+    ]
+
+
+def run_history(store: Store, spec_id: str, target: str | None = None) -> list[dict[str, Any]]:
+    """The runs of ``spec_id`` (on ``target``, or every target), oldest first: when, on what,
+    the verdict, how many elements ended in each outcome, the run and spec version."""
+    rows = []
+    for run in AuditLog(store.ledger).runs(spec_id, target):
+        counts: dict[str, int] = {}
+        for kind, node in walk_model({"dimensions": run["dimensions"]}):
+            if kind != "spec" and not children_of(node, kind):
+                counts[node["outcome"]] = counts.get(node["outcome"], 0) + 1
+        rows.append(
+            {
+                "run_id": run["run_id"],
+                "target": run["target"],
+                "finished": run["finished"],
+                "verdict": run["verdict"],
+                "spec_hash": run["spec"]["hash"],
+                "outcomes": counts,
+                "seq": run["seq"],
+            }
+        )
+    return rows
+
+
+def coverage_of(loaded: LoadedSpec) -> dict[str, Any]:
+    """Which test items of the IML4E testing methodology (phases of 001 §5.3) the spec covers
+    with automated measurements: per phase, each item with the measurements covering it."""
+    from assay.audit.coverage import coverage
+    from assay.catalog.testing import load_methodology
+    from assay.collectors import parse_interface
+    from assay.probes.catalog import PROBES
+
+    def served(interface: str | dict[str, Any]) -> tuple[str, ...]:
+        collector, parameters = parse_interface(interface)
+        if collector.kind == "probe":
+            return PROBES[parameters.probe].test_items  # type: ignore[attr-defined]
+        return ()
+
+    methodology = load_methodology()
+    rows = coverage(loaded.spec, methodology, served)
+    return {
+        "spec": loaded.spec.id,
+        "methodology": methodology.id,
+        "covered": sum(row.covered for row in rows),
+        "items": len(rows),
+        "phases": [
+            {
+                "id": phase.id,
+                "name": phase.name,
+                "items": [
+                    {
+                        "id": row.item.id,
+                        "name": row.item.name,
+                        "covered": row.covered,
+                        "measurements": list(row.measurements),
+                    }
+                    for row in rows
+                    if row.phase == phase.id
+                ],
+            }
+            for phase in methodology.phases
+        ],
+    }
