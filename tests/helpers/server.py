@@ -226,3 +226,43 @@ def serve_process(
         yield process, base
     finally:
         stop(process)
+
+
+def ledger_count(api: Api) -> int:
+    """How many entries the ledger of the application under test holds."""
+    store = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        return store.ledger.count()
+    finally:
+        store.close()
+
+
+def push(api: Api, accuracy: float, latency: float = 50, *, target: str = "model@1") -> Any:
+    """Push an accuracy and a latency for ``target`` as the auditee; the answer."""
+    answer = api.call(
+        "auditee",
+        "POST",
+        "/api/v1/evidence",
+        json={
+            "spec": "quality",
+            "target": target,
+            "values": [
+                {
+                    "measurement": "accuracy",
+                    "value": accuracy,
+                    "provenance": {"model_version": "1", "commit": "abc123", "data_hash": "f00"},
+                },
+                {"measurement": "latency", "value": latency},
+            ],
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def prepared(api: Api) -> Api:
+    """The push spec uploaded and model@1 registered for third-party audit."""
+    assert api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
+    registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
+    return api
