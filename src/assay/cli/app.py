@@ -21,6 +21,7 @@ from assay.cli import probe as probe_commands
 from assay.cli import token as token_commands
 from assay.demo.run import run_demo
 from assay.errors import AssayError, ExitCode, InvalidInputError
+from assay.integrations.errors import translate
 from assay.store.config import assay_home
 
 __all__ = ["app", "main"]
@@ -211,7 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("assay: interrupted", err=True)
         return 130
-    except Exception as error:  # a bug: say so plainly, keep the details for those who ask
+    except Exception as error:
+        found = translate(error)
+        if found is not None:  # a library's failure that no module said more about
+            typer.echo(f"assay: error: {found.message}", err=True)
+            return found.exit_code
+        # A bug: say so plainly, keep the details for those who ask.
         if os.environ.get("ASSAY_DEBUG"):
             traceback.print_exc()
         typer.echo(

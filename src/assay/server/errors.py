@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assay.errors import MAX_MESSAGE, AssayError, GateFailedError, InvalidInputError, shorten
+from assay.errors import (
+    MAX_MESSAGE,
+    AssayError,
+    DatabaseUnavailableError,
+    GateFailedError,
+    InvalidInputError,
+    shorten,
+)
+from assay.integrations.errors import translate
 from assay.services.evidence import EvidenceRefusedError
 
 __all__ = ["ApiError", "BodyLimit", "error_response", "install_error_handlers"]
@@ -83,8 +91,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        # A bug: the caller learns nothing of the server's internals; the log has the
-        # traceback (Starlette logs the exception after this answer).
+        # The caller learns nothing of the server's internals; the log has the traceback
+        # (Starlette logs the exception after this answer).
+        if isinstance(translate(error), DatabaseUnavailableError):
+            return error_response(503, "unavailable", "the database is unavailable; retry later")
         return error_response(500, "internal", "internal error; the server log says more")
 
 
