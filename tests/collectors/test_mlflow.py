@@ -262,7 +262,7 @@ def test_promotion_refusal_and_rollback_move_aliases_and_are_recorded(
         ("rolled_back", good),
         ("rolled_back", good),
     ]
-    assert [run["verdict"] for run in runs] == ["pass", "fail", "fail"]
+    assert [run.verdict for run in runs] == ["pass", "fail", "fail"]
 
 
 def test_gates_refuse_bad_targets_before_anything_is_stored(

@@ -62,7 +62,7 @@ def test_a_killed_server_loses_no_acknowledged_evidence(database_url: str, tmp_p
         assert verified["ok"] is True, verified
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
-        stored_runs = {run["run_id"] for run in AuditLog(store.ledger).runs("quality", "model@1")}
+        stored_runs = {run.run_id for run in AuditLog(store.ledger).runs("quality", "model@1")}
         values = [entry.payload or {} for entry in store.ledger.entries(kind=MEASUREMENT)]
         batches = [entry.payload or {} for entry in store.ledger.entries(kind=MEASUREMENT_BATCH)]
     finally:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from mlflow.webhooks.delivery import _generate_hmac_signature
 
+from assay.audit.run_model import RunModel
 from assay.files.spec import load_spec
 from assay.server.scheduler import Scheduler
 from assay.services import audit_actions
@@ -66,8 +67,8 @@ def test_a_scheduled_run_keeps_time_across_a_restart(database_url: str, tmp_path
     (job,) = list_jobs(store.database)
     assert start + 661 < job.next_due <= start + 721
     runs = AuditLog(store.ledger).runs("nightly", "m@1")
-    assert [run["trigger"]["kind"] for run in runs] == ["schedule"] * 3
-    assert len({run["trigger"]["due"] for run in runs}) == 3
+    assert [(run.trigger or {})["kind"] for run in runs] == ["schedule"] * 3
+    assert len({(run.trigger or {})["due"] for run in runs}) == 3
     store.close()
 
 
@@ -128,15 +129,15 @@ def test_two_server_processes_on_postgresql_never_double_run(tmp_path: Path) -> 
             assert store.ledger.verify().ok
         finally:
             store.close()
-    dues = [run["trigger"]["due"] for run in runs]
+    dues = [(run.trigger or {})["due"] for run in runs]
     assert len(dues) == len(set(dues)), f"a due time ran twice: {dues}"
-    owners = {run["trigger"]["by"].split(":")[1] for run in runs}
+    owners = {(run.trigger or {})["by"].split(":")[1] for run in runs}
     assert owners <= servers, "every run was made by one of the two server processes"
 
 
 def wait_for_runs(
     url: str, spec: str, target: str, *, at_least: int, seconds: float = 120
-) -> list[dict[str, Any]]:
+) -> list[RunModel]:
     """The runs of (spec, target) once there are ``at_least`` of them (failing after
     ``seconds``, which only a stuck scheduler reaches)."""
     deadline = time.monotonic() + seconds
@@ -201,7 +202,7 @@ def test_cloud_events_run_the_specs_that_listen(database_url: str, tmp_path: Pat
         bad = api.call("auditee", "POST", "/api/v1/events", json={**event, "specversion": "0.3"})
         assert bad.status_code == 422
         stored = AuditLog(open_store(DatabaseChoice(database_url, "t")).ledger).runs()
-        assert stored[-1]["trigger"] == {"kind": "event", "type": event["type"], "id": "e1"}
+        assert stored[-1].trigger == {"kind": "event", "type": event["type"], "id": "e1"}
 
 
 def mlflow_delivery(secret: str, name: str, version: str) -> tuple[bytes, dict[str, str]]:
@@ -316,7 +317,7 @@ def test_serve_with_workers_on_postgresql(tmp_path: Path) -> None:
         finally:
             store.close()
     assert status["specs"][0]["mode"] == "third-party"
-    dues = [run["trigger"]["due"] for run in runs]
+    dues = [(run.trigger or {})["due"] for run in runs]
     assert len(dues) >= 3
     assert len(dues) == len(set(dues))
 

@@ -205,17 +205,8 @@ def outcomes_of(
     store: Store, project: Path, now: datetime, target: str | None = None
 ) -> dict[str, str]:
     record = run_audit(store, load_spec(project / "spec.yaml"), target, now=lambda: now)
-    found: dict[str, str] = {}
-
-    def visit(node: dict[str, Any]) -> None:
-        found[node["id"]] = node["outcome"]
-        for key in ("requirements", "metrics", "measurements"):
-            for child in node.get(key, []):
-                visit(child)
-
-    for dimension in record.model["dimensions"]:
-        visit(dimension)
-    found["verdict"] = record.model["verdict"]
+    found = {element.id: element.outcome for element in record.model.elements()}
+    found["verdict"] = record.model.verdict
     return found
 
 
@@ -323,5 +314,5 @@ def test_an_external_assessors_verdict_is_collected_and_stands(project: Path, st
     (project / "verdict.json").write_text(json.dumps({"verdict": "fail"}))
     assert outcomes_of(store, project, now)["risk-review"] == "fail"
     record = run_audit(store, load_spec(project / "spec.yaml"), None, now=lambda: now)
-    node = record.model["dimensions"][0]["requirements"][1]
-    assert (node["assessor"], node["source"]) == ("ACME Audit GmbH", "file:verdict.json#verdict")
+    node = record.model.dimensions[0].requirements[1]
+    assert (node.assessor, node.source) == ("ACME Audit GmbH", "file:verdict.json#verdict")

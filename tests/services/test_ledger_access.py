@@ -171,7 +171,7 @@ def test_entries_of_the_old_format_that_hold_confidential_values_are_stubs(
             for entry in scratch.ledger.entries()
             if entry.kind in ("audit.spec", "audit.measurement", "audit.run") and entry.content
         ]
-        assert record.model["verdict"] == "error"  # accuracy was not pushed
+        assert record.model.verdict == "error"  # accuracy was not pushed
     finally:
         scratch.close()
     database = connect(DatabaseChoice(database_url, "test"))

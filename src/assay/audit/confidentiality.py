@@ -23,7 +23,7 @@ import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from assay.audit.run_model import CHILD_KEY
+from assay.audit.run_model import CHILD_KEY, ElementResult, RunModel
 
 __all__ = [
     "REDACTED",
@@ -111,11 +111,20 @@ def hidden_elements(document: Mapping[str, Any]) -> set[str]:
     }
 
 
-def hidden_run_elements(model: Mapping[str, Any]) -> set[str]:
-    """The ids of the hidden elements of a run model."""
-    return hidden_elements(
-        {"dimensions": model.get("dimensions") or [], "confidential": model.get("confidential")}
-    )
+def hidden_run_elements(run: RunModel) -> set[str]:
+    """The ids of the hidden elements of a run."""
+    hidden: set[str] = set()
+    for dimension in run.dimensions:
+        _hide(dimension, run.confidential, hidden)
+    return hidden
+
+
+def _hide(element: ElementResult, above: bool, hidden: set[str]) -> None:
+    concealed = above or element.confidential
+    if concealed:
+        hidden.add(element.id)
+    for child in element.children():
+        _hide(child, concealed, hidden)
 
 
 def measurement_paths(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
+from assay.audit.run_model import RunModel
 from assay.audit.spec import Requirement, Specification, walk
 
 __all__ = ["Status", "conformity_status", "evidence_lifetime"]
@@ -34,18 +33,18 @@ def evidence_lifetime(spec: Specification) -> timedelta | None:
     return min(periods) if periods else None
 
 
-def conformity_status(last_run: Mapping[str, Any] | None, now: datetime) -> tuple[Status, str]:
-    """The status that the last run (its ledger payload) gives at ``now``, and why."""
+def conformity_status(last_run: RunModel | None, now: datetime) -> tuple[Status, str]:
+    """The status that the last run gives at ``now``, and why."""
     if last_run is None:
         return Status.unknown, "no run yet"
-    run = f"run {last_run['run_id']}"
-    verdict = last_run["verdict"]
+    run = f"run {last_run.run_id}"
+    verdict = last_run.verdict
     if verdict == "fail":
         return Status.non_conformant, f"{run} failed"
     if verdict != "pass":
         return Status.unknown, f"{run} could not evaluate everything ({verdict})"
-    lifetime = last_run.get("evidence_lifetime_seconds")
-    finished = datetime.fromisoformat(last_run["finished"])
+    lifetime = last_run.evidence_lifetime_seconds
+    finished = datetime.fromisoformat(last_run.finished)
     if lifetime is not None and now - finished > timedelta(seconds=lifetime):
         return (
             Status.expired,

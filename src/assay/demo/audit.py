@@ -48,9 +48,9 @@ class AuditDemo:
     def as_expected(self) -> bool:
         """The fair version passed and became champion; the biased one failed on fairness
         alone, was refused as champion, and production went back to the fair version."""
-        failing = {d["id"] for d in self.biased.model["dimensions"] if d["outcome"] == "fail"}
+        failing = {d.id for d in self.biased.model.dimensions if d.outcome == "fail"}
         actions = [(d.action, d.alias, d.version) for d in self.decisions]
-        good_version = self.good.model["target"].rpartition("@")[2]
+        good_version = self.good.model.target.rpartition("@")[2]
         return (
             self.good.verdict.value == "pass"
             and self.biased.verdict.value == "fail"
@@ -180,11 +180,11 @@ def _audit(
 
 
 def _show_run(console: Console, record: RunRecord) -> None:
-    outcomes = ", ".join(f"{d['id']} {d['outcome']}" for d in record.model["dimensions"])
+    outcomes = ", ".join(f"{d.id} {d.outcome}" for d in record.model.dimensions)
     style = "bold green" if record.verdict.value == "pass" else "bold red"
     console.print(
-        f"   {record.model['target']}: verdict [{style}]{record.verdict.value}[/] ({outcomes}); "
-        f"run {record.model['run_id']}"
+        f"   {record.model.target}: verdict [{style}]{record.verdict.value}[/] ({outcomes}); "
+        f"run {record.model.run_id}"
     )
 
 

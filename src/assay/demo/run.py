@@ -139,7 +139,7 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
                 entry
                 for entry in store.ledger.entries(kind="audit.measurement")
                 if entry.content
-                and entry.content.get("run_id") == audited.good.model["run_id"]
+                and entry.content.get("run_id") == audited.good.model.run_id
                 and entry.content.get("element") == "roc-auc"
             )
             _, dashboard_token = create_token(store, name="demo auditor", role=Role.auditor)

@@ -15,7 +15,7 @@ from typing import Any
 
 from assay.audit.confidentiality import REDACTED, hidden_run_paths, hidden_spec_paths, replace_at
 from assay.audit.evaluation import Result, Waiver
-from assay.audit.run_model import CHILD_KEY, children_of, walk_model
+from assay.audit.run_model import CHILD_KEY, RunModel, children_of, walk_model
 
 __all__ = [
     "REDACTED",
@@ -25,6 +25,7 @@ __all__ = [
     "jsonable",
     "redacted_spec",
     "result_json",
+    "visible_run",
     "waivers_of",
     "walk_model",
 ]
@@ -99,12 +100,13 @@ def result_json(result: Result, comments: Mapping[str, str | None]) -> dict[str,
     return node
 
 
-def for_audience(model: Mapping[str, Any], audience: Audience) -> dict[str, Any]:
-    """The run model as ``audience`` may see it (see the module's rules)."""
+def for_audience(run: RunModel, audience: Audience) -> dict[str, Any]:
+    """The run as ``audience`` may see it, as JSON (see the module's rules)."""
+    model = run.payload()
     if audience is Audience.engineer:
-        return dict(model)
+        return model
     if audience in (Audience.executive, Audience.public):
-        kept = {
+        kept: dict[str, Any] = {
             key: model[key]
             for key in ("run_id", "spec", "target", "verdict", "started", "finished", "ledger")
             if key in model
@@ -118,6 +120,15 @@ def for_audience(model: Mapping[str, Any], audience: Audience) -> dict[str, Any]
         kept["waivers"] = waivers_of(model)
         return kept
     return replace_at(model, hidden_run_paths(model), REDACTED)
+
+
+def visible_run(run: RunModel, audience: Audience) -> RunModel:
+    """The run as an engineer (all of it) or an auditor (confidential values and comments read
+    ``[confidential]``) may see it, typed; other audiences see :func:`for_audience`'s summary."""
+    if audience is Audience.engineer:
+        return run
+    payload = run.payload()
+    return RunModel.from_payload(replace_at(payload, hidden_run_paths(payload), REDACTED), run.seq)
 
 
 def waivers_of(model: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 
-from assay.audit.run_model import element_rows
+from assay.audit.run_model import RunModel, element_rows
 from assay.maturity.history import ROUND_KIND
-from assay.reports.audit_json import Audience, for_audience
+from assay.reports.audit_json import Audience, for_audience, visible_run
 from assay.server.auth import in_scope, presented_token, store_of
 from assay.services.audit_actions import current_statuses
 from assay.services.registrations import registrations
@@ -142,9 +142,10 @@ def target_page(target: str, request: Request) -> HTMLResponse:
     runs = [
         run
         for run in AuditLog(store_of(request).ledger).runs(target=target)
-        if in_scope(token, run["spec"]["id"], target)
+        if in_scope(token, run.spec.id, target)
     ]
-    visible = [run if _sees_values(token) else for_audience(run, Audience.auditor) for run in runs]
+    audience = Audience.engineer if _sees_values(token) else Audience.auditor
+    visible = [visible_run(run, audience) for run in runs]
     return _page(
         "target",
         title=f"Target {target}",
@@ -152,11 +153,11 @@ def target_page(target: str, request: Request) -> HTMLResponse:
         target=target,
         runs=[
             {
-                "run_id": run["run_id"],
-                "spec": run["spec"]["id"],
-                "verdict": run["verdict"],
-                "finished": run["finished"],
-                "trigger": (run.get("trigger") or {}).get("kind", "command line"),
+                "run_id": run.run_id,
+                "spec": run.spec.id,
+                "verdict": run.verdict,
+                "finished": run.finished,
+                "trigger": (run.trigger or {}).get("kind", "command line"),
             }
             for run in reversed(visible)
         ],
@@ -164,25 +165,23 @@ def target_page(target: str, request: Request) -> HTMLResponse:
     )
 
 
-def _trend_charts(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """One chart per numeric measurement with a value in at least two runs."""
+def _trend_charts(runs: list[RunModel]) -> list[dict[str, str]]:
+    """One chart per numeric measurement with a value in at least one run (a single run is a
+    single point)."""
     from assay.reports.charts import trend_svg
 
     points: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     targets: dict[tuple[str, str], Any] = {}
     for run in runs:
-        for kind, node, _ in element_rows(run["dimensions"]):
-            value = node.get("value")
-            if kind == "measurement" and isinstance(value, int | float):
-                if isinstance(value, bool):
-                    continue
-                key = (run["spec"]["id"], node["id"])
-                points[key].append((str(run["finished"])[5:16], float(value)))
-                targets[key] = (node.get("comparison"), node.get("target"))
+        for node in run.measurements():
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            key = (run.spec.id, node.id)
+            points[key].append((str(run.finished)[5:16], float(value)))
+            targets[key] = (node.comparison, node.target)
     charts = []
     for (spec, measurement), series in sorted(points.items()):
-        if len(series) < 2:
-            continue
         comparison, target = targets[(spec, measurement)]
         note = f"{comparison} {target}" if target is not None else None
         svg = trend_svg(series, title=f"{spec}: {measurement}", target=note)
@@ -195,13 +194,13 @@ def _trend_charts(runs: list[dict[str, Any]]) -> list[dict[str, str]]:
 def run_page(run_id: str, request: Request) -> HTMLResponse:
     token = _viewer(request, *RUN_READERS)
     run = AuditLog(store_of(request).ledger).run(run_id)
-    if run is None or not in_scope(token, run["spec"]["id"], run["target"]):
+    if run is None or not in_scope(token, run.spec.id, run.target):
         return _page("base", 404, title=f"No run {run_id}", token=token)
     audience = Audience.engineer if _sees_values(token) else Audience.auditor
     shown = for_audience(run, audience)
     return _page(
         "run",
-        title=f"Run {run['run_id']}",
+        title=f"Run {run.run_id}",
         token=token,
         run=shown,
         audience=audience.value,

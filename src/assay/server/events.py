@@ -116,7 +116,7 @@ def _write_back(store: Store, registration: Registration, record: RunRecord) -> 
     reached is reported in the answer (the run is stored either way)."""
     try:
         client = registry_client(None)
-        version = model_version(record.model["target"])
+        version = model_version(record.model.target)
         tags, decisions = write_back(
             store,
             client,

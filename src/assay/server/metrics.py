@@ -14,7 +14,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from assay.audit.confidentiality import hidden_run_elements
-from assay.audit.run_model import element_rows
 from assay.server.auth import store_of
 from assay.services.audit_actions import current_statuses
 from assay.store import Store
@@ -46,14 +45,14 @@ class AuditMetrics:
                 conformity.add_metric([row.spec, row.target, state], value)
         yield conformity
         runs = AuditLog(self.store.ledger).runs()
-        counts = Counter((r["spec"]["id"], r["target"], r["verdict"]) for r in runs)
+        counts = Counter((r.spec.id, r.target, r.verdict) for r in runs)
         total = CounterMetricFamily(
             "assay_runs", "Audit runs stored, by verdict", labels=["spec", "target", "verdict"]
         )
         for (spec, target, verdict), count in sorted(counts.items()):
             total.add_metric([spec, target, verdict], count)
         yield total
-        latest = {(r["spec"]["id"], r["target"]): r for r in runs}
+        latest = {(r.spec.id, r.target): r for r in runs}
         duration = GaugeMetricFamily(
             "assay_last_run_duration_seconds",
             "How long the last run took",
@@ -75,22 +74,20 @@ class AuditMetrics:
             labels=["spec", "target", "measurement"],
         )
         for (spec, target), run in sorted(latest.items()):
-            started = datetime.fromisoformat(run["started"])
-            finished = datetime.fromisoformat(run["finished"])
+            started = datetime.fromisoformat(run.started)
+            finished = datetime.fromisoformat(run.finished)
             duration.add_metric([spec, target], (finished - started).total_seconds())
             age.add_metric([spec, target], (now - finished).total_seconds())
             failed = 0
             hidden = hidden_run_elements(run)
-            for kind, node, _ in element_rows(run["dimensions"]):
-                if kind != "measurement":
-                    continue
-                if node["outcome"] == "error":
+            for node in run.measurements():
+                if node.outcome == "error":
                     failed += 1
-                measured = node.get("value")
+                measured = node.value
                 if isinstance(measured, bool) or not isinstance(measured, int | float):
                     continue
-                if node["id"] not in hidden:
-                    values.add_metric([spec, target, node["id"]], float(measured))
+                if node.id not in hidden:
+                    values.add_metric([spec, target, node.id], float(measured))
             errors.add_metric([spec, target], failed)
         yield from (duration, age, errors, values)
 

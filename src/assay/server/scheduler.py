@@ -113,13 +113,13 @@ class Scheduler:
                 trigger={"kind": "schedule", "due": due, "by": self.owner},
                 confinement=self.confinement,
                 in_transaction=lambda conn, record: complete_job(
-                    conn, job, self.owner, self.clock(), record.model["run_id"]
+                    conn, job, self.owner, self.clock(), record.model.run_id
                 ),
             )
         except LeaseLostError:
             log.warning("job %s was taken over by another process; this run is dropped", job.id)
             return None
-        return str(record.model["run_id"])
+        return str(record.model.run_id)
 
     def sweep_status(self) -> None:
         """Record status changes (evidence expired) and suspend the active certificates of

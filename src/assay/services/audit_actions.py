@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
+from assay.audit.run_model import RunModel
 from assay.audit.spec import Element, Measurement, walk
 from assay.audit.status import Status, conformity_status
 from assay.errors import GateFailedError, InvalidInputError, shorten
@@ -216,9 +217,9 @@ def current_statuses(store: Store, now: datetime, *, record: bool = True) -> lis
     transaction = store.database.writing() if record else store.database.snapshot()
     with transaction as conn:
         runs = log.runs(conn=conn)
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        latest: dict[tuple[str, str], RunModel] = {}
         for run in runs:
-            latest[(run["spec"]["id"], run["target"])] = run
+            latest[(run.spec.id, run.target)] = run
         recorded = log.statuses(conn)
         certificates = log.certificates(conn)
         rows, changes = [], []
@@ -234,7 +235,7 @@ def current_statuses(store: Store, now: datetime, *, record: bool = True) -> lis
                         status.value,
                         previous,
                         reason,
-                        run["run_id"],
+                        run.run_id,
                         now.isoformat(),
                     )
                 )
@@ -243,9 +244,7 @@ def current_statuses(store: Store, now: datetime, *, record: bool = True) -> lis
                 for certificate, state in certificates.items()
                 if state["spec"] == spec and state["target"] == target
             }
-            rows.append(
-                StatusRow(spec, target, status, reason, run["run_id"], run["verdict"], held)
-            )
+            rows.append(StatusRow(spec, target, status, reason, run.run_id, run.verdict, held))
         if changes and record:
             store.ledger.append_in(conn, changes)
     return rows
@@ -285,10 +284,10 @@ def certify(
                 source="assay audit certify",
                 expected="a passing run with current evidence first (assay audit run)",
             )
-        if last["spec"]["hash"] != loaded.hash:
+        if last.spec.hash != loaded.hash:
             raise GateFailedError(
                 f"the last run of {target} used another version of the spec "
-                f"(sha256 {last['spec']['hash'][:12]}, this file {loaded.hash[:12]})",
+                f"(sha256 {last.spec.hash[:12]}, this file {loaded.hash[:12]})",
                 source="assay audit certify",
                 expected="a run of this specification first",
             )
@@ -298,7 +297,7 @@ def certify(
             "spec": loaded.spec.id,
             "spec_hash": loaded.hash,
             "target": target,
-            "run_id": last["run_id"],
+            "run_id": last.run_id,
             "issued_by": by,
             "valid_until": valid_until.isoformat(),
             "at": now.isoformat(),

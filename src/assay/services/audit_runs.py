@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from assay.audit.confidentiality import hidden_elements
 from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
-from assay.audit.run_model import element_rows
+from assay.audit.run_model import LedgerRange, RunModel
 from assay.audit.spec import Measurement, Metric, Requirement, Specification, walk
 from assay.audit.status import Status, conformity_status, evidence_lifetime
 from assay.collectors import CollectContext, CollectionError
@@ -52,10 +52,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A completed run: its model (the JSON of ``assay audit run``), its result tree, where
-    its entries are in the ledger, and what it changed."""
+    """A completed run: its model (what ``assay audit run`` reports and the ledger keeps), its
+    result tree, where its entries are in the ledger, and what it changed."""
 
-    model: dict[str, Any]
+    model: RunModel
     result: Result
     first_seq: int
     last_seq: int
@@ -216,17 +216,18 @@ def run_audit(
         last = log.last_run(spec.id, name, conn)
         if last is not None:
             model["previous"] = {
-                "run_id": last["run_id"],
-                "verdict": last["verdict"],
-                "finished": last["finished"],
-                "dimensions": {d["id"]: d["outcome"] for d in last["dimensions"]},
+                "run_id": last.run_id,
+                "verdict": last.verdict,
+                "finished": last.finished,
+                "dimensions": {d.id: d.outcome for d in last.dimensions},
             }
+        run = RunModel.from_payload(model)
         items: list[Item] = []
         if not log.spec_stored(loaded.hash, conn):
             items.append(spec_record(loaded.hash, spec.id, loaded.data))
-        items += _measurement_items(model, fetched, evidence, hidden_elements(loaded.data))
-        items.append(run_record(model))
-        status, reason = conformity_status(model, finished)
+        items += _measurement_items(run, fetched, evidence, hidden_elements(loaded.data))
+        items.append(run_record(run))
+        status, reason = conformity_status(run, finished)
         recorded = log.statuses(conn).get((spec.id, name))
         previous_status = recorded["status"] if recorded else None
         if previous_status != status.value:
@@ -237,7 +238,7 @@ def run_audit(
                     status.value,
                     previous_status,
                     reason,
-                    model["run_id"],
+                    run.run_id,
                     finished.isoformat(),
                 )
             )
@@ -252,16 +253,17 @@ def run_audit(
                         "certificate": certificate,
                         "spec": spec.id,
                         "target": name,
-                        "reason": f"run {model['run_id']} failed",
-                        "run_id": model["run_id"],
+                        "reason": f"run {run.run_id} failed",
+                        "run_id": run.run_id,
                         "at": finished.isoformat(),
                     },
                 )
                 for certificate in suspended
             ]
         entries = store.ledger.append_in(conn, items)
+        run.ledger = LedgerRange(first=entries[0].seq, last=entries[-1].seq)
         record = RunRecord(
-            model | {"ledger": {"first": entries[0].seq, "last": entries[-1].seq}},
+            run,
             result,
             entries[0].seq,
             entries[-1].seq,
@@ -321,25 +323,25 @@ def _carried_pushes(
                 for measurement in metric.measurements:
                     lifetimes[measurement.id] = requirement.every
     carried: dict[str, Evidence] = {}
-    for kind, node, _ in element_rows(previous["dimensions"]):
-        element = node["id"]
-        if kind != "measurement" or element in interfaces or element in pushed:
+    for node in previous.measurements():
+        element = node.id
+        if element in interfaces or element in pushed:
             continue
-        if node.get("source") != "pushed" or not node.get("collected_at"):
+        if node.source != "pushed" or not node.collected_at:
             continue
         lifetime = lifetimes.get(element)
-        measured = datetime.fromisoformat(node["collected_at"])
+        measured = datetime.fromisoformat(node.collected_at)
         carried[element] = Evidence(
-            node["value"],
+            node.value,
             source="pushed",
-            collected_at=node["collected_at"],
+            collected_at=node.collected_at,
             expires=measured + lifetime if lifetime else None,
         )
     return carried
 
 
 def _measurement_items(
-    model: Mapping[str, Any],
+    run: RunModel,
     fetched: Mapping[str, Fetched],
     evidence: Mapping[str, Evidence],
     hidden: set[str],
@@ -350,9 +352,9 @@ def _measurement_items(
         measurement_record(
             MEASUREMENT,
             {
-                "run_id": model["run_id"],
-                "spec": model["spec"]["id"],
-                "target": model["target"],
+                "run_id": run.run_id,
+                "spec": run.spec.id,
+                "target": run.target,
                 "element": key,
                 "value": jsonable(evidence[key].value),
                 "error": evidence[key].error,
@@ -369,17 +371,17 @@ def _measurement_items(
 
 def record_reports(
     store: Store,
-    model: Mapping[str, Any],
+    run: RunModel,
     audience: str,
     reports: list[tuple[str, str, Path | None]],
 ) -> None:
     """Append an ``audit.report`` entry for each rendered report (see
     :func:`report_records`)."""
-    store.ledger.append_many(report_records(model, audience, reports))
+    store.ledger.append_many(report_records(run, audience, reports))
 
 
 def report_records(
-    model: Mapping[str, Any], audience: str, reports: list[tuple[str, str, Path | None]]
+    run: RunModel, audience: str, reports: list[tuple[str, str, Path | None]]
 ) -> list[Item]:
     """An ``audit.report`` record for each rendered report: its format, audience, the SHA-256
     of its text and the file it was written to (if any)."""
@@ -387,9 +389,9 @@ def report_records(
         Record(
             REPORT,
             {
-                "run_id": model["run_id"],
-                "spec": model["spec"]["id"],
-                "target": model["target"],
+                "run_id": run.run_id,
+                "spec": run.spec.id,
+                "target": run.target,
                 "format": fmt,
                 "audience": audience,
                 "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),

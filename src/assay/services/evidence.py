@@ -102,7 +102,7 @@ def push(
 
     def keep_earlier(conn: Connection, record: RunRecord) -> None:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
-        about = {"run_id": record.model["run_id"], "spec": loaded.spec.id, "target": target}
+        about = {"run_id": record.model.run_id, "spec": loaded.spec.id, "target": target}
         batch = batch_record(about, _superseded(earlier), hidden_elements(loaded.data))
         store.ledger.append_in(conn, [batch])
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from assay.audit.run_model import children_of, walk_model
 from assay.files.spec import LoadedSpec
 from assay.services.audit_actions import certificate_state
 from assay.store import Store
@@ -77,18 +76,18 @@ def run_history(store: Store, spec_id: str, target: str | None = None) -> list[d
     rows = []
     for run in AuditLog(store.ledger).runs(spec_id, target):
         counts: dict[str, int] = {}
-        for kind, node in walk_model({"dimensions": run["dimensions"]}):
-            if kind != "spec" and not children_of(node, kind):
-                counts[node["outcome"]] = counts.get(node["outcome"], 0) + 1
+        for element in run.elements():
+            if element.is_leaf:
+                counts[element.outcome] = counts.get(element.outcome, 0) + 1
         rows.append(
             {
-                "run_id": run["run_id"],
-                "target": run["target"],
-                "finished": run["finished"],
-                "verdict": run["verdict"],
-                "spec_hash": run["spec"]["hash"],
+                "run_id": run.run_id,
+                "target": run.target,
+                "finished": run.finished,
+                "verdict": run.verdict,
+                "spec_hash": run.spec.hash,
                 "outcomes": counts,
-                "seq": run["seq"],
+                "seq": run.seq,
             }
         )
     return rows

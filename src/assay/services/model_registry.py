@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from assay.audit.run_model import RunModel
 from assay.errors import InvalidInputError, shorten
 from assay.store import Store
 from assay.store.audit_log import AuditLog
@@ -143,13 +144,13 @@ def _registry_call(action: str, call: Any, *args: Any) -> Any:
 
 
 def tag_version(
-    client: Any, version: ModelVersion, model: Mapping[str, Any], report: str | None
+    client: Any, version: ModelVersion, model: RunModel, report: str | None
 ) -> dict[str, str]:
     """Set assay's tags on the version from a run model; returns the tags set."""
     tags = {
-        "assay.verdict": str(model["verdict"]),
-        "assay.run_id": str(model["run_id"]),
-        "assay.spec_hash": str(model["spec"]["hash"]),
+        "assay.verdict": model.verdict,
+        "assay.run_id": model.run_id,
+        "assay.spec_hash": model.spec.hash,
         "assay.report": report or "",
     }
     for key, value in tags.items():
@@ -173,28 +174,26 @@ def _current(client: Any, name: str, alias: str) -> str | None:
         return None
 
 
-def _record(
-    store: Store, decision: GateDecision, version: ModelVersion, model: Mapping[str, Any]
-) -> None:
+def _record(store: Store, decision: GateDecision, version: ModelVersion, model: RunModel) -> None:
     store.ledger.append(
         ALIAS_KIND,
         {
             **decision.to_dict(),
             "model": version.name,
             "audited_version": version.version,
-            "run_id": model["run_id"],
-            "spec": model["spec"]["id"],
+            "run_id": model.run_id,
+            "spec": model.spec.id,
             "at": datetime.now(UTC).isoformat(),
         },
     )
 
 
 def promote(
-    store: Store, client: Any, version: ModelVersion, alias: str, model: Mapping[str, Any]
+    store: Store, client: Any, version: ModelVersion, alias: str, model: RunModel
 ) -> GateDecision:
     """Point ``alias`` at the audited version if its run passed; leave it otherwise."""
     before = _current(client, version.name, alias)
-    if model["verdict"] == "pass":
+    if model.verdict == "pass":
         _registry_call(
             f"move {alias}",
             client.set_registered_model_alias,
@@ -203,14 +202,14 @@ def promote(
             version.version,
         )
         decision = GateDecision(
-            "promoted", alias, version.version, f"run {model['run_id']} passed", True
+            "promoted", alias, version.version, f"run {model.run_id} passed", True
         )
     else:
         decision = GateDecision(
             "refused",
             alias,
             before,
-            f"run {model['run_id']} did not pass ({model['verdict']}): {alias} stays "
+            f"run {model.run_id} did not pass ({model.verdict}): {alias} stays "
             + (f"on version {before}" if before else "unset"),
             False,
         )
@@ -219,11 +218,11 @@ def promote(
 
 
 def roll_back(
-    store: Store, client: Any, version: ModelVersion, alias: str, model: Mapping[str, Any]
+    store: Store, client: Any, version: ModelVersion, alias: str, model: RunModel
 ) -> GateDecision:
     """When the audited version did not pass, point ``alias`` at the newest earlier version
     whose last run of the same spec passed (or leave it, saying there is none)."""
-    if model["verdict"] == "pass":
+    if model.verdict == "pass":
         decision = GateDecision(
             "kept",
             alias,
@@ -233,13 +232,13 @@ def roll_back(
         )
         _record(store, decision, version, model)
         return decision
-    spec = model["spec"]["id"]
+    spec = model.spec.id
     log = AuditLog(store.ledger)
     conformant = []
     for run in log.runs(spec):
-        name, _, number = str(run["target"]).rpartition("@")
+        name, _, number = run.target.rpartition("@")
         if name == version.name and number.isdigit() and int(number) < int(version.version):
-            conformant.append((int(number), run["verdict"]))
+            conformant.append((int(number), run.verdict))
     last_verdict: dict[int, str] = dict(conformant)  # the last run of each version wins
     passing = sorted(number for number, verdict in last_verdict.items() if verdict == "pass")
     if not passing:
@@ -270,7 +269,7 @@ def write_back(
     store: Store,
     client: Any,
     version: ModelVersion,
-    model: Mapping[str, Any],
+    model: RunModel,
     *,
     report: str | None,
     promote_alias: str | None = None,

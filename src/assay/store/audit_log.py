@@ -33,7 +33,7 @@ from assay.audit.confidentiality import (
     measurement_paths,
 )
 from assay.audit.evaluation import Evidence, Waiver
-from assay.audit.run_model import walk_model
+from assay.audit.run_model import RunModel
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger, Record
 
@@ -128,20 +128,19 @@ class AuditLog:
 
     def runs(
         self, spec: str | None = None, target: str | None = None, conn: Connection | None = None
-    ) -> list[dict[str, Any]]:
-        """Run payloads (with their ledger ``seq``) in order, optionally of one spec/target."""
+    ) -> list[RunModel]:
+        """Runs (with their ledger ``seq``) in order, optionally of one spec/target."""
         match: dict[str, Any] = {}
         if target is not None:
             match["target"] = target
         found = []
         for entry, payload in self.payloads(RUN, conn, **match):
-            if spec is None or payload["spec"]["id"] == spec:
-                found.append({**payload, "seq": entry.seq})
+            of_spec = payload.get("spec")
+            if spec is None or (isinstance(of_spec, dict) and of_spec.get("id") == spec):
+                found.append(RunModel.from_payload(payload, entry.seq))
         return found
 
-    def last_run(
-        self, spec: str, target: str, conn: Connection | None = None
-    ) -> dict[str, Any] | None:
+    def last_run(self, spec: str, target: str, conn: Connection | None = None) -> RunModel | None:
         """The newest run of ``spec`` on ``target`` (with its ``seq``), read from the end."""
         if conn is None:
             with self.ledger.database.snapshot() as snapshot:
@@ -153,26 +152,33 @@ class AuditLog:
                 spec,
                 target,
             ):
-                return {**payload, "seq": entry.seq}
+                return RunModel.from_payload(payload, entry.seq)
         return None
 
-    def run(self, run_id: str) -> dict[str, Any] | None:
-        """One run's payload by id (a unique prefix is enough)."""
-        matches = [p for _, p in self.payloads(RUN) if str(p["run_id"]).startswith(run_id)]
-        return matches[0] if len(matches) == 1 else None
+    def run(self, run_id: str) -> RunModel | None:
+        """One run by id (a unique prefix is enough)."""
+        matches = [
+            (entry, payload)
+            for entry, payload in self.payloads(RUN)
+            if str(payload.get("run_id")).startswith(run_id)
+        ]
+        if len(matches) != 1:
+            return None
+        entry, payload = matches[0]
+        return RunModel.from_payload(payload, entry.seq)
 
     def baseline_values(self, spec: str, baseline_target: str) -> dict[str, float]:
         """Each measurement's value in the last conformant run of ``spec`` on
         ``baseline_target``; empty when there is none."""
-        conformant = [run for run in self.runs(spec, baseline_target) if run["verdict"] == "pass"]
+        conformant = [run for run in self.runs(spec, baseline_target) if run.verdict == "pass"]
         if not conformant:
             return {}
-        values: dict[str, float] = {}
-        for kind, node in walk_model({"dimensions": conformant[-1]["dimensions"]}):
-            value = node.get("value")
-            if kind == "measurement" and isinstance(value, int | float):
-                values[node["id"]] = float(value)
-        return values
+        return {
+            measurement.id: float(measurement.value)
+            for measurement in conformant[-1].measurements()
+            if isinstance(measurement.value, int | float)
+            and not isinstance(measurement.value, bool)
+        }
 
     def statuses(self, conn: Connection | None = None) -> dict[tuple[str, str], dict[str, Any]]:
         """The last recorded status of every (spec, target)."""
@@ -202,9 +208,10 @@ def spec_record(spec_hash: str, spec_id: str, document: Mapping[str, Any]) -> Re
     return Record(SPEC, payload, [("document", *path) for path in hidden_spec_paths(document)])
 
 
-def run_record(model: Mapping[str, Any]) -> Record:
-    """The ``audit.run`` record of a run model, its confidential values sealed."""
-    return Record(RUN, model, hidden_run_paths(model))
+def run_record(run: RunModel) -> Record:
+    """The ``audit.run`` record of a run, its confidential values sealed."""
+    payload = run.payload()
+    return Record(RUN, payload, hidden_run_paths(payload))
 
 
 def measurement_record(kind: str, payload: Mapping[str, Any], hidden: set[str]) -> Record:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import Connection
 
 from assay.audit.evaluation import Outcome
-from assay.audit.run_model import walk_model
+from assay.audit.run_model import RunModel
 from assay.cli.audit.app import SpecArgument
 from assay.cli.common import DbOption, OutputOption, PendingOutputs, store_from_option
 from assay.collectors.runner import Fetched
@@ -165,7 +165,7 @@ def run(
             _apply_registry(store, registry, record.model, output, promote, rollback)
     suspended = ", ".join(record.suspended)
     typer.echo(
-        f"verdict {record.verdict.value}: run {record.model['run_id']}, "
+        f"verdict {record.verdict.value}: run {record.model.run_id}, "
         f"status {record.status.value}"
         + (f"; suspended certificate {suspended}" if suspended else ""),
         err=True,
@@ -178,14 +178,12 @@ def _gate(record: RunRecord, spec: str) -> None:
     """The gate's decision as the error hierarchy says it: a failed verdict is
     :class:`GateFailedError` (exit 1), an undecided one :class:`EvidenceIncompleteError` (exit
     3)."""
-    run_id = record.model["run_id"]
+    run_id = record.model.run_id
     if record.verdict is Outcome.failed:
         raise GateFailedError(f"the gate failed: the verdict is fail (run {run_id})", source=spec)
     if record.verdict is Outcome.error:
         errors = sum(
-            1
-            for kind, node in walk_model({"dimensions": record.model["dimensions"]})
-            if kind == "measurement" and node.get("outcome") in ("error", "stale")
+            1 for node in record.model.measurements() if node.outcome in ("error", "stale")
         )
         raise EvidenceIncompleteError(
             f"the gate cannot decide: {errors} measurement(s) could not be collected, compared "
@@ -197,7 +195,7 @@ def _gate(record: RunRecord, spec: str) -> None:
 def _apply_registry(
     store: Store,
     registry: tuple[Any, ModelVersion],
-    model: dict[str, Any],
+    model: RunModel,
     report: Path | None,
     promote: str | None,
     rollback: str | None,

@@ -64,7 +64,7 @@ def issue_certificate(body: CertificateRequest, request: Request) -> dict[str, A
     runs = AuditLog(store.ledger).runs(body.spec, body.target)
     if not runs:
         raise ApiError(409, "not_conformant", f"{body.target} has no run of {body.spec}")
-    loaded = loaded_for_version(request, body.spec, runs[-1]["spec"]["hash"])
+    loaded = loaded_for_version(request, body.spec, runs[-1].spec.hash)
     return audit_actions.certify(
         store, loaded, body.target, valid_for=body.valid_for, by=token.name, now=now()
     )

@@ -94,10 +94,10 @@ def loaded_for_version(request: Request, spec_id: str, spec_hash: str | None) ->
 def run_summary(record: RunRecord) -> dict[str, Any]:
     """What a run started through the API answers: ids, verdict, status and ledger range."""
     return {
-        "run_id": record.model["run_id"],
-        "spec": record.model["spec"]["id"],
-        "spec_hash": record.model["spec"]["hash"],
-        "target": record.model["target"],
+        "run_id": record.model.run_id,
+        "spec": record.model.spec.id,
+        "spec_hash": record.model.spec.hash,
+        "target": record.model.target,
         "verdict": record.verdict.value,
         "status": record.status.value,
         "previous_status": record.previous_status,

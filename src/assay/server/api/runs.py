@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
+from assay.audit.run_model import RunModel
 from assay.reports.audit_json import Audience, for_audience
 from assay.server.api.common import (
     READERS,
@@ -56,17 +57,24 @@ def list_runs(
 ) -> list[dict[str, Any]]:
     token = caller(request, *READERS)
     return [
-        {key: run[key] for key in ("run_id", "target", "verdict", "started", "finished", "seq")}
-        | {"spec": run["spec"]["id"]}
+        {
+            "run_id": run.run_id,
+            "target": run.target,
+            "verdict": run.verdict,
+            "started": run.started,
+            "finished": run.finished,
+            "seq": run.seq,
+            "spec": run.spec.id,
+        }
         for run in AuditLog(store_of(request).ledger).runs(spec, target)
-        if in_scope(token, run["spec"]["id"], run["target"])
+        if in_scope(token, run.spec.id, run.target)
     ]
 
 
-def _visible_run(request: Request, run_id: str) -> tuple[Token, dict[str, Any]]:
+def _visible_run(request: Request, run_id: str) -> tuple[Token, RunModel]:
     token = caller(request, *READERS)
     run = AuditLog(store_of(request).ledger).run(run_id)
-    if run is None or not in_scope(token, run["spec"]["id"], run["target"]):
+    if run is None or not in_scope(token, run.spec.id, run.target):
         raise ApiError(404, "unknown_run", f"no run {run_id!r} (or the prefix is ambiguous)")
     return token, run
 
@@ -80,7 +88,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     token, run = _visible_run(request, run_id)
     if token.role is Role.auditor and not token.internal:
         return for_audience(run, Audience.auditor)
-    return dict(run)
+    return run.payload()
 
 
 @router.get(
