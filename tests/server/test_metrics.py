@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.helpers.paths import REPO
 from tests.helpers.server import Api, prepared, push
 
-GRAFANA = REPO / "deploy" / "grafana" / "assay-dashboard.json"
+GRAFANA = REPO / "deploy" / "kubernetes" / "components" / "monitoring" / "assay-dashboard.json"
 
 
 def test_prometheus_metrics_leave_confidential_values_out(api: Api) -> None:
