@@ -88,7 +88,7 @@ def test_public_status_and_badges(client: TestClient, audited: str) -> None:
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "unknown_target"
     page = client.get("/status/good@1")
-    assert '<p id="status">conformant</p>' in page.text
+    assert '<span id="status" class="state conformant">conformant</span>' in page.text
     store = open_store(DatabaseChoice(audited, "test"))
     try:
         (certificate,) = body["specs"][0]["certificates"]
@@ -105,11 +105,68 @@ def test_public_status_and_badges(client: TestClient, audited: str) -> None:
         store.close()
 
 
+def test_the_public_status_page_is_a_status_page(client: TestClient, audited: str) -> None:
+    """Badge, state, when it was last evaluated (to the second), each dimension's outcome, the
+    certificate with its validity, and the timeline of status changes; readable on a phone."""
+    body = client.get("/status/good@1.json").json()
+    (spec,) = body["specs"]
+    assert body["last_evaluated"] == spec["evaluated"]
+    assert spec["dimensions"] == [{"id": "d", "name": "D", "outcome": "pass"}]
+    (certificate,) = spec["certificate_validity"]
+    assert certificate["state"] == "active"
+    assert body["history"][0]["status"] == "conformant"
+    page = client.get("/status/good@1")
+    assert page.headers["content-type"].startswith("text/html")
+    html = page.text
+    for part in ('name="viewport"', "<svg", "<style>"):
+        assert part in html
+    evaluated = datetime.fromisoformat(spec["evaluated"]).astimezone(UTC)
+    assert evaluated.strftime("%Y-%m-%d %H:%M:%S UTC") in html, "shown to the second, in UTC"
+    assert '<td>D <span class="muted">(d)</span></td>' in html
+    assert certificate["certificate"] in html
+    assert (
+        datetime.fromisoformat(certificate["valid_until"])
+        .astimezone(UTC)
+        .strftime("%Y-%m-%d %H:%M:%S UTC")
+        in html
+    )
+    assert '<ol class="timeline">' in html
+    assert "0.9" not in html, "no value reaches the public page"
+    missing = client.get("/status/nobody")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html"), "a browser gets a page"
+    assert "no audit run is recorded for target nobody" in missing.text
+    hostile = client.get("/status/<script>x")
+    assert "<script>x" not in hostile.text
+
+
 def test_the_published_openapi_document_is_current(client: TestClient) -> None:
     served = client.get("/openapi.json").json()
     assert json.loads(DOCS_OPENAPI.read_text(encoding="utf-8")) == served, (
         "docs/openapi.json is stale: write the server's /openapi.json to it"
     )
+
+
+def test_the_openapi_document_describes_every_answer(client: TestClient) -> None:
+    """Each operation declares what it answers; errors are the real ``{"error": …}`` body, not
+    FastAPI's default validation shape."""
+    document = client.get("/openapi.json").json()
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert set(schemas["ErrorBody"]["required"]) == {"error"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            ok = [code for code in answers if code.startswith("2")]
+            assert ok, (method, path)
+            for code in ok:
+                content = answers[code].get("content", {})
+                if "application/json" in content:
+                    assert content["application/json"]["schema"], (method, path, code)
+            for code, answer in answers.items():
+                if code.startswith(("4", "5")) and "application/json" in answer.get("content", {}):
+                    reference = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert reference.endswith("/ErrorBody"), (method, path, code)
 
 
 def test_assay_serve_answers_over_http(audited: str, tmp_path: Path) -> None:

@@ -163,3 +163,47 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
         first = browser.find_element(By.CSS_SELECTOR, "#rounds tr:nth-child(2)").text
         assert first.startswith("People 0 1 +1"), "areas in the framework's order, with the change"
         shot(browser, "maturity")
+
+
+def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """Without a token, at a phone's width: the state, the badge, each dimension's outcome and
+    the timeline of changes, nothing wider than the screen."""
+    import httpx
+
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    store = open_store(DatabaseChoice(url, "test"))
+    try:
+        _, auditee = create_token(store, name="team", role=Role.auditee)
+    finally:
+        store.close()
+    with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
+        headers = {"Authorization": f"Bearer {auditee}"}
+        httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers).raise_for_status()
+        for accuracy in (0.91, 0.6):
+            body = {
+                "spec": "quality",
+                "target": "model@1",
+                "values": [
+                    {"measurement": "accuracy", "value": accuracy},
+                    {"measurement": "latency", "value": 40},
+                ],
+            }
+            httpx.post(f"{base}/api/v1/evidence", json=body, headers=headers).raise_for_status()
+        browser.set_window_size(390, 844)
+        browser.get(f"{base}/status/model@1")
+        assert browser.find_element(By.ID, "status").text == "non-conformant"
+        assert browser.find_element(By.CSS_SELECTOR, ".summary svg")
+        assert browser.find_element(By.ID, "evaluated").text.endswith(" UTC")
+        changes = browser.find_elements(By.CSS_SELECTOR, "ol.timeline li")
+        assert [c.find_element(By.CSS_SELECTOR, ".state").text for c in changes] == [
+            "non-conformant",
+            "conformant",
+        ]
+        assert browser.find_elements(By.CSS_SELECTOR, "table.dimensions td.fail")
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        shot(browser, "public-status-phone")
+        browser.get(f"{base}/status/nobody@1")
+        assert "no audit run is recorded" in browser.find_element(By.TAG_NAME, "main").text

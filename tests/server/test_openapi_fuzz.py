@@ -15,7 +15,12 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.core.result import Ok
 
 from assay.files.spec import spec_from_text
@@ -105,10 +110,19 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
 # Who may see confidential values: the owner of the system (auditee) and internal readers.
 SEES_CONFIDENTIAL = {"auditee", "internal", "admin"}
+# Every response must be one the OpenAPI document declares: its status, content type and body.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 CALLERS = ("auditee", "auditor", "internal", "scoped", "certifier", "admin", "wrong", None)
 
 
-def test_no_request_gets_a_server_error_or_a_secret(served: tuple[str, dict[str, str]]) -> None:
+def test_every_response_conforms_and_none_is_a_server_error_or_a_secret(
+    served: tuple[str, dict[str, str]],
+) -> None:
     base, tokens = served
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     callers = [(who, {"Authorization": f"Bearer {tokens[who]}"} if who else {}) for who in CALLERS]
@@ -132,9 +146,7 @@ def test_no_request_gets_a_server_error_or_a_secret(served: tuple[str, dict[str,
         def no_server_error_and_no_leak(case: Any) -> None:
             nonlocal checked
             for who, headers in callers:
-                response = case.call_and_validate(
-                    base_url=base, headers=headers, checks=[not_a_server_error]
-                )
+                response = case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)
                 text = response.text
                 assert OUTSIDE not in text, (who, case.path)
                 assert ENVIRONMENT not in text, (who, case.path)

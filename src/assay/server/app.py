@@ -16,12 +16,11 @@ from fastapi import FastAPI
 from assay import __version__
 from assay.server import api, dashboard, events, metrics, public
 from assay.server.errors import BodyLimit, install_error_handlers
-from assay.server.public import target_status
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
 from assay.store import open_store
 
-__all__ = ["create_app", "create_app_from_environment", "target_status"]
+__all__ = ["create_app", "create_app_from_environment"]
 
 
 def create_app(settings: ServerSettings) -> FastAPI:

@@ -20,6 +20,7 @@ from assay.errors import InvalidInputError
 from assay.files.documents import parse_json
 from assay.names import check_target
 from assay.server.api import run_summary
+from assay.server.api.answers import ERRORS, EventAnswer
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
@@ -33,7 +34,7 @@ from assay.store.tokens import Role
 
 __all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 EVENT = "audit.event"
 # MLflow's webhook events, as the event names specs listen to.
 MLFLOW_EVENTS = {
@@ -133,6 +134,7 @@ def _write_back(store: Store, registration: Registration, record: RunRecord) -> 
 
 @router.post(
     "/events",
+    response_model=EventAnswer,
     openapi_extra=roles(Role.auditee),
     summary="Receive a CloudEvent; run the specs that listen (auditee)",
 )
@@ -188,6 +190,7 @@ def _check_signature(request: Request, body: bytes) -> bool:
 
 @router.post(
     "/webhooks/mlflow",
+    response_model=EventAnswer,
     summary="Receive an MLflow model registry webhook (signed, or an auditee token)",
 )
 async def receive_mlflow(request: Request) -> dict[str, Any]:

@@ -92,7 +92,12 @@ class AuditMetrics:
         yield from (duration, age, errors, values)
 
 
-@router.get("/metrics", summary="Prometheus metrics (public, no confidential values)")
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (public, no confidential values)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AuditMetrics(store_of(request)))

@@ -4,23 +4,25 @@ its badge. No token is needed; nothing confidential is shown and reading stores 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from assay import __version__
+from assay.reports.numbers import seconds
+from assay.server.api.answers import ERRORS, Health, PublicStatus
 from assay.server.auth import store_of
 from assay.server.badge import badge_svg
 from assay.server.errors import ApiError
-from assay.services.audit_actions import StatusRow, current_statuses
-from assay.services.registrations import registrations
+from assay.services.public_status import public_status
 
-__all__ = ["PUBLIC_CACHE", "router", "target_status"]
+__all__ = ["PUBLIC_CACHE", "UnknownTargetError", "router"]
 
 PUBLIC_CACHE = "public, max-age=60"
-router = APIRouter()
+# Path parameters are plain text, but should a request ever fail validation its body is ours.
+router = APIRouter(responses={422: ERRORS[422]})
 
 
 class UnknownTargetError(ApiError):
@@ -30,54 +32,15 @@ class UnknownTargetError(ApiError):
         super().__init__(404, "unknown_target", f"no audit run is recorded for target {target}")
 
 
-def target_status(
-    rows: list[StatusRow], target: str, modes: dict[tuple[str, str], str] | None = None
-) -> dict[str, Any]:
-    """The public status of ``target`` over every spec it is audited against: non-conformant if
-    any spec says so, else expired if any evidence is stale, conformant when all are, unknown
-    otherwise; revoked when its certificates have all been revoked. ``modes`` gives the mode
-    of assessment of each registered (spec, target)."""
-    mine = [row for row in rows if row.target == target]
-    if not mine:
-        raise UnknownTargetError(target)
-    states = {row.status.value for row in mine}
-    if "non-conformant" in states:
-        overall = "non-conformant"
-    elif "expired" in states:
-        overall = "expired"
-    elif states == {"conformant"}:
-        overall = "conformant"
-    else:
-        overall = "unknown"
-    certificates = [state for row in mine for state in row.certificates.values()]
-    if certificates and all(state == "revoked" for state in certificates):
-        overall = "revoked"
-    return {
-        "target": target,
-        "status": overall,
-        "specs": [
-            {
-                "spec": row.spec,
-                "status": row.status.value,
-                "reason": row.reason,
-                "mode": (modes or {}).get((row.spec, row.target), "self-assessment"),
-                "last_run": row.last_run,
-                "certificates": row.certificates,
-            }
-            for row in mine
-        ],
-    }
-
-
 def status_of(request: Request, target: str) -> dict[str, Any]:
-    """The status of ``target`` now (404 JSON when it has no run)."""
-    store = store_of(request)
-    rows = current_statuses(store, datetime.now(UTC), record=False)
-    modes = {(r.spec, r.target): r.mode.value for r in registrations(store)}
-    return target_status(rows, target, modes)
+    """The public status of ``target`` now; :class:`UnknownTargetError` when it has no run."""
+    status = public_status(store_of(request), target, datetime.now(UTC))
+    if status is None:
+        raise UnknownTargetError(target)
+    return status
 
 
-@router.get("/health", summary="Liveness and the store's state")
+@router.get("/health", response_model=Health, summary="Liveness and the store's state")
 def health(request: Request) -> dict[str, Any]:
     store = store_of(request)
     return {
@@ -88,13 +51,23 @@ def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/status/{target}.json", summary="A target's conformity status (public)")
+@router.get(
+    "/status/{target}.json",
+    response_model=PublicStatus,
+    responses={404: ERRORS[404]},
+    summary="A target's conformity status (public)",
+)
 def status_json(target: str, request: Request, response: Response) -> dict[str, Any]:
     response.headers["Cache-Control"] = PUBLIC_CACHE
     return status_of(request, target)
 
 
-@router.get("/badge/{target}.svg", summary="A status badge (public)", response_class=Response)
+@router.get(
+    "/badge/{target}.svg",
+    summary="A status badge (public)",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
 def badge(target: str, request: Request) -> Response:
     try:
         state = status_of(request, target)["status"]
@@ -108,20 +81,24 @@ def badge(target: str, request: Request) -> Response:
 
 
 @router.get(
-    "/status/{target}", summary="A target's status page (public)", response_class=HTMLResponse
+    "/status/{target}",
+    summary="A target's status page (public)",
+    response_class=HTMLResponse,
+    responses={404: {"description": "no run is recorded for the target (a page saying so)"}},
 )
 def status_page(target: str, request: Request) -> HTMLResponse:
-    status = status_of(request, target)
-    rows = "".join(
-        f"<tr><td>{escape(s['spec'])}</td><td>{escape(s['mode'])}</td>"
-        f"<td>{escape(s['status'])}</td><td>{escape(s['reason'])}</td></tr>"
-        for s in status["specs"]
-    )
-    page = (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(target)}: '
-        f"{escape(status['status'])}</title></head><body><h1>{escape(target)}</h1>"
-        f'<p id="status">{escape(status["status"])}</p>{badge_svg("assay", status["status"])}'
-        "<table><tr><th>spec</th><th>mode</th><th>status</th><th>why</th></tr>"
-        f"{rows}</table></body></html>"
-    )
+    try:
+        status = status_of(request, target)
+    except UnknownTargetError as error:
+        # A browser gets a page, not a JSON body, for a target nobody has audited.
+        page = _page(status=None, target=target, message=error.message)
+        return HTMLResponse(page, status_code=404, headers={"Cache-Control": PUBLIC_CACHE})
+    page = _page(status=status, target=target, badge=Markup(badge_svg("assay", status["status"])))
     return HTMLResponse(page, headers={"Cache-Control": PUBLIC_CACHE})
+
+
+def _page(**context: Any) -> str:
+    from assay.reports.templating import template_environment
+
+    environment = template_environment(html=True, filters={"when": seconds})
+    return environment.get_template("public/status.html.j2").render(context)

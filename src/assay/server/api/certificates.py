@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from assay.server.api.answers import ERRORS, CertificateEvent, CertificateRow
 from assay.server.api.common import (
     Name,
     StrictBody,
@@ -22,7 +23,7 @@ from assay.services.listings import certificate_rows
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role, Token
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class CertificateRequest(StrictBody):
@@ -37,6 +38,7 @@ class Reason(StrictBody):
 
 @router.get(
     "/certificates",
+    response_model=list[CertificateRow],
     openapi_extra=roles(Role.auditor, Role.certifier),
     summary="Certificates and their state (auditor, certifier)",
 )
@@ -52,6 +54,7 @@ def list_certificates(request: Request) -> list[dict[str, Any]]:
 
 @router.post(
     "/certificates",
+    response_model=CertificateEvent,
     openapi_extra=roles(Role.certifier),
     status_code=201,
     summary="Issue a certificate (certifier)",
@@ -80,6 +83,7 @@ def _certificate_in_scope(request: Request, certificate: str, token: Token) -> N
 
 @router.post(
     "/certificates/{certificate}/suspend",
+    response_model=CertificateEvent,
     openapi_extra=roles(Role.certifier),
     summary="Suspend a certificate (certifier)",
 )
@@ -93,6 +97,7 @@ def suspend_certificate(certificate: str, body: Reason, request: Request) -> dic
 
 @router.post(
     "/certificates/{certificate}/revoke",
+    response_model=CertificateEvent,
     openapi_extra=roles(Role.certifier),
     summary="Revoke a certificate (certifier)",
 )

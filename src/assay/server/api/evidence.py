@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from assay.server.api.answers import ERRORS, RunSummary
 from assay.server.api.common import (
     Name,
     StrictBody,
@@ -21,7 +22,7 @@ from assay.services import evidence
 from assay.services.evidence import PushedEvidence
 from assay.store.tokens import Role
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class PushedMeasurement(StrictBody):
@@ -42,6 +43,7 @@ class EvidencePush(StrictBody):
 
 @router.post(
     "/evidence",
+    response_model=RunSummary,
     openapi_extra=roles(Role.auditee),
     status_code=201,
     summary="Push measurement values (auditee)",

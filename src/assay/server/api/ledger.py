@@ -10,17 +10,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from assay.server.api.answers import ERRORS, LedgerPage, LedgerVerification
 from assay.server.auth import caller, store_of
 from assay.server.guard import GuardedRoute, roles
 from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store.ledger_file import export_ledger
 from assay.store.tokens import Role
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 @router.get(
     "/ledger",
+    response_model=LedgerPage,
     openapi_extra=roles(Role.auditor, Role.admin),
     summary="A range of the evidence ledger as the caller may read it (auditor, admin)",
 )
@@ -51,7 +53,12 @@ def export_range(
     openapi_extra=roles(Role.auditor, Role.admin),
     summary="The evidence ledger as JSON lines for offline verification (auditor, admin)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}}}},
+    responses={
+        200: {
+            "description": "a header line, then one entry per line (docs/ledger.md)",
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
 )
 def export_file(
     request: Request,
@@ -95,6 +102,7 @@ _CHUNK_BYTES = 256 * 1024
 
 @router.get(
     "/ledger/verify",
+    response_model=LedgerVerification,
     openapi_extra=roles(Role.auditor, Role.admin),
     summary="Verify the evidence ledger (auditor, admin)",
 )

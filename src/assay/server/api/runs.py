@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from assay.audit.run_model import RunModel
 from assay.reports.audit_json import Audience, for_audience
+from assay.server.api.answers import ERRORS, RunListItem, RunSummary
 from assay.server.api.common import (
     READERS,
     Name,
@@ -24,7 +25,7 @@ from assay.services.audit_runs import run_audit
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role, Token
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class RunRequest(StrictBody):
@@ -34,6 +35,7 @@ class RunRequest(StrictBody):
 
 @router.post(
     "/runs",
+    response_model=RunSummary,
     openapi_extra=roles(Role.auditee),
     status_code=201,
     summary="Run a spec on a target now (auditee)",
@@ -50,7 +52,10 @@ def trigger_run(body: RunRequest, request: Request) -> dict[str, Any]:
 
 
 @router.get(
-    "/runs", openapi_extra=roles(*READERS), summary="Audit runs, oldest first (auditee, auditor)"
+    "/runs",
+    response_model=list[RunListItem],
+    openapi_extra=roles(*READERS),
+    summary="Audit runs, oldest first (auditee, auditor)",
 )
 def list_runs(
     request: Request, spec: str | None = None, target: str | None = None
@@ -81,6 +86,7 @@ def _visible_run(request: Request, run_id: str) -> tuple[Token, RunModel]:
 
 @router.get(
     "/runs/{run_id}",
+    response_model=RunModel,
     openapi_extra=roles(*READERS),
     summary="One run's outcome tree (auditee, auditor)",
 )
@@ -96,6 +102,16 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     openapi_extra=roles(*READERS),
     summary="A run's report for an audience (auditee, auditor)",
     response_class=Response,
+    responses={
+        200: {
+            "description": "the report in the format asked for",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "text/markdown": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
 )
 def get_report(
     run_id: str,

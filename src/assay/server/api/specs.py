@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Request
 
 from assay.files.spec import spec_from_text
 from assay.reports.audit_json import redacted_spec
+from assay.server.api.answers import ERRORS, SpecDocument, SpecUpload, SpecVersion
 from assay.server.api.common import READERS, loaded_for_version
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
@@ -19,11 +20,12 @@ from assay.services.registrations import (
 )
 from assay.store.tokens import Role
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 @router.post(
     "/specs",
+    response_model=SpecUpload,
     openapi_extra=roles(Role.auditee),
     status_code=201,
     summary="Upload a specification (auditee)",
@@ -53,6 +55,7 @@ def upload_spec(
 
 @router.get(
     "/specs",
+    response_model=list[SpecVersion],
     openapi_extra=roles(*READERS),
     summary="Stored specifications and their versions (auditee, auditor)",
 )
@@ -63,6 +66,7 @@ def list_specs(request: Request) -> list[dict[str, Any]]:
 
 @router.get(
     "/specs/{spec_id}",
+    response_model=list[SpecVersion],
     openapi_extra=roles(*READERS),
     summary="One specification's versions (auditee, auditor)",
 )
@@ -76,6 +80,7 @@ def get_spec_versions(spec_id: str, request: Request) -> list[dict[str, Any]]:
 
 @router.get(
     "/specs/{spec_id}/{spec_hash}",
+    response_model=SpecDocument,
     openapi_extra=roles(*READERS),
     summary="One version's document (auditee, auditor)",
 )

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from assay.server.api.answers import ERRORS, Registration, TargetState
 from assay.server.api.common import (
     READERS,
     Name,
@@ -26,7 +27,7 @@ from assay.services.registrations import (
 )
 from assay.store.tokens import Role
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class TargetRegistration(StrictBody):
@@ -47,6 +48,7 @@ class TargetRegistration(StrictBody):
 
 @router.post(
     "/targets",
+    response_model=Registration,
     openapi_extra=roles(Role.auditee),
     status_code=201,
     summary="Register a target against a spec (auditee)",
@@ -73,6 +75,7 @@ def register(body: TargetRegistration, request: Request) -> dict[str, Any]:
 
 @router.get(
     "/targets",
+    response_model=list[TargetState],
     openapi_extra=roles(*READERS),
     summary="Registered targets and their status (auditee, auditor)",
 )

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from assay.server.api.answers import ERRORS, TokenCreated, TokenInfo
 from assay.server.api.common import (
     Name,
     StrictBody,
@@ -15,7 +16,7 @@ from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.store.tokens import Role, Token, create_token, list_tokens, revoke_token
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class TokenRequest(StrictBody):
@@ -37,7 +38,12 @@ def _token_json(token: Token) -> dict[str, Any]:
     }
 
 
-@router.get("/tokens", openapi_extra=roles(Role.admin), summary="Tokens, without secrets (admin)")
+@router.get(
+    "/tokens",
+    response_model=list[TokenInfo],
+    openapi_extra=roles(Role.admin),
+    summary="Tokens, without secrets (admin)",
+)
 def get_tokens(request: Request) -> list[dict[str, Any]]:
     caller(request, Role.admin)
     return [_token_json(token) for token in list_tokens(store_of(request))]
@@ -45,6 +51,7 @@ def get_tokens(request: Request) -> list[dict[str, Any]]:
 
 @router.post(
     "/tokens",
+    response_model=TokenCreated,
     openapi_extra=roles(Role.admin),
     status_code=201,
     summary="Create a token; its secret is shown once (admin)",
@@ -58,7 +65,10 @@ def post_token(body: TokenRequest, request: Request) -> dict[str, Any]:
 
 
 @router.delete(
-    "/tokens/{token_id}", openapi_extra=roles(Role.admin), summary="Revoke a token (admin)"
+    "/tokens/{token_id}",
+    response_model=TokenInfo,
+    openapi_extra=roles(Role.admin),
+    summary="Revoke a token (admin)",
 )
 def delete_token(token_id: str, request: Request) -> dict[str, Any]:
     caller(request, Role.admin)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from assay.server.api.answers import ERRORS, Attestation
 from assay.server.api.common import (
     Name,
     StrictBody,
@@ -19,7 +20,7 @@ from assay.server.guard import GuardedRoute, roles
 from assay.services import audit_actions
 from assay.store.tokens import Role
 
-router = APIRouter(prefix="/api/v1", route_class=GuardedRoute)
+router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 
 
 class Verdict(StrictBody):
@@ -33,6 +34,7 @@ class Verdict(StrictBody):
 
 @router.post(
     "/verdicts",
+    response_model=Attestation,
     openapi_extra=roles(Role.auditor),
     status_code=201,
     summary="Record an assessor's verdict (auditor)",
