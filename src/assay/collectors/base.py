@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -87,6 +87,7 @@ class CollectContext:
             raise CollectionError(str(error)) from None
 
 
+@runtime_checkable
 class Collector(Protocol):
     """Fetches values for one kind of assessment interface.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from assay.audit.comparisons import COMPARISONS, Comparison
 from assay.audit.datatypes import DATA_TYPES, DataType
-from assay.collectors.base import COLLECTORS
+from assay.collectors.base import COLLECTORS, Collector, Parameters
 from assay.collectors.builtin import register_builtin_collectors
 from assay.errors import ConfigurationError
 
@@ -45,14 +45,28 @@ def load_plugins() -> tuple[str, ...]:
 def _register(group: str, item: Any) -> None:
     if group == "assay.data_types":
         if not isinstance(item, DataType):
-            raise TypeError(f"{item!r} is not an assay.audit.datatypes.DataType")
+            raise TypeError(f"{item!r} is not an assay.plugin.DataType")
         DATA_TYPES.register(item.name, item)
     elif group == "assay.comparisons":
         if not isinstance(item, Comparison):
-            raise TypeError(f"{item!r} is not an assay.audit.comparisons.Comparison")
+            raise TypeError(f"{item!r} is not an assay.plugin.Comparison")
         COMPARISONS.register(item.name, item)
     else:
-        for needed in ("kind", "parameters", "collect", "describe"):
-            if not hasattr(item, needed):
-                raise TypeError(f"{item!r} has no {needed}: not a collector")
-        COLLECTORS.register(item.kind, item)
+        COLLECTORS.register(checked_collector(item).kind, item)
+
+
+def checked_collector(item: Any) -> Collector:
+    """``item`` when it satisfies :class:`assay.plugin.Collector`: a text ``kind``, a
+    ``parameters`` model derived from :class:`assay.plugin.Parameters`, and callable
+    ``collect`` and ``describe``; TypeError saying what is missing otherwise."""
+    if not isinstance(item, Collector):
+        missing = [n for n in ("kind", "parameters", "collect", "describe") if not hasattr(item, n)]
+        raise TypeError(f"{item!r} has no {', '.join(missing)}: not an assay.plugin.Collector")
+    if not isinstance(item.kind, str) or not item.kind:
+        raise TypeError(f"{item!r}.kind is {item.kind!r}, not a name such as 'constant'")
+    if not (isinstance(item.parameters, type) and issubclass(item.parameters, Parameters)):
+        raise TypeError(f"{item!r}.parameters is not a subclass of assay.plugin.Parameters")
+    for method in ("collect", "describe"):
+        if not callable(getattr(item, method)):
+            raise TypeError(f"{item!r}.{method} is not callable")
+    return item

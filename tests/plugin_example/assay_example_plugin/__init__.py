@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from assay.audit.comparisons import Comparison, TargetShape
-from assay.audit.datatypes import EQUALITY, ORDER, DataType, ValueMismatchError
-from assay.collectors.base import CollectContext, Parameters
+from assay.plugin import (
+    EQUALITY,
+    ORDER,
+    CollectContext,
+    Comparison,
+    DataType,
+    Parameters,
+    TargetShape,
+    ValueMismatchError,
+)
 
 
 def _percent(value: Any, scale: Sequence[Any]) -> float:
