@@ -58,7 +58,9 @@ LOCK_OPTIONS := --universal --python-version 3.11 --generate-hashes
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	echo "pip==25.3" | $(BIN)/uv pip compile - $(LOCK_OPTIONS) -o requirements-pip.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_OPTIONS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra mlflow --extra dev $(LOCK_OPTIONS) -o requirements.lock
+	# The image's dependencies (deploy/Dockerfile): the core and the MLflow extra, same versions.
+	$(BIN)/uv pip compile pyproject.toml --extra mlflow $(LOCK_OPTIONS) -c requirements.lock -o requirements-deploy.lock
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache

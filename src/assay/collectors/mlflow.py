@@ -33,6 +33,7 @@ from assay.collectors.base import (
 )
 from assay.collectors.confinement import Confinement
 from assay.collectors.values import Selector, decode, select
+from assay.integrations.optional import has_mlflow, mlflow_missing
 
 __all__ = ["CLIENT_DEFAULTS", "MlflowCollector", "MlflowParameters", "model_version_of"]
 
@@ -101,6 +102,8 @@ class MlflowCollector:
 
     def collect(self, parameters: MlflowParameters, context: CollectContext) -> Any:
         """The value the parameters point at (see the module docstring)."""
+        if not has_mlflow():
+            raise CollectionError(mlflow_missing("the mlflow collector"))
         from mlflow.exceptions import MlflowException
 
         for name, value in CLIENT_DEFAULTS.items():

@@ -16,6 +16,7 @@ from rich.console import Console
 from assay.demo.audit import AuditDemo, audit_step, data_step, registry_step
 from assay.errors import AssayError, ConfigurationError
 from assay.files.answers import load_assessment
+from assay.integrations.optional import require_mlflow
 from assay.maturity.scoring import LevelScore
 from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_terminal import history_table
@@ -68,6 +69,7 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     exported file, and show that a tampered copy is caught. ``program`` is how the closing
     hints spell the command. Returns True when every check came out as expected; a step that
     fails is named with its reason."""
+    require_mlflow("the demo (it registers its models in a local MLflow store)")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:

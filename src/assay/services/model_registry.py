@@ -19,6 +19,7 @@ from typing import Any
 
 from assay.audit.run_model import RunModel
 from assay.errors import InvalidInputError, shorten
+from assay.integrations.optional import require_mlflow
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 
@@ -95,6 +96,7 @@ def registry_client(tracking_uri: str | None, environ: Mapping[str, str] = os.en
             source="--tracking-uri",
             expected="--tracking-uri URI or the MLFLOW_TRACKING_URI variable",
         )
+    require_mlflow("a model registry gate", source="--tracking-uri")
     from mlflow.tracking import MlflowClient
 
     from assay.collectors.mlflow import CLIENT_DEFAULTS
