@@ -226,3 +226,19 @@ def test_the_docs_show_the_example_spec_as_it_is(
     block = docs.split("### A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block == example.read_text(encoding="utf-8"), "docs/audit.md shows an outdated copy"
     assert run_cli(capsys, "audit", "validate", str(example)).exit_code == 0
+
+
+def test_the_example_specs_name_the_schema_for_editors() -> None:
+    """Each example spec's first line is a yaml-language-server modeline whose path reaches the
+    published schema, and the spec is valid against it: completion in VS Code needs nothing
+    configured."""
+    examples = sorted((REPO / "src" / "assay" / "examples" / "audit").glob("*/spec.yaml"))
+    assert examples
+    for example in examples:
+        first = example.read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), example
+        schema_path = (example.parent / first.split("$schema=", 1)[1]).resolve()
+        assert schema_path == REPO / "docs" / "schemas" / "spec.schema.json"
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        document = load_document(example).data
+        assert list(Draft202012Validator(schema).iter_errors(document)) == [], example

@@ -361,3 +361,21 @@ def wait_for_alias(mlflow: Mlflow, name: str, alias: str, version: str) -> None:
             pass
         assert time.monotonic() < deadline, f"{alias} never reached version {version}"
         time.sleep(0.3)
+
+
+def test_the_source_names_the_version_actually_read() -> None:
+    """A version taken from the target is written out in the source (models:/credit/2), as
+    reports show it; without a versioned target the source says where it would come from."""
+    from assay.collectors.runner import describe_in
+
+    collector, parameters = parse_interface({"kind": "mlflow", "model": "credit", "metric": "auc"})
+    read = CollectContext(Path("."), {}, target="credit@2")
+    assert describe_in(collector, parameters, read) == "mlflow:models:/credit/2#metric:auc"
+    other = CollectContext(Path("."), {}, target="other@1")
+    assert describe_in(collector, parameters, other) == (
+        "mlflow:models:/credit/<target version>#metric:auc"
+    )
+    _, aliased = parse_interface(
+        {"kind": "mlflow", "model": "credit", "alias": "champion", "metric": "auc"}
+    )
+    assert describe_in(collector, aliased, read) == "mlflow:models:/credit@champion#metric:auc"

@@ -207,3 +207,42 @@ def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: 
         shot(browser, "public-status-phone")
         browser.get(f"{base}/status/nobody@1")
         assert "no audit run is recorded" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_audit_reports_fit_a_1280_pixel_window(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """The example spec's HTML report for each audience, opened in Chromium at 1280 px: no
+    table makes the page scroll sideways."""
+    import subprocess
+    import sys
+
+    example = REPO / "src" / "assay" / "examples" / "audit" / "credit-model" / "spec.yaml"
+    env = {"ASSAY_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    browser.set_window_size(1280, 1000)
+    for audience in ("engineer", "auditor", "executive"):
+        page = tmp_path / f"{audience}.html"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "assay",
+                "audit",
+                "run",
+                str(example),
+                "-f",
+                "html",
+                "--audience",
+                audience,
+                "-o",
+                str(page),
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        browser.get(page.as_uri())
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert overflow <= 0, f"the {audience} report is {overflow}px wider than 1280"
+        shot(browser, f"audit-report-{audience}")

@@ -127,7 +127,7 @@ def test_confidential_values_never_reach_auditor_or_public_reports(
     assert not re.search(r"<script|<link|<img|src=|href=|url\(|@import", html), "self-contained"
     assert "sha256" in html, "auditors get provenance"
     executive = (tmp_path / "executive.markdown").read_text()
-    assert "| Performance | error |" in executive  # risk-review is not attested yet
+    assert "| Performance (performance) | error |" in executive  # risk-review is not attested yet
 
 
 def test_certificate_life_cycle(

@@ -39,6 +39,7 @@ __all__ = [
     "Requirement",
     "Risk",
     "Specification",
+    "json_schema",
     "spec_problems",
     "walk",
     "walk_data",
@@ -206,6 +207,15 @@ class Specification(Element):
     )
     risks: list[Risk] = Field(default_factory=list)
     dimensions: list[Dimension] = Field(min_length=1)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the specification format, as published in
+    docs/schemas/spec.schema.json."""
+    document = Specification.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "assay conformity specification"
+    return document
 
 
 def walk(spec: Specification) -> Iterator[tuple[Path, Element]]:

@@ -196,15 +196,27 @@ class MlflowCollector:
             return problem
         return confinement.host_problem(expand_secrets(parameters.tracking_uri, environ))
 
-    def describe(self, parameters: MlflowParameters) -> str:
-        """``mlflow:models:/NAME@ALIAS#metric:auc`` and the like; no tracking URI shown."""
+    def describe_in(self, parameters: MlflowParameters, context: CollectContext) -> str:
+        """:meth:`describe` with the version the target names filled in
+        (``models:/credit-scoring/2``), as the run actually reads it."""
+        if parameters.model is None or parameters.alias or parameters.version is not None:
+            return self.describe(parameters)
+        try:
+            number = model_version_of(parameters, context.target)
+        except CollectionError:
+            return self.describe(parameters)
+        return self.describe(parameters, number)
+
+    def describe(self, parameters: MlflowParameters, version: str | None = None) -> str:
+        """``mlflow:models:/NAME@ALIAS#metric:auc`` and the like; no tracking URI shown. A
+        version read from the target reads ``<target version>`` unless ``version`` is given."""
         if parameters.model is not None:
             which = (
                 f"@{parameters.alias}"
                 if parameters.alias
                 else f"/{parameters.version}"
                 if parameters.version is not None
-                else "/<target version>"
+                else f"/{version or '<target version>'}"
             )
             where = f"models:/{parameters.model}{which}"
         else:

@@ -12,7 +12,7 @@ from typing import Any
 
 from assay.collectors.base import CollectContext, CollectionError, Traced, parse_interface
 
-__all__ = ["DEFAULT_WORKERS", "Fetched", "collect_all"]
+__all__ = ["DEFAULT_WORKERS", "Fetched", "collect_all", "describe_in"]
 
 DEFAULT_WORKERS = 8
 
@@ -33,6 +33,16 @@ class Fetched:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def describe_in(collector: Any, parameters: Any, context: CollectContext) -> str:
+    """Where a value comes from, as read in ``context``: a collector whose source depends on
+    the target (an MLflow version taken from ``NAME@VERSION``) offers ``describe_in``; the
+    others are described by their parameters alone."""
+    describe = getattr(collector, "describe_in", None)
+    if describe is not None:
+        return str(describe(parameters, context))
+    return str(collector.describe(parameters))
 
 
 def collect_all(
@@ -59,7 +69,7 @@ def collect_all(
 
     def fetch(identity: str) -> Fetched:
         collector, parameters = prepared[identity]
-        source = collector.describe(parameters)
+        source = describe_in(collector, parameters, context)
         started = _now()
         try:
             value = collector.collect(parameters, context)

@@ -5,6 +5,7 @@ version and refuses the biased one, and the rollback gate takes ``production`` b
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
+from assay.audit.spec import json_schema
 from assay.demo.data import CreditData, TrainedModel, make_credit_data, train_models
 from assay.files.spec import LoadedSpec, load_spec
 from assay.reports.audit_json import Audience, for_audience
@@ -29,6 +31,7 @@ from assay.store import Store
 __all__ = ["AUDIT_EXAMPLE", "MODEL", "AuditDemo", "audit_step"]
 
 AUDIT_EXAMPLE = MODEL = "credit-scoring"
+SCHEMA_MODELINE = "# yaml-language-server: $schema="
 PREDICTIONS = Path("evaluation") / "predictions.csv"
 
 
@@ -72,6 +75,12 @@ def _copy_example(directory: Path) -> Path:
     for item in files("assay").joinpath("examples", "audit", AUDIT_EXAMPLE).iterdir():
         if item.is_file():
             (project / item.name).write_bytes(item.read_bytes())
+    # The copy names a schema beside it, so an editor opened on the demo's spec completes it.
+    spec = project / "spec.yaml"
+    first, rest = spec.read_text(encoding="utf-8").split("\n", 1)
+    if first.startswith(SCHEMA_MODELINE):
+        spec.write_text(f"{SCHEMA_MODELINE}spec.schema.json\n{rest}", encoding="utf-8")
+        (project / "spec.schema.json").write_text(json.dumps(json_schema(), indent=2) + "\n")
     return project
 
 

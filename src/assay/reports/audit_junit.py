@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.reports.audit_json import children_of, walk_model
+from assay.reports.wording import shortfall, show, target_text
 
 __all__ = ["junit_xml"]
 
@@ -70,8 +71,10 @@ def junit_xml(model: Mapping[str, Any]) -> str:
 
 def _detail(case: Mapping[str, Any]) -> str:
     if "comparison" in case:
+        if case["outcome"] == "fail":
+            return f"{shortfall(case)} (source: {case.get('source') or 'none'})"
         return (
-            f"value {case.get('value')!r} {case.get('comparison')} {case.get('target')!r}"
+            f"value {show(case.get('value'))} against the target {target_text(case)}"
             f" (source: {case.get('source') or 'none'})"
         )
     return f"verdict {case.get('value')!r} (source: {case.get('source') or 'none'})"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -12,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.audit.run_model import element_rows
+from assay.reports.wording import label, shortfall, show, target_text
 
-__all__ = ["OUTCOME_STYLES", "brief", "run_view", "show"]
+__all__ = ["OUTCOME_STYLES", "brief", "run_view"]
 
 OUTCOME_STYLES = {
     "pass": "green",
@@ -24,28 +24,14 @@ OUTCOME_STYLES = {
 }
 
 
-def show(value: Any) -> str:
-    """A value as a report shows it: lists and objects as JSON, nothing for None."""
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def brief(value: Any, width: int = 48) -> str:
-    """:func:`show` on one line, shortened to ``width`` characters for tables."""
+    """:func:`~assay.reports.wording.show` on one line, shortened to ``width`` characters for
+    tables."""
     return textwrap.shorten(" ".join(show(value).split()), width, placeholder="…")
 
 
 def _value_text(node: Mapping[str, Any]) -> str:
     return brief(node.get("value"))
-
-
-def _target_text(node: Mapping[str, Any]) -> str:
-    if "comparison" not in node:
-        return ""
-    return f"{node['comparison']} {show(node.get('target'))}"
 
 
 def _note(node: Mapping[str, Any]) -> str:
@@ -59,8 +45,11 @@ def _note(node: Mapping[str, Any]) -> str:
         parts.append(f"waived by {waiver['by']} until {waiver['expires'][:10]}")
     if node.get("error"):
         parts.append(str(node["error"]))
-    elif node.get("source"):
-        parts.append(str(node["source"]))
+    else:
+        if node.get("outcome") == "fail" and node.get("comparison"):
+            parts.append(shortfall(node))
+        if node.get("source"):
+            parts.append(str(node["source"]))
     return "; ".join(parts)
 
 
@@ -88,13 +77,13 @@ def run_view(model: Mapping[str, Any]) -> RenderableType:
 
 def _add_row(table: Table, node: Mapping[str, Any], depth: int) -> None:
     outcome = node["outcome"]
-    label = "  " * depth + node["id"]
+    text = "  " * depth + label(node)
     if node.get("severity") == "advisory":
-        label += " (advisory)"
+        text += " (advisory)"
     table.add_row(
-        Text(label, style="bold" if depth == 0 else ""),
+        Text(text, style="bold" if depth == 0 else ""),
         Text(outcome, style=OUTCOME_STYLES.get(outcome, "")),
         _value_text(node),
-        _target_text(node),
+        target_text(node),
         _note(node),
     )

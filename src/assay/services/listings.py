@@ -1,6 +1,6 @@
 """What the command line and the Audit API list, computed once for both: certificates with
 their state and events, a specification's run history, and a specification's coverage of the
-testing methodology."""
+testing methodology, and the ledger entries holding a run's evidence."""
 
 from __future__ import annotations
 
@@ -8,12 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
+from assay.audit.run_model import RunModel
 from assay.files.spec import LoadedSpec
 from assay.services.audit_actions import certificate_state
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 
-__all__ = ["CertificateRow", "certificate_rows", "coverage_of", "run_history"]
+__all__ = [
+    "CertificateRow",
+    "certificate_rows",
+    "coverage_of",
+    "evidence_digests",
+    "run_history",
+    "spec_risks",
+]
 
 _EVENT_KEYS = ("event", "at", "reason", "by", "run_id", "seq")
 
@@ -91,6 +101,42 @@ def run_history(store: Store, spec_id: str, target: str | None = None) -> list[d
             }
         )
     return rows
+
+
+def evidence_digests(
+    store: Store, run: RunModel, conn: Connection | None = None
+) -> list[dict[str, Any]]:
+    """The ledger entries a run was stored in, in order: position, kind, the element a
+    measurement or attestation is about, and the entry's hash (what an auditor checks with
+    ``assay ledger verify``). Read through ``conn`` inside a transaction that is writing them."""
+    if run.ledger is None:
+        return []
+    if conn is None:
+        with store.database.snapshot() as snapshot:
+            return evidence_digests(store, run, snapshot)
+    first, last = run.ledger.first, run.ledger.last
+    rows = []
+    for entry in store.ledger.entries_in(conn, since=first, limit=last - first + 1):
+        payload = entry.payload or {}
+        element = payload.get("element")
+        rows.append(
+            {
+                "seq": entry.seq,
+                "kind": entry.kind,
+                "element": element if isinstance(element, str) else None,
+                "hash": entry.hash,
+            }
+        )
+    return rows
+
+
+def spec_risks(loaded: LoadedSpec) -> dict[str, dict[str, str]]:
+    """The risks a specification names, by id: description and severity (for the executive
+    report's open risks)."""
+    return {
+        risk.id: {"description": risk.description, "severity": risk.severity}
+        for risk in loaded.spec.risks
+    }
 
 
 def coverage_of(loaded: LoadedSpec) -> dict[str, Any]:

@@ -173,14 +173,21 @@ class Ledger:
             yield from _stream(conn, since=since, limit=limit, kind=kind)
 
     def entries_in(
-        self, conn: Connection, *, kind: str | None = None, newest_first: bool = False
+        self,
+        conn: Connection,
+        *,
+        kind: str | None = None,
+        newest_first: bool = False,
+        since: int = 1,
+        limit: int | None = None,
     ) -> Iterator[LedgerEntry]:
         """Entries of ``kind`` read through the caller's connection, e.g. to check for a
         duplicate inside the write transaction that will append; ``newest_first`` reads from
-        the end, for lookups of the latest entry that matches."""
+        the end, for lookups of the latest entry that matches; otherwise from ``since`` on, at
+        most ``limit``."""
         if newest_first:
             return _stream_backwards(conn, kind=kind)
-        return _stream(conn, since=1, kind=kind)
+        return _stream(conn, since=since, limit=limit, kind=kind)
 
     @contextmanager
     def snapshot(

@@ -197,6 +197,10 @@ def test_every_comparison_and_collector_and_the_gate(
     assert (suites.get("failures"), suites.get("errors")) == ("1", "0")
     failure = next(case for case in suites.iter("testcase") if case.find("failure") is not None)
     assert failure.get("name") == "accuracy"
+    assert "the gate failed: accuracy: 0.5 is below the target ≥ 0.85" in failed.stderr
+    assert (failure.find("failure").get("message") or "").startswith(  # type: ignore[union-attr]
+        "0.5 is below the target ≥ 0.85"
+    )
 
     (project / "metrics.json").write_text(json.dumps({"holdout": {"accuracy": 0.91}}))
     (project / "train.yaml").unlink()
@@ -206,6 +210,7 @@ def test_every_comparison_and_collector_and_the_gate(
     error = next(case for case in suites.iter("testcase") if case.find("error") is not None)
     assert error.get("name") == "loss"
     assert "no such file" in (error.find("error").get("message") or "")  # type: ignore[union-attr]
+    assert "the gate cannot decide: loss: " in errored.stderr
 
     without_gate = audit(capsys, project, database_url)
     assert without_gate.exit_code == 0, "without --gate a completed run exits 0"

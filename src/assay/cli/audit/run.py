@@ -27,7 +27,9 @@ from assay.names import check_target
 from assay.reports.audit_json import Audience, for_audience
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import run_view
+from assay.reports.gate import gate_failures, gate_undecided
 from assay.services.audit_runs import RunRecord, report_records, run_audit, target_of
+from assay.services.listings import evidence_digests, spec_risks
 from assay.services.model_registry import ModelVersion, registered_version, write_back
 from assay.store import Store
 
@@ -124,6 +126,7 @@ def run(
         registry = registered_version(audited, tracking_uri)
         gate = gate or promote is not None
     terminal = output is None and sys.stdout.isatty()
+    risks = spec_risks(loaded)
     shown: list[str] = []
     with PendingOutputs() as outputs:
         # Outputs are opened first and put in place last: a bad path stores nothing, and a run
@@ -133,7 +136,12 @@ def run(
 
         def write_reports(conn: Connection, record: RunRecord) -> None:
             model = for_audience(record.model, audience)
-            text = _render(model, fmt, audience, terminal=terminal)
+            evidence = (
+                evidence_digests(store, record.model, conn)
+                if audience is Audience.auditor and fmt in (RunFormat.html, RunFormat.markdown)
+                else []
+            )
+            text = _render(model, fmt, audience, terminal=terminal, evidence=evidence, risks=risks)
             reports: list[tuple[str, str, Path | None]] = [(fmt.value, text, output)]
             if report_stream is not None:
                 report_stream.write(text)
@@ -177,19 +185,21 @@ def run(
 def _gate(record: RunRecord, spec: str) -> None:
     """The gate's decision as the error hierarchy says it: a failed verdict is
     :class:`GateFailedError` (exit 1), an undecided one :class:`EvidenceIncompleteError` (exit
-    3)."""
+    3); each names the elements that decided it and why."""
     run_id = record.model.run_id
     if record.verdict is Outcome.failed:
-        raise GateFailedError(f"the gate failed: the verdict is fail (run {run_id})", source=spec)
+        failed = gate_failures(record.model)
+        raise GateFailedError(f"the gate failed: {_listed(failed)} (run {run_id})", source=spec)
     if record.verdict is Outcome.error:
-        errors = sum(
-            1 for node in record.model.measurements() if node.outcome in ("error", "stale")
-        )
+        undecided = gate_undecided(record.model)
         raise EvidenceIncompleteError(
-            f"the gate cannot decide: {errors} measurement(s) could not be collected, compared "
-            f"or are stale (run {run_id})",
-            source=spec,
+            f"the gate cannot decide: {_listed(undecided)} (run {run_id})", source=spec
         )
+
+
+def _listed(reasons: list[str], shown: int = 5) -> str:
+    more = len(reasons) - shown
+    return "; ".join(reasons[:shown]) + (f"; and {more} more" if more > 0 else "")
 
 
 def _apply_registry(
@@ -220,7 +230,15 @@ def _apply_registry(
         )
 
 
-def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, terminal: bool) -> str:
+def _render(
+    model: dict[str, Any],
+    fmt: RunFormat,
+    audience: Audience,
+    *,
+    terminal: bool,
+    evidence: list[dict[str, Any]],
+    risks: dict[str, dict[str, str]],
+) -> str:
     if fmt is RunFormat.json:
         return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
     if fmt is RunFormat.table:
@@ -232,7 +250,7 @@ def _render(model: dict[str, Any], fmt: RunFormat, audience: Audience, *, termin
         return buffer.getvalue()
     from assay.reports.audit_report import audit_report  # Jinja2: only for reports
 
-    return audit_report(model, fmt.value, audience)
+    return audit_report(model, fmt.value, audience, evidence=evidence, risks=risks)
 
 
 @contextmanager

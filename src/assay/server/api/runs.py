@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
 from assay.audit.run_model import RunModel
+from assay.errors import InvalidInputError
 from assay.reports.audit_json import Audience, for_audience
 from assay.server.api.answers import ERRORS, RunListItem, RunSummary
 from assay.server.api.common import (
@@ -22,6 +24,9 @@ from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.services.audit_runs import run_audit
+from assay.services.listings import evidence_digests, spec_risks
+from assay.services.registrations import stored_spec
+from assay.store import Store
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role, Token
 
@@ -137,6 +142,18 @@ def get_report(
     else:
         from assay.reports.audit_report import audit_report  # Jinja2: only for reports
 
-        text = audit_report(model, format, audience)
+        store = store_of(request)
+        evidence = evidence_digests(store, run) if audience is Audience.auditor else []
+        text = audit_report(model, format, audience, evidence=evidence, risks=_risks(store, run))
         media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
     return Response(text, media_type=media)
+
+
+def _risks(store: Store, run: RunModel) -> dict[str, dict[str, str]]:
+    """The risks of the spec version the run evaluated, when it is stored (runs stored by the
+    command line store their spec too)."""
+    try:
+        loaded = stored_spec(store, run.spec.id, run.spec.hash, Path("."))
+    except InvalidInputError:
+        return {}
+    return spec_risks(loaded)
