@@ -229,3 +229,33 @@ def test_postgres_url_without_driver_uses_psycopg(
         result = run_cli(capsys, "db", "status", "--db", plain, "--format", "json")
         assert result.exit_code == 0, result
         assert json.loads(result.stdout)["dialect"] == "postgresql"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["ledger", "verify", "--file", "/no/such/export.jsonl"], "Invalid value for '--file'"),
+        (["ledger", "export", "-o", "."], "is a directory"),
+        (["audit", "run"], "Missing argument 'spec'"),
+        (["nope"], "No such command 'nope'"),
+    ],
+)
+def test_usage_errors_are_one_line_in_a_real_process(
+    args: list[str], said: str, tmp_path: Path
+) -> None:
+    """Bad arguments get the same one-line error as every other refusal (exit 2), naming the
+    command's --help, never Click's framed box."""
+    result = run_process(*args, env={"ASSAY_HOME": str(tmp_path)}, cwd=tmp_path)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("assay: error: ")
+    assert said in lines[0]
+    assert "--help)" in lines[0]
+    assert "╭" not in result.stderr
+
+
+def test_a_group_without_a_command_shows_its_help(tmp_path: Path) -> None:
+    result = run_process("audit", env={"ASSAY_HOME": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "Usage: assay audit" in result.stdout + result.stderr

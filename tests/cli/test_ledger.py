@@ -147,6 +147,13 @@ def test_a_tampered_export_is_caught_at_the_right_entry(
         ('{"format": "assay-ledger-export", "version": 7}\n', ["line 1", "header"]),
         ('{"seq": 1, "ts": "x", "kind": "a", "payload": {}}\n', ["line 1", "header"]),
         ("[1, 2]\n", ["line 1", "not a JSON object"]),
+        (
+            '{"format": "assay-ledger-export", "version": 2, "since": 1, "he',
+            [
+                "line 1 (the export header): not valid JSON: unterminated string starting at "
+                "column 61; the line is cut short"
+            ],
+        ),
         (b"\xff\xfe".decode("latin-1"), ["not UTF-8"]),
     ],
 )

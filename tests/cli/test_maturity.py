@@ -186,7 +186,8 @@ def test_a_checklist_reports_sections_blocking_statements_and_maturity(
     ids = re.findall(r'^\s*"([\d.]+)": ~$', text, flags=re.MULTILINE)
     assert len(ids) == 56
     baseline = [i for i in ids if i.split(".")[0] in "1234"]
-    values: dict[str, object] = dict.fromkeys(baseline, "yes")
+    # y and n are accepted in files as at the questionnaire's prompts, in any case.
+    values: dict[str, object] = {i: ("yes", "y", "Y")[n % 3] for n, i in enumerate(baseline)}
     write(answers, fill(text, values))
     data = json.loads(run_cli(capsys, "maturity", "score", str(answers), "-f", "json").stdout)
     assert data["mature"] is True
@@ -208,7 +209,10 @@ def test_a_checklist_reports_sections_blocking_statements_and_maturity(
 @pytest.mark.parametrize(
     ("content", "fragments"),
     [
-        ("framework: cmmi\nanswers: {}\n", ["unknown framework 'cmmi'", "iml4e"]),
+        (
+            "framework: cmmi\nanswers: {}\n",
+            ["line 1: framework: unknown framework 'cmmi'", "iml4e"],
+        ),
         (
             'framework: iml4e\nanswers:\n  "1": 2\n  "33": 1\n',
             ["line 4: answers.33: iml4e has no topic '33'"],
@@ -225,7 +229,7 @@ def test_a_checklist_reports_sections_blocking_statements_and_maturity(
         ('framework: iml4e\nanswers:\n  "1": yes\n', ["answers.1: True is not a valid answer"]),
         (
             'framework: marvelous\nanswers:\n  "1.1.1": 3\n',
-            ["line 3: answers.1.1.1: 3 is not a valid answer; expected yes or no"],
+            ["line 3: answers.1.1.1: 3 is not a valid answer; expected yes or no (y/n)"],
         ),
         ('framework: marvelous\nanswers:\n  "1.1.1": {level: 3}\n', ["use 'answer', not 'level'"]),
         (

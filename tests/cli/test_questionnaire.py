@@ -83,7 +83,8 @@ def test_answers_are_kept_when_interrupted_and_resumed_later(tmp_path: Path) -> 
     }
 
     resumed = start(tmp_path, "-o", "af.yaml")
-    resumed.expect("question 1 of 2 \\(2 answered\\)")  # only what is still open
+    # Only what is still open, numbered within the whole framework.
+    resumed.expect("question 3 of 4 \\(2 answered\\)")
     resumed.expect("Competencies")
     resumed.expect(LEVEL_PROMPT)
     resumed.sendline("1")
@@ -93,7 +94,7 @@ def test_answers_are_kept_when_interrupted_and_resumed_later(tmp_path: Path) -> 
     resumed.sendline("s")
     resumed.expect("1 question\\(s\\) are unanswered. Go through them again\\? \\[y/n, q, \\?\\]: ")
     resumed.sendline("y")
-    resumed.expect("question 1 of 1")
+    resumed.expect("question 4 of 4 \\(3 answered\\)")
     resumed.expect(LEVEL_PROMPT)
     resumed.sendline("4")
     resumed.expect(EVIDENCE_PROMPT)

@@ -63,3 +63,27 @@ def test_the_cli_reference_is_current(tmp_path: Path) -> None:
     assert written.read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8"), (
         "docs/reference/cli.md is stale: run make reference"
     )
+
+
+def test_the_readme_audit_example_runs_as_written_from_any_directory(tmp_path: Path) -> None:
+    """The README's attest-then-gate commands, run from another directory (paths to the clone
+    made absolute): the gate passes, exit 0, and the JUnit file is written where it said."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Using it", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    script = block.replace("\\\n", " ")
+    commands = [line for line in script.splitlines() if "credit-model" in line]
+    assert [c.split()[2] for c in commands] == ["attest", "run"]
+    assay = str(Path(sys.executable).parent / "assay")
+    environment = {"PATH": os.environ["PATH"], "ASSAY_HOME": str(tmp_path / "home")}
+    for command in commands:
+        command = command.replace(".venv/bin/assay", assay).replace(" src/", f" {REPO}/src/")
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", command],
+            cwd=tmp_path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, (command, done.stderr)
+    assert (tmp_path / "junit.xml").exists()

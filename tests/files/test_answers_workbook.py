@@ -224,4 +224,4 @@ def test_bad_workbooks_are_refused_with_sheet_and_cell(
     assert export(capsys, checklist, "--framework", "marvelous").exit_code == 0
     refused(first, checklist, fragments=["for framework 'marvelous', the first one"])
     yes_no = fill(checklist, tmp_path / "m-bad.xlsx", None, {"1.1.1": 3})
-    refused(yes_no, fragments=["3 is not a valid answer; expected yes or no"])
+    refused(yes_no, fragments=["3 is not a valid answer; expected yes or no (y/n)"])

@@ -16,7 +16,7 @@ from assay.maturity.frameworks import (
     framework_problems,
 )
 
-__all__ = ["builtin_framework_ids", "load_framework"]
+__all__ = ["UnknownFrameworkError", "builtin_framework_ids", "load_framework"]
 
 _EXPECTED = "a framework file as described in docs/maturity-frameworks.md"
 
@@ -31,10 +31,15 @@ def builtin_framework_ids() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in _builtin_dir().glob("*.yaml")))
 
 
+class UnknownFrameworkError(InvalidInputError):
+    """No built-in framework has this id and no framework file is at this path."""
+
+
 def load_framework(reference: str) -> Framework:
     """The framework with this built-in id, or the one in the file at this path.
 
-    Raises :class:`InvalidInputError` for an unknown id or a missing file, and
+    Raises :class:`UnknownFrameworkError` for an unknown id, :class:`InvalidInputError` for
+    a missing file, and
     :class:`DocumentInvalidError` listing every problem of an invalid file.
     """
     if reference in builtin_framework_ids():
@@ -42,7 +47,7 @@ def load_framework(reference: str) -> Framework:
     path = Path(reference)
     if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
         return _load_file(path)
-    raise InvalidInputError(
+    raise UnknownFrameworkError(
         f"unknown framework {reference!r}",
         source="--framework",
         expected=f"one of {', '.join(builtin_framework_ids())} or the path of a framework file",

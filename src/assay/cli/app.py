@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from assay import __version__
 from assay.cli import audit as audit_commands
@@ -202,8 +203,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; user errors become one line on stderr, never a
     traceback (set ASSAY_DEBUG=1 to see one for an internal error)."""
     try:
-        # Standalone mode prints usage errors (exit 2) and help itself, and ends with SystemExit.
-        app(args=argv, prog_name="assay")
+        # Not standalone: usage errors come back here, to be said in one line like the others.
+        result = app(args=argv, prog_name="assay", standalone_mode=False)
+    except TyperException as error:  # Typer's (vendored Click's) usage and file errors
+        if type(error).__name__ == "NoArgsIsHelpError":
+            error.show()  # type: ignore[attr-defined]  # prints the help, as Click does
+            return int(error.exit_code)
+        context = getattr(error, "ctx", None)
+        where = f" (see {context.command_path} --help)" if context is not None else ""
+        typer.echo(f"assay: error: {error.format_message()}{where}", err=True)
+        return int(error.exit_code)
+    except typer.Abort:
+        typer.echo("assay: interrupted", err=True)
+        return 130
     except SystemExit as done:
         return _exit_code(done.code)
     except AssayError as error:
@@ -226,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return ExitCode.INTERNAL_ERROR
-    return ExitCode.OK
+    return result if isinstance(result, int) else ExitCode.OK
 
 
 def _exit_code(code: object) -> int:

@@ -23,6 +23,7 @@ __all__ = [
     "OutputFormat",
     "OutputOption",
     "PendingOutputs",
+    "announce",
     "emit",
     "existing_store",
     "open_output",
@@ -168,7 +169,8 @@ class PendingOutputs:
 def emit(
     output: Path | None, fmt: OutputFormat, data: Any, table: RenderableType | None = None
 ) -> None:
-    """Print ``data`` as indented JSON, or ``table`` (a Rich renderable) for people."""
+    """Print ``data`` as indented JSON, or ``table`` (a Rich renderable) for people; into
+    ``output`` (written whole, replacing it) with "wrote FILE" on standard error."""
     with open_output(output) as stream:
         if fmt is OutputFormat.json or table is None:
             stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -177,3 +179,11 @@ def emit(
             width = None if stream.isatty() else 160
             # markup=False: names and values from users are text, never Rich markup.
             Console(file=stream, width=width, highlight=False, markup=False).print(table)
+    announce(output)
+
+
+def announce(output: Path | None) -> None:
+    """Say on standard error that ``output`` was written (nothing for standard output): every
+    command that writes ``-o FILE`` says so the same way."""
+    if output is not None and str(output) != "-":
+        typer.echo(f"wrote {output}", err=True)

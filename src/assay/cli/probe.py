@@ -10,6 +10,7 @@ import typer
 from rich.table import Table as RichTable
 
 from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, open_output
+from assay.cli.progress import progress
 from assay.collectors import CollectionError
 from assay.collectors.probe import compute_probe
 from assay.errors import InvalidInputError
@@ -131,7 +132,18 @@ def report(
     from assay.reports.probe_report import data_report
 
     try:
-        text = data_report(read_table(reference), read_table(current), columns)
+        with progress() as step:
+            step(f"reading {reference.name}")
+            before = read_table(reference)
+            step(f"reading {current.name}")
+            after = read_table(current)
+            step("computing drift and quality")
+            text = data_report(
+                before,
+                after,
+                columns,
+                on_column=lambda done, total: step("charting columns", done, total),
+            )
     except (TableError, ProbeError, ValueError) as error:
         raise InvalidInputError(str(error), source="assay probe report") from None
     with open_output(output) as stream:

@@ -117,8 +117,11 @@ class Questionnaire:
             position = max(position + move, 0)
 
     def _show(self, item: Item, position: int, total: int) -> None:
+        # Numbered within the whole framework (a resumed session starts at question 5 of 32,
+        # not 1 of 28); ``position`` and ``total`` are the place in this pass's queue.
         answered = sum(1 for i in self.items if i.id in self.answers)
-        title = Text(f"{item.group} — question {position + 1} of {total} ({answered} answered)")
+        number = self.items.index(item) + 1
+        title = Text(f"{item.group} — question {number} of {len(self.items)} ({answered} answered)")
         body = Table.grid(padding=(0, 2))
         heading = item.title if self.checklist else f"{item.id}. {item.title}"
         body.add_row(Text(heading, style="bold"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from assay.catalog import load_framework
+from assay.catalog.frameworks import UnknownFrameworkError
 from assay.catalog.validation import DocumentInvalidError, raise_problems, validate_document
 from assay.files.documents import load_document
 from assay.maturity.answers import Assessment, read_assessment
@@ -29,7 +30,16 @@ def load_assessment(path: Path, framework_reference: str | None = None) -> Asses
     relative = path.parent / reference
     if framework_reference is None and relative.suffix in (".yaml", ".yml", ".json"):
         reference = str(relative)  # a framework file named in the answers file is beside it
-    framework = load_framework(reference)
+    try:
+        framework = load_framework(reference)
+    except UnknownFrameworkError as error:
+        if framework_reference is not None:
+            raise
+        # The file named it: say so at its line, not as if --framework had been given.
+        raise_problems(
+            document, [(("framework",), error.problem)], expected=error.expected or EXPECTED
+        )
+        raise
     if framework.kind is FrameworkKind.scale:
         raise_problems(
             document,

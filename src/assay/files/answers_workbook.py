@@ -245,7 +245,7 @@ def _answers(book: _Workbook, framework: Framework) -> dict[str, Answer]:
             parsed = _parse(value, checklist)
             if parsed is None:
                 cell = f"sheet {title!r} {get_column_letter(columns[ANSWER] + 1)}{number}"
-                expectation = "yes or no" if checklist else "a level 0-4"
+                expectation = "yes or no (y/n)" if checklist else "a level 0-4"
                 problems.append(f"{cell}: {value!r} is not a valid answer; expected {expectation}")
                 continue
             evidence, note = (_optional_text(cells, columns, key) for key in (EVIDENCE, NOTE))

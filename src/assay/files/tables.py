@@ -30,6 +30,31 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+_SNIFF = 1 << 16
+_EXPECTED = "expected a CSV file in UTF-8, or Parquet named .parquet"
+
+
+def _check_text(path: Path) -> None:
+    """Refuse a file that is not UTF-8 text before pyarrow reads it, saying where, so no
+    message ever carries the file's raw bytes."""
+    with path.open("rb") as stream:
+        head = stream.read(_SNIFF)
+    if head.startswith(b"PAR1"):
+        raise TableError(f"{path} is a Parquet file; name it .parquet")
+    if b"\x00" in head:
+        offset = head.index(b"\x00")
+        raise TableError(f"{path} is binary (a NUL byte at offset {offset}); {_EXPECTED}")
+    # A multi-byte character may be cut at the end of what was read; the rest must decode.
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 3 or len(head) < _SNIFF:
+            byte = head[error.start]
+            raise TableError(
+                f"{path} is not UTF-8 text (byte 0x{byte:02x} at offset {error.start}); {_EXPECTED}"
+            ) from None
+
+
 def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     """The data set at ``path`` (``.parquet``/``.pq``, else CSV), only ``columns`` when given,
     with the SHA-256 of the file. :class:`TableError` for a missing, unreadable or empty file."""
@@ -41,14 +66,17 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
             wanted = [c for c in columns if c in available] if columns is not None else None
             data = pq.read_table(path, columns=wanted)
         else:
+            _check_text(path)
             data = pa_csv.read_csv(path)
             if columns is not None:
                 data = data.select([c for c in columns if c in data.column_names])
+    except TableError:
+        raise
     except (pa.ArrowException, OSError, ValueError) as error:
         first_line = (
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
-        raise TableError(f"cannot read {path}: {first_line}") from None
+        raise TableError(f"cannot read {path}: {ascii(first_line)[1:-1]}") from None
     if data.num_rows == 0:
         raise TableError(f"{path} has no rows")
     return Table(data, str(path), file_digest(path))

@@ -31,7 +31,7 @@ __all__ = [
 
 Problem = tuple[tuple[str | int, ...], str]
 SINGLE_RESPONDENT = "respondent"
-_YES_NO = {"yes": True, "no": False}
+_YES_NO = {"yes": True, "no": False, "y": True, "n": False}
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _answer(
         return None
     parsed = parse_yes_no(value) if checklist else parse_level(value)
     if parsed is None:
-        expectation = "yes or no" if checklist else "an integer level 0-4"
+        expectation = "yes or no (y/n)" if checklist else "an integer level 0-4"
         problems.append((where, f"{value!r} is not a valid answer; expected {expectation}"))
         return None
     return Answer(parsed, evidence, note)
@@ -127,7 +127,8 @@ def parse_level(value: Any) -> int | None:
 
 
 def parse_yes_no(value: Any) -> bool | None:
-    """``value`` as yes (True) or no (False): a bool, or the words yes/no in any case."""
+    """``value`` as yes (True) or no (False): a bool, or yes/no/y/n in any case (as the
+    questionnaire's prompts accept)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str):

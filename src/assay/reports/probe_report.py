@@ -3,6 +3,7 @@ distribution chart each, in one self-contained HTML file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,16 +34,21 @@ def _shares(table: Table, name: str) -> dict[str, float]:
     return {str(k): v / total for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
 
 
-def data_report(reference: Table, current: Table, columns: list[str] | None = None) -> str:
+def data_report(
+    reference: Table,
+    current: Table,
+    columns: list[str] | None = None,
+    on_column: Callable[[int, int], None] | None = None,
+) -> str:
     """The HTML page comparing ``current`` with ``reference`` (every shared column, or
-    ``columns``)."""
+    ``columns``); ``on_column(done, total)`` is called as each column is charted."""
     inputs = ProbeInputs(reference, current, parameters={"columns": columns} if columns else {})
     drift = inputs.drift
     missing_reference = quality.missing_ratios(reference, [c.column for c in drift.columns])
     missing_current = quality.missing_ratios(current, [c.column for c in drift.columns])
     rng = np.random.default_rng(0)
     rows = []
-    for column in drift.columns:
+    for done, column in enumerate(drift.columns, start=1):
         name = column.column
         if reference.is_numeric(name) and column.kind == "numeric":
             chart = distribution_svg(
@@ -60,6 +66,8 @@ def data_report(reference: Table, current: Table, columns: list[str] | None = No
                 "chart": Markup(chart),
             }
         )
+        if on_column is not None:
+            on_column(done, len(drift.columns))
     return (
         template_environment(html=True)
         .get_template("probe_report.html.j2")

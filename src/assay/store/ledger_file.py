@@ -162,6 +162,20 @@ def _entries(lines: Iterator[tuple[int, str]], path: Path, version: int) -> Iter
         yield _entry(value, number, version, problem)
 
 
+def _json_problem(error: ValueError, text: str) -> str:
+    """What is wrong with a line that is not JSON, with the column, and whether it looks cut
+    short (the error is at its end)."""
+    if not isinstance(error, json.JSONDecodeError):
+        return str(error)
+    message = f"{error.msg[0].lower()}{error.msg[1:]}"
+    where = f" column {error.colno}" if message.endswith(" at") else f" (column {error.colno})"
+    problem = message + where
+    unterminated = error.msg.startswith("Unterminated")
+    if unterminated or error.pos >= len(text.rstrip()) - 1:
+        problem += "; the line is cut short"
+    return problem
+
+
 def _parse_line(text: str, number: int, path: Path) -> tuple[dict[str, Any], str | None]:
     """The line's object, and what is wrong with it beyond not being JSON (a key written
     twice, a non-finite number), which makes the line tampered rather than unreadable."""
@@ -175,9 +189,11 @@ def _parse_line(text: str, number: int, path: Path) -> tuple[dict[str, Any], str
         except (ValueError, RecursionError):
             value = None
     except ValueError as error:
-        detail = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
         raise LedgerFileError(
-            f"not valid JSON ({detail})", source=str(path), location=f"line {number}"
+            f"not valid JSON: {_json_problem(error, text)}",
+            source=str(path),
+            location=f"line {number}" + (" (the export header)" if number == 1 else ""),
+            expected="one JSON object per line, as assay ledger export writes",
         ) from error
     if not isinstance(value, dict):
         raise LedgerFileError(

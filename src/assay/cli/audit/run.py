@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import Connection
 
 from assay.audit.evaluation import Outcome
 from assay.audit.run_model import RunModel
 from assay.cli.audit.app import SpecArgument
 from assay.cli.common import DbOption, OutputOption, PendingOutputs, store_from_option
+from assay.cli.progress import progress
 from assay.collectors.runner import Fetched
 from assay.errors import EvidenceIncompleteError, GateFailedError
 from assay.files.spec import load_spec
@@ -255,15 +255,13 @@ def _render(
 
 @contextmanager
 def _progress() -> Iterator[Callable[[Fetched, int], None]]:
-    """A progress bar on a terminal (standard error); a no-op callback elsewhere."""
-    if not sys.stderr.isatty():
-        yield lambda fetched, total: None
-        return
-    columns = (TextColumn("collecting"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task("collect", total=None)
+    """Collection progress on a terminal: each distinct interface fetched, of how many."""
+    with progress() as step:
+        fetched_so_far = 0
 
         def advance(fetched: Fetched, total: int) -> None:
-            bar.update(task, total=total, advance=1)
+            nonlocal fetched_so_far
+            fetched_so_far += 1
+            step("collecting", fetched_so_far, total)
 
         yield advance

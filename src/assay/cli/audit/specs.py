@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from assay.audit.spec import json_schema, walk
-from assay.cli.common import open_output
+from assay.cli.common import announce, open_output
 from assay.errors import InvalidInputError
 from assay.files.spec import load_spec
 
@@ -64,3 +64,4 @@ def schema(
     document = json_schema()
     with open_output(output) as stream:
         stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    announce(output)

@@ -1,0 +1,50 @@
+"""Data files the probes read: what is not CSV text or Parquet is refused with a message that
+names the file and the place, never the file's raw bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from assay.files.tables import TableError, read_table
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "is binary (a NUL byte at offset 8)"),
+        (b"a,b\n1,2\n3,\xff\xfe\n", "is not UTF-8 text (byte 0xff at offset 10)"),
+        (b"a,b\n" + "é".encode("latin-1") + b",1\n", "is not UTF-8 text (byte 0xe9 at offset 4)"),
+    ],
+)
+def test_binary_and_non_utf8_files_are_refused_by_place(
+    tmp_path: Path, content: bytes, said: str
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(TableError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert said in message
+    assert str(path) in message
+    assert message.isprintable()
+    assert "\\x" not in message
+
+
+def test_a_parquet_file_named_csv_is_recognised(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    pq.write_table(pa.table({"a": [1, 2]}), path)
+    with pytest.raises(TableError, match=r"is a Parquet file; name it \.parquet"):
+        read_table(path)
+
+
+def test_utf8_text_with_a_character_cut_at_the_sniffed_boundary_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    header = "a\n" + "x" * (65535 - 3) + "\n"  # 65,535 bytes: the next character straddles
+    content = (header + "é\n" * 10).encode("utf-8")
+    assert content[65535:65537] == "é".encode()
+    path.write_bytes(content)
+    assert read_table(path).rows == 11
