@@ -57,13 +57,30 @@ def browser() -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def push_runs(base: str, auditee: str, accuracies: tuple[float, ...]) -> None:
+    """Upload the push spec and one run of model@1 per accuracy, as the auditee."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {auditee}"}
+    httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers).raise_for_status()
+    for accuracy in accuracies:
+        body = {
+            "spec": "quality",
+            "target": "model@1",
+            "values": [
+                {"measurement": "accuracy", "value": accuracy},
+                {"measurement": "latency", "value": 40},
+            ],
+        }
+        httpx.post(f"{base}/api/v1/evidence", json=body, headers=headers).raise_for_status()
+
+
 def shot(driver: webdriver.Chrome, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
 
 
 def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) -> None:
-    import httpx
 
     url = f"sqlite:///{tmp_path / 'assay.db'}"
     store = open_store(DatabaseChoice(url, "test"))
@@ -73,18 +90,7 @@ def test_the_dashboard_in_chromium(browser: webdriver.Chrome, tmp_path: Path) ->
     finally:
         store.close()
     with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
-        headers = {"Authorization": f"Bearer {auditee}"}
-        httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers).raise_for_status()
-        for accuracy in (0.91, 0.88, 0.6):
-            body = {
-                "spec": "quality",
-                "target": "model@1",
-                "values": [
-                    {"measurement": "accuracy", "value": accuracy},
-                    {"measurement": "latency", "value": 40},
-                ],
-            }
-            httpx.post(f"{base}/api/v1/evidence", json=body, headers=headers).raise_for_status()
+        push_runs(base, auditee, (0.91, 0.88, 0.6))
 
         browser.get(f"{base}/ui")
         assert browser.current_url.endswith("/ui/login"), "signed-out visitors sign in first"
@@ -168,7 +174,6 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
 def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: Path) -> None:
     """Without a token, at a phone's width: the state, the badge, each dimension's outcome and
     the timeline of changes, nothing wider than the screen."""
-    import httpx
 
     url = f"sqlite:///{tmp_path / 'assay.db'}"
     store = open_store(DatabaseChoice(url, "test"))
@@ -177,18 +182,7 @@ def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: 
     finally:
         store.close()
     with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
-        headers = {"Authorization": f"Bearer {auditee}"}
-        httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers).raise_for_status()
-        for accuracy in (0.91, 0.6):
-            body = {
-                "spec": "quality",
-                "target": "model@1",
-                "values": [
-                    {"measurement": "accuracy", "value": accuracy},
-                    {"measurement": "latency", "value": 40},
-                ],
-            }
-            httpx.post(f"{base}/api/v1/evidence", json=body, headers=headers).raise_for_status()
+        push_runs(base, auditee, (0.91, 0.6))
         browser.set_window_size(390, 844)
         browser.get(f"{base}/status/model@1")
         assert browser.find_element(By.ID, "status").text == "non-conformant"
