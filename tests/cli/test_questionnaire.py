@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,14 @@ def start(tmp_path: Path, *args: str) -> pexpect.spawn[str]:
         encoding="utf-8",
         timeout=30,
         dimensions=(50, 140),
+        preexec_fn=_default_interrupt,
     )
+
+
+def _default_interrupt() -> None:
+    """Ctrl-C reaches the child as a terminal's would, even when this test runs in a background
+    job, where the shell starts everything with SIGINT ignored (and Python keeps ignoring it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def finish(child: pexpect.spawn[str]) -> int:
