@@ -14,7 +14,7 @@ from assay.reports.audit_json import Audience, waivers_of
 from assay.reports.audit_terminal import OUTCOME_STYLES, brief
 from assay.reports.numbers import seconds
 from assay.reports.templating import template_environment
-from assay.reports.wording import label, shortfall, show, target_text
+from assay.reports.wording import label, reason, show, target_text
 
 __all__ = ["audit_report"]
 
@@ -26,7 +26,7 @@ def _environment(fmt: str) -> Environment:
         "brief": brief,
         "label": label,
         "target": target_text,
-        "shortfall": shortfall,
+        "reason": reason,
         "when": seconds,
     }
     return template_environment(html=fmt == "html", filters=filters)

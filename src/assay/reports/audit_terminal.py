@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from assay.audit.run_model import element_rows
-from assay.reports.wording import label, shortfall, show, target_text
+from assay.reports.wording import label, reason, show, target_text
 
 __all__ = ["OUTCOME_STYLES", "brief", "run_view"]
 
@@ -32,25 +32,6 @@ def brief(value: Any, width: int = 48) -> str:
 
 def _value_text(node: Mapping[str, Any]) -> str:
     return brief(node.get("value"))
-
-
-def _note(node: Mapping[str, Any]) -> str:
-    parts = []
-    if node.get("assessor"):
-        parts.append(f"assessed by {node['assessor']}")
-    if node.get("attested_by"):
-        parts.append(f"attested by {node['attested_by']}")
-    if node.get("waiver"):
-        waiver = node["waiver"]
-        parts.append(f"waived by {waiver['by']} until {waiver['expires'][:10]}")
-    if node.get("error"):
-        parts.append(str(node["error"]))
-    else:
-        if node.get("outcome") == "fail" and node.get("comparison"):
-            parts.append(shortfall(node))
-        if node.get("source"):
-            parts.append(str(node["source"]))
-    return "; ".join(parts)
 
 
 def run_view(model: Mapping[str, Any]) -> RenderableType:
@@ -85,5 +66,5 @@ def _add_row(table: Table, node: Mapping[str, Any], depth: int) -> None:
         Text(outcome, style=OUTCOME_STYLES.get(outcome, "")),
         _value_text(node),
         target_text(node),
-        _note(node),
+        reason(node),
     )

@@ -11,7 +11,7 @@ from typing import Any
 from assay.audit.comparisons import COMPARISONS
 from assay.reports.numbers import distinct, significant
 
-__all__ = ["label", "pair", "rounded", "shortfall", "show", "target_text"]
+__all__ = ["label", "pair", "reason", "rounded", "shortfall", "show", "target_text"]
 
 # How a failed comparison reads: "{value} … {target}".
 _FAILED = {
@@ -99,3 +99,24 @@ def shortfall(node: Mapping[str, Any]) -> str:
     if comparison in _FAILED:
         return f"{value} {_FAILED[comparison]} {target}"
     return f"{value} does not meet the target {_symbol(comparison)} {target}"
+
+
+def reason(node: Mapping[str, Any]) -> str:
+    """The "source / reason" of an element in a report: who assessed, attested or waived it,
+    then its error, or why it failed and where its value came from."""
+    parts = []
+    if node.get("assessor"):
+        parts.append(f"assessed by {node['assessor']}")
+    if node.get("attested_by"):
+        parts.append(f"attested by {node['attested_by']}")
+    if node.get("waiver"):
+        waiver = node["waiver"]
+        parts.append(f"waived by {waiver['by']} until {str(waiver['expires'])[:10]}")
+    if node.get("error"):
+        parts.append(str(node["error"]))
+    else:
+        if node.get("outcome") == "fail" and node.get("comparison"):
+            parts.append(shortfall(node))
+        if node.get("source"):
+            parts.append(str(node["source"]))
+    return "; ".join(parts)
