@@ -19,6 +19,7 @@ from assay.cli.common import (
     FormatOption,
     OutputFormat,
     OutputOption,
+    announce,
     emit,
     existing_store,
     open_output,
@@ -175,8 +176,7 @@ def score(
         )
         with open_output(output) as stream:
             stream.write(text)
-        if output is not None:
-            typer.echo(f"wrote {output}", err=True)
+        announce(output)
         return
     if isinstance(result, ChecklistScore):
         data = checklist_score_json(assessment, result)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from assay.cli.common import FormatOption, OutputFormat, OutputOption, emit, open_output
+from assay.cli.common import FormatOption, OutputFormat, OutputOption, announce, emit, open_output
 from assay.cli.progress import progress
 from assay.collectors import CollectionError
 from assay.collectors.probe import compute_probe
@@ -148,5 +148,4 @@ def report(
         raise InvalidInputError(str(error), source="assay probe report") from None
     with open_output(output) as stream:
         stream.write(text)
-    if output is not None:
-        typer.echo(f"wrote {output}", err=True)
+    announce(output)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-__all__ = ["SIGNIFICANT_DIGITS", "distinct", "human", "seconds", "significant"]
+__all__ = ["SIGNIFICANT_DIGITS", "distinct", "seconds", "significant"]
 
 SIGNIFICANT_DIGITS = 3
 
@@ -37,16 +37,6 @@ def distinct(value: float, other: float) -> tuple[str, str]:
         if shown[0] != shown[1] or value == other:
             return shown
     return repr(value), repr(other)
-
-
-def human(value: object) -> str:
-    """Any value as a human report shows it: floats to significant digits, the rest as text
-    (booleans, integers and strings as they are)."""
-    if isinstance(value, float):
-        return significant(value)
-    if value is None:
-        return ""
-    return str(value)
 
 
 def seconds(timestamp: object) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from assay.audit.evaluation import Outcome
 from assay.audit.run_model import RunModel
 from assay.cli.audit.app import SpecArgument
-from assay.cli.common import DbOption, OutputOption, PendingOutputs, store_from_option
+from assay.cli.common import DbOption, OutputOption, PendingOutputs, announce, store_from_option
 from assay.cli.progress import progress
 from assay.collectors.runner import Fetched
 from assay.errors import EvidenceIncompleteError, GateFailedError
@@ -166,8 +166,7 @@ def run(
     for text in shown:
         sys.stdout.write(text)
     for path in (output, junit):
-        if path is not None:
-            typer.echo(f"wrote {path}", err=True)
+        announce(path)
     if registry is not None:
         with store_from_option(db) as store:
             _apply_registry(store, registry, record.model, output, promote, rollback)
