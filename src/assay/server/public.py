@@ -4,10 +4,12 @@ its badge. No token is needed; nothing confidential is shown and reading stores 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
+from jinja2 import Environment
 from markupsafe import Markup
 
 from assay import __version__
@@ -16,7 +18,7 @@ from assay.server.api.answers import ERRORS, Health, PublicStatus
 from assay.server.auth import store_of
 from assay.server.badge import badge_svg
 from assay.server.errors import ApiError
-from assay.services.public_status import public_status
+from assay.services.public_status import public_state, public_status
 
 __all__ = ["PUBLIC_CACHE", "UnknownTargetError", "router"]
 
@@ -69,10 +71,7 @@ def status_json(target: str, request: Request, response: Response) -> dict[str, 
     responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
 )
 def badge(target: str, request: Request) -> Response:
-    try:
-        state = status_of(request, target)["status"]
-    except UnknownTargetError:
-        state = "unknown"
+    state = public_state(store_of(request), target, datetime.now(UTC)) or "unknown"
     return Response(
         badge_svg("assay", state),
         media_type="image/svg+xml",
@@ -97,8 +96,12 @@ def status_page(target: str, request: Request) -> HTMLResponse:
     return HTMLResponse(page, headers={"Cache-Control": PUBLIC_CACHE})
 
 
-def _page(**context: Any) -> str:
+@cache
+def _environment() -> Environment:
     from assay.reports.templating import template_environment
 
-    environment = template_environment(html=True, filters={"when": seconds})
-    return environment.get_template("public/status.html.j2").render(context)
+    return template_environment(html=True, filters={"when": seconds})
+
+
+def _page(**context: Any) -> str:
+    return _environment().get_template("public/status.html.j2").render(context)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from assay.services.audit_actions import StatusRow, certificate_state, current_statuses
+from assay.services.audit_actions import StatusRow, current_statuses
 from assay.services.registrations import registrations
 from assay.store import Store
 from assay.store.audit_log import STATUS, AuditLog
 
-__all__ = ["HISTORY_LIMIT", "overall_status", "public_status"]
+__all__ = ["HISTORY_LIMIT", "overall_status", "public_state", "public_status"]
 
 # The timeline shows the most recent changes; older ones stay in the ledger.
 HISTORY_LIMIT = 50
@@ -39,10 +39,21 @@ def overall_status(rows: list[StatusRow]) -> str:
     return overall
 
 
+def _rows_of(store: Store, target: str, now: datetime) -> list[StatusRow]:
+    return [row for row in current_statuses(store, now, record=False) if row.target == target]
+
+
+def public_state(store: Store, target: str, now: datetime) -> str | None:
+    """The one state of ``target`` at ``now`` (what its badge shows), or None when no run is
+    recorded for it: only the statuses are read."""
+    rows = _rows_of(store, target, now)
+    return overall_status(rows) if rows else None
+
+
 def public_status(store: Store, target: str, now: datetime) -> dict[str, Any] | None:
     """The public status of ``target`` at ``now``, or None when no run is recorded for it.
     Reading records nothing."""
-    rows = [row for row in current_statuses(store, now, record=False) if row.target == target]
+    rows = _rows_of(store, target, now)
     if not rows:
         return None
     log = AuditLog(store.ledger)
@@ -68,12 +79,11 @@ def public_status(store: Store, target: str, now: datetime) -> dict[str, Any] | 
                 "certificate_validity": [
                     {
                         "certificate": certificate,
-                        "state": certificate_state(state, now),
-                        "issued": state["at"],
-                        "valid_until": state["valid_until"],
+                        "state": held,
+                        "issued": certificates[certificate]["at"],
+                        "valid_until": certificates[certificate]["valid_until"],
                     }
-                    for certificate, state in certificates.items()
-                    if state["spec"] == row.spec
+                    for certificate, held in row.certificates.items()
                 ],
                 "dimensions": [
                     {"id": d.id, "name": d.name, "outcome": d.outcome}
