@@ -126,6 +126,11 @@ class RequirementResult(ElementResult):
         """Its metrics."""
         return self.metrics
 
+    def leaves(self) -> list[ElementResult]:
+        """The elements judged by their own value: its measurements, or itself when nothing
+        is below it (an attested requirement)."""
+        return [element for element in self.walk() if element.is_leaf]
+
 
 class DimensionResult(ElementResult):
     """A quality dimension's outcome, from its requirements'."""

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.audit.confidentiality import REDACTED
-from assay.audit.run_model import element_rows, walk_model
+from assay.audit.run_model import RunModel
 from assay.reports.wording import label, pair, target_text
 
 __all__ = ["attention", "open_risks"]
@@ -33,31 +33,28 @@ def _action(node: Mapping[str, Any]) -> str | None:
     return None
 
 
-def attention(model: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each requirement that did not pass (and is not waived), blocking ones first, then by
-    outcome: its id, name, outcome, severity, risks and the actions that would fix it."""
-    found = []
-    for kind, node, _ in element_rows(model["dimensions"]):
-        if kind != "requirement" or node["outcome"] not in _ORDER:
-            continue
-        leaves = [
-            child
-            for child_kind, child in walk_model(node, "requirement")
-            if child_kind == "measurement"
-            or not any(child.get(key) for key in ("metrics", "measurements"))
-        ]
-        actions = [text for leaf in leaves if (text := _action(leaf)) is not None]
-        found.append(
-            {
-                "id": node["id"],
-                "name": node["name"],
-                "outcome": node["outcome"],
-                "severity": node.get("severity", "blocking"),
-                "risks": list(node.get("risks", [])),
-                "actions": actions,
-            }
-        )
-    found.sort(key=lambda item: (item["severity"] != "blocking", _ORDER[item["outcome"]]))
+def attention(run: RunModel) -> list[dict[str, Any]]:
+    """Each requirement of ``run`` (as an auditor sees it) that did not pass and is not
+    waived, blocking ones first, then by outcome: its id, name, outcome, severity, risks and
+    the actions that would fix it."""
+    found = [
+        {
+            "id": requirement.id,
+            "name": requirement.name,
+            "outcome": requirement.outcome,
+            "severity": requirement.severity,
+            "risks": list(requirement.risks),
+            "actions": [
+                text
+                for leaf in requirement.leaves()
+                if (text := _action(leaf.model_dump())) is not None
+            ],
+        }
+        for dimension in run.dimensions
+        for requirement in dimension.requirements
+        if requirement.outcome in _ORDER
+    ]
+    found.sort(key=lambda item: (item["severity"] != "blocking", _ORDER[str(item["outcome"])]))
     return found
 
 

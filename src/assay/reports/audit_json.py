@@ -120,7 +120,7 @@ def for_audience(run: RunModel, audience: Audience) -> dict[str, Any]:
         if audience is Audience.executive:
             from assay.reports.attention import attention
 
-            kept["attention"] = attention(replace_at(model, hidden_run_paths(model), REDACTED))
+            kept["attention"] = attention(visible_run(run, Audience.auditor))
         kept["waivers"] = waivers_of(model)
         return kept
     return replace_at(model, hidden_run_paths(model), REDACTED)

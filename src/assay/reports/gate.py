@@ -11,13 +11,13 @@ __all__ = ["gate_failures", "gate_undecided"]
 
 
 def _blocking_leaves(run: RunModel) -> list[ElementResult]:
-    leaves = []
-    for dimension in run.dimensions:
-        for requirement in dimension.requirements:
-            if requirement.severity == "advisory":
-                continue
-            leaves += [element for element in requirement.walk() if element.is_leaf]
-    return leaves
+    return [
+        leaf
+        for dimension in run.dimensions
+        for requirement in dimension.requirements
+        if requirement.severity != "advisory"
+        for leaf in requirement.leaves()
+    ]
 
 
 def gate_failures(run: RunModel) -> list[str]:
