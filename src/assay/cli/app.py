@@ -16,8 +16,10 @@ from typer.exceptions import TyperException
 from assay import __version__
 from assay.cli import audit as audit_commands
 from assay.cli import db as db_commands
+from assay.cli import events as events_commands
 from assay.cli import ledger as ledger_commands
 from assay.cli import maturity as maturity_commands
+from assay.cli import metrics as metrics_commands
 from assay.cli import probe as probe_commands
 from assay.cli import token as token_commands
 from assay.demo.run import run_demo
@@ -64,17 +66,8 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(probe_commands.app, name="probe")
 app.add_typer(token_commands.app, name="token")
 
-# The groups of DESIGN.md whose commands arrive with later capabilities; present now so that
-# `assay <group> --help` says what each will hold.
-for _name, _help in (
-    (
-        "metrics",
-        "Delivery (DORA) and ML life-cycle metrics from events. No commands in this version yet.",
-    ),
-):
-    app.add_typer(
-        typer.Typer(help=_help, rich_markup_mode="markdown", no_args_is_help=True), name=_name
-    )
+app.add_typer(events_commands.app, name="events")
+app.add_typer(metrics_commands.app, name="metrics")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assay import __version__
-from assay.server import api, dashboard, events, metrics, public
+from assay.server import api, dashboard, events, metrics, public, webhooks
 from assay.server.errors import BodyLimit, install_error_handlers
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
@@ -57,7 +57,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    for router in (public.router, *api.ROUTERS, events.router, metrics.router, dashboard.router):
+    for router in (
+        public.router,
+        *api.ROUTERS,
+        events.router,
+        webhooks.router,
+        metrics.router,
+        dashboard.router,
+    ):
         app.include_router(router)
     return app
 

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import os
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,21 +18,24 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.errors import InvalidInputError
 from assay.files.documents import parse_json
+from assay.integrations.cdevents import cloudevent_from_binary, is_cdevent, map_cdevent
+from assay.integrations.mlflow_events import mlflow_event
 from assay.names import check_target
 from assay.server.api import run_summary
 from assay.server.api.answers import ERRORS, EventAnswer
-from assay.server.auth import caller, store_of
+from assay.server.auth import caller, presented_token, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.services.audit_runs import RunRecord
 from assay.services.audit_triggers import run_triggered
+from assay.services.events import IngestResult, adapt_and_ingest
 from assay.services.model_registry import model_version, registry_client, write_back
 from assay.services.registrations import Registration
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role
 
-__all__ = ["EVENT", "MLFLOW_EVENTS", "router"]
+__all__ = ["EVENT", "MLFLOW_EVENTS", "ingest_delivered", "router"]
 
 router = APIRouter(prefix="/api/v1", route_class=GuardedRoute, responses=ERRORS)
 EVENT = "audit.event"
@@ -132,13 +135,44 @@ def _write_back(store: Store, registration: Registration, record: RunRecord) -> 
     return {"tags": tags, "gates": [decision.to_dict() for decision in decisions]}
 
 
+_CLOUDEVENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/cloudevents+json": {"schema": CloudEvent.model_json_schema()},
+            "application/json": {
+                "schema": {
+                    "description": "A CloudEvent in structured mode, or (with ce-* headers) the "
+                    "data of one in binary mode."
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/events",
     response_model=EventAnswer,
-    openapi_extra=roles(Role.auditee),
-    summary="Receive a CloudEvent; run the specs that listen (auditee)",
+    openapi_extra={**roles(Role.auditee), **_CLOUDEVENT_BODY},
+    summary="Receive a CloudEvent (structured or binary mode): CDEvents become delivery "
+    "events for the metrics; other events run the specs that listen (auditee)",
 )
-def receive_event(event: CloudEvent, request: Request) -> dict[str, Any]:
+async def receive_event(request: Request) -> dict[str, Any]:
+    cloudevent = await _cloudevent(request)
+    if is_cdevent(cloudevent.type):
+        raw = map_cdevent(cloudevent.model_dump(mode="json", exclude_none=True))
+        result = await run_in_threadpool(
+            ingest_delivered, request, [raw], f"CloudEvent {cloudevent.id}"
+        )
+        return {
+            "event": cloudevent.type,
+            "target": None,
+            "runs": [],
+            "duplicate": result.received > 0 and result.stored == 0,
+            "metrics": result.to_dict(),
+        }
+    event = cloudevent
     target = event.subject
     if (
         target is None
@@ -146,12 +180,47 @@ def receive_event(event: CloudEvent, request: Request) -> dict[str, Any]:
         and isinstance(event.data.get("target"), str)
     ):
         target = event.data["target"]
-    caller(request, Role.auditee, target=target)
+    await run_in_threadpool(caller, request, Role.auditee, target=target)
     if target is None:
         raise ApiError(422, "no_target", "the event names no target: set subject (or data.target)")
     received = event.model_dump(mode="json", exclude_none=True)
     delivery = f"cloudevent:{event.source}#{event.id}"
-    return _record_and_run(request, event.type, target, None, received, delivery)
+    return await run_in_threadpool(
+        _record_and_run, request, event.type, target, None, received, delivery
+    )
+
+
+async def _cloudevent(request: Request) -> CloudEvent:
+    """The CloudEvent of the request: structured mode (the body is the event) or binary mode
+    (``ce-*`` headers carry the attributes, the body is the data)."""
+    body = await request.body()
+    try:
+        if "ce-specversion" in request.headers:
+            data = parse_json(body) if body.strip() else None
+            received: Any = cloudevent_from_binary(request.headers, data)
+        else:
+            received = parse_json(body)
+        return CloudEvent.model_validate(received)
+    except ValidationError as error:
+        raise ApiError(422, "invalid_request", f"not a CloudEvent: {_first(error)}") from None
+    except ValueError as error:
+        raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
+
+
+def ingest_delivered(request: Request, raw: list[dict[str, Any]], where: str) -> IngestResult:
+    """Check and store the events an adapter made of one delivery: 422 naming the problem
+    when one is not valid (nothing stored), 403 when a scoped token sends events of another
+    service or model than its scope."""
+    token = presented_token(request)
+    if token is not None and token.scope is not None:
+        for event in raw:
+            subject = event.get("service") or event.get("model")
+            if subject is not None and subject != token.scope:
+                raise ApiError(403, "out_of_scope", f"this token is limited to {token.scope!r}")
+    try:
+        return adapt_and_ingest(store_of(request), raw, where=where)
+    except InvalidInputError as error:
+        raise ApiError(422, "invalid_event", error.message) from None
 
 
 class _MlflowVersion(BaseModel):
@@ -208,6 +277,7 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
         ) from None
     except ValueError as error:
         raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
+    delivery_id = request.headers.get("x-mlflow-delivery-id") or hashlib.sha256(body).hexdigest()
     event = MLFLOW_EVENTS.get((delivery.entity, delivery.action))
     if event is None:
         ignored = f"{delivery.entity}.{delivery.action}"
@@ -221,10 +291,31 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
         ) from None
     except InvalidInputError as error:
         raise ApiError(422, "invalid_request", error.message) from None
-    delivery_id = request.headers.get("x-mlflow-delivery-id") or hashlib.sha256(body).hexdigest()
+    # The registry event is also a life-cycle event for the ML metrics (kept once per version
+    # registered, once per delivery of an alias move).
+    canonical = mlflow_event(
+        delivery.entity,
+        delivery.action,
+        delivery.data,
+        delivery=delivery_id,
+        time=_delivery_time(delivery.timestamp),
+    )
+    if canonical is not None:
+        await run_in_threadpool(
+            ingest_delivered, request, [canonical], f"MLflow delivery {delivery_id}"
+        )
     return await run_in_threadpool(
         _record_and_run, request, event, target, version.name, received, f"mlflow:{delivery_id}"
     )
+
+
+def _delivery_time(stamp: str | None) -> str:
+    """The delivery's timestamp when it is an RFC 3339 time, else the time of receipt."""
+    try:
+        moment = datetime.fromisoformat(stamp or "")
+    except ValueError:
+        moment = datetime.now(UTC)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 def _first(error: ValidationError) -> str:

@@ -38,6 +38,8 @@ class ServerSettings:
     tick: float = 1.0
     lease: float = 600.0
     mlflow_webhook_secret_env: str = "ASSAY_MLFLOW_WEBHOOK_SECRET"
+    github_webhook_secret_env: str = "ASSAY_GITHUB_WEBHOOK_SECRET"
+    gitlab_webhook_token_env: str = "ASSAY_GITLAB_WEBHOOK_TOKEN"
     allow: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -20,6 +20,7 @@ from assay.errors import DatabaseUnavailableError, SchemaVersionError
 from assay.store.chain import ChainHead, LedgerEntry, VerificationResult
 from assay.store.config import DatabaseChoice
 from assay.store.database import Database, connect
+from assay.store.events import EventStore
 from assay.store.ledger import Ledger
 from assay.store.migrate import SchemaState, schema_state, upgrade
 
@@ -43,9 +44,11 @@ class Store:
     database: Database
     schema: SchemaState
     ledger: Ledger = field(init=False)
+    events: EventStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.database)
+        self.events = EventStore(self.database)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -17,6 +17,7 @@ from sqlalchemy import (
 
 __all__ = [
     "api_tokens",
+    "events",
     "ledger_disclosures",
     "ledger_entries",
     "ledger_head",
@@ -96,4 +97,25 @@ schedule_jobs = Table(
     Column("lease_owner", String(100), nullable=True),
     Column("lease_until", Float, nullable=True),
     Column("last_run", String(32), nullable=True),
+)
+
+# Events of delivery and of the ML life cycle (docs/metrics.md). ``body`` is the canonical
+# event's canonical JSON; ``time`` its time in Unix seconds; the other columns repeat what the
+# metrics select on. A second event with the same (source, id) is a redelivery and is not kept.
+events = Table(
+    "events",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("id", String(200), primary_key=True),
+    Column("type", String(40), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("service", String(200), nullable=True),
+    Column("environment", String(200), nullable=True),
+    Column("model", String(200), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("received", String(32), nullable=False),
+    Index("ix_events_time", "time"),
+    Index("ix_events_service_environment_time", "service", "environment", "time"),
+    Index("ix_events_environment_time", "environment", "time"),
+    Index("ix_events_type_time", "type", "time"),
 )

@@ -6,6 +6,7 @@ from assay.server.api import (
     certificates,
     evidence,
     ledger,
+    metrics,
     runs,
     specs,
     targets,
@@ -23,6 +24,7 @@ ROUTERS = (
     ledger.router,
     certificates.router,
     tokens.router,
+    metrics.router,
 )
 
 __all__ = ["ROUTERS", "loaded_for", "loaded_for_version", "run_summary"]

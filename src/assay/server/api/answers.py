@@ -16,6 +16,7 @@ __all__ = [
     "ErrorDetail",
     "EventAnswer",
     "Health",
+    "IngestAnswer",
     "LedgerHead",
     "LedgerPage",
     "LedgerVerification",
@@ -29,6 +30,7 @@ __all__ = [
     "TargetState",
     "TokenCreated",
     "TokenInfo",
+    "WebhookAnswer",
 ]
 
 
@@ -239,13 +241,31 @@ class TokenCreated(TokenInfo):
     token: str
 
 
+class IngestAnswer(_Answer):
+    """What a delivery of events did: received, newly stored, redelivered, and the types (the
+    unmapped ones by their original type)."""
+
+    received: int
+    stored: int
+    duplicates: int
+    types: dict[str, int]
+    unmapped: dict[str, int]
+
+
 class EventAnswer(_Answer):
-    """What an event started."""
+    """What an event started (and, for a CDEvent, what was stored for the metrics)."""
 
     event: str
     target: str | None
     runs: list[dict[str, Any]]
     duplicate: bool
+    metrics: IngestAnswer | None = None
+
+
+class WebhookAnswer(IngestAnswer):
+    """What a GitHub or GitLab delivery did; ``ignored`` says why nothing was stored."""
+
+    ignored: str | None = None
 
 
 class Health(_Answer):

@@ -1,0 +1,234 @@
+"""Taking events in: checking them, resolving what adapters cannot know alone (the deployment a
+rollback undoes, whether an alias move is a rollback), and storing each once per (source, id)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from assay.errors import InvalidInputError
+from assay.files.documents import parse_json
+from assay.integrations.git_history import git_deployments
+from assay.metrics.events import EventProblem, parse_event
+from assay.store import Store
+from assay.store.events import EventRow, row_of
+
+__all__ = [
+    "IngestResult",
+    "backfill_git",
+    "checked_events",
+    "import_events_file",
+    "ingest",
+    "ingest_in",
+]
+
+_MAX_LINE = 1_000_000  # characters of one JSON line
+
+
+@dataclass
+class IngestResult:
+    """What one delivery or file did: events received, newly stored, redelivered (already
+    stored), and the unmapped types among them."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    unmapped: dict[str, int] = field(default_factory=dict)
+    types: dict[str, int] = field(default_factory=dict)
+    ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON answer of the API and of ``--format json``."""
+        return {
+            "received": self.received,
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "types": dict(sorted(self.types.items())),
+            "unmapped": dict(sorted(self.unmapped.items())),
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def checked_events(
+    raw: Iterable[Mapping[str, Any]], *, now: datetime, where: Callable[[int], str]
+) -> list[Any]:
+    """Every event of ``raw`` validated; the first bad one raises :class:`InvalidInputError`
+    naming it through ``where(index)`` (a line number, a field) with the reason."""
+    events = []
+    for index, data in enumerate(raw):
+        try:
+            events.append(parse_event(data, now=now))
+        except EventProblem as problem:
+            raise InvalidInputError(
+                problem.problem,
+                source=where(index),
+                location=problem.where or None,
+                expected="a canonical event (docs/schemas/event.schema.json)",
+            ) from None
+    return events
+
+
+def _result(events: Sequence[Any], stored: int) -> IngestResult:
+    result = IngestResult(received=len(events), stored=stored)
+    result.duplicates = len(events) - stored
+    for event in events:
+        result.types[event.type] = result.types.get(event.type, 0) + 1
+        if event.type == "unmapped":
+            result.unmapped[event.original] = result.unmapped.get(event.original, 0) + 1
+    result.ids = [event.id for event in events]
+    return result
+
+
+def ingest_in(store: Store, conn: Connection, events: Sequence[Any]) -> IngestResult:
+    """Store checked ``events`` in the caller's transaction (each once per (source, id))."""
+    rows: list[EventRow] = [row_of(event) for event in events]
+    return _result(events, store.events.insert_in(conn, rows))
+
+
+def ingest(store: Store, events: Sequence[Any]) -> IngestResult:
+    """Store checked ``events`` in one transaction: all of them or, on failure, none."""
+    with store.database.writing() as conn:
+        return ingest_in(store, conn, events)
+
+
+def import_events_file(
+    store: Store, path: Path, *, source: str | None = None, now: datetime | None = None
+) -> IngestResult:
+    """Load a JSON-lines file of canonical events (blank lines are skipped). One bad line
+    refuses the whole file, naming the line; nothing is stored then. ``source`` is given to
+    events that name none."""
+    moment = now or _now()
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInputError(
+            f"cannot read the file ({error.strerror})",
+            source=str(path),
+            expected="a readable JSON-lines file of events",
+        ) from None
+    raw: list[dict[str, Any]] = []
+    lines: list[int] = []
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{number}"
+                if len(line) > _MAX_LINE:
+                    raise InvalidInputError(
+                        f"the line is longer than {_MAX_LINE:,} characters", source=where
+                    )
+                try:
+                    data = parse_json(line)
+                except ValueError as error:
+                    raise InvalidInputError(
+                        f"not JSON: {error}", source=where, expected="one JSON object per line"
+                    ) from None
+                if not isinstance(data, dict):
+                    raise InvalidInputError(
+                        f"a JSON {type(data).__name__}, not an object",
+                        source=where,
+                        expected="one JSON object per line",
+                    )
+                if source is not None:
+                    data.setdefault("source", source)
+                raw.append(data)
+                lines.append(number)
+        except UnicodeDecodeError as error:
+            raise InvalidInputError(
+                f"not UTF-8 text ({error.reason})", source=str(path), expected="UTF-8 JSON lines"
+            ) from None
+    events = checked_events(raw, now=moment, where=lambda i: f"{path}:{lines[i]}")
+    return ingest(store, events)
+
+
+def backfill_git(
+    store: Store,
+    repo: Path,
+    pattern: str,
+    *,
+    service: str,
+    environment: str,
+    team: str | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store the deployments a git history shows (tags matching ``pattern``); a tag whose
+    commits are later than the tag itself refuses the whole backfill, naming the tag."""
+    raw = git_deployments(repo, pattern, service=service, environment=environment, team=team)
+    if not raw:
+        raise InvalidInputError(
+            f"no tag matches {pattern!r}",
+            source=str(repo),
+            expected="a --deploy-tags pattern that matches the deployment tags (v*, deploy-*)",
+        )
+    events = checked_events(
+        raw, now=now or _now(), where=lambda i: f"{repo} (tag {raw[i]['version']})"
+    )
+    return ingest(store, events)
+
+
+def resolve_adapted(store: Store, raw: dict[str, Any], *, received: datetime) -> dict[str, Any]:
+    """Complete an adapter's event with what only the store knows: an unmapped event without a
+    time is given the time it was received; a rollback that names no deployment undoes the
+    newest successful deployment of its service before it; an alias moved to an older version
+    than the one deployed is a model rollback."""
+    if raw.get("type") == "unmapped" and not raw.get("time"):
+        raw["time"] = received.isoformat()
+    if raw.get("type") == "rollback" and not raw.get("deployment"):
+        at = _timestamp(raw.get("time"))
+        if at is not None and raw.get("service") and raw.get("environment"):
+            found = store.events.latest_deployment(raw["service"], raw["environment"], at)
+            if found is not None:
+                raw["deployment"] = found
+    if raw.get("type") == "model_deployed":
+        previous = _serving_version(store, raw)
+        if previous is not None and _older(raw.get("version"), previous):
+            raw["rollback"] = True
+    return raw
+
+
+def _timestamp(text: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(text)).timestamp()
+    except ValueError:
+        return None
+
+
+def _serving_version(store: Store, raw: Mapping[str, Any]) -> str | None:
+    for row in store.events.listed(types=["model_deployed"], limit=1000):
+        event = json.loads(row.body)
+        if event["model"] == raw.get("model") and event["environment"] == raw.get("environment"):
+            return str(event["version"])
+    return None
+
+
+def _older(version: Any, than: str) -> bool:
+    try:
+        return int(str(version)) < int(than)
+    except ValueError:
+        return False
+
+
+def adapt_and_ingest(
+    store: Store,
+    raw_events: Sequence[dict[str, Any]],
+    *,
+    where: str,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Check and store the events an adapter made from one delivery; an event that is not
+    valid after resolution raises :class:`InvalidInputError` naming ``where``, nothing
+    stored."""
+    moment = now or _now()
+    completed = [resolve_adapted(store, dict(raw), received=moment) for raw in raw_events]
+    events = checked_events(completed, now=moment, where=lambda i: where)
+    return ingest(store, events)

@@ -1,0 +1,213 @@
+"""Computing the delivery (DORA) and ML life-cycle figures from the stored events, and recording
+a snapshot of them in the evidence ledger with the digest of the events they came from."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from assay.catalog.metrics import dora_tiers
+from assay.errors import InvalidInputError
+from assay.metrics.dora import DeliveryHistory
+from assay.metrics.ml import ml_figures
+from assay.metrics.tiers import tiers_of
+from assay.metrics.windows import Window
+from assay.store import Store
+from assay.store.events import events_digest
+
+__all__ = [
+    "SNAPSHOT",
+    "DoraQuery",
+    "dora_figures_of",
+    "dora_report",
+    "loaded_events",
+    "ml_report",
+    "record_snapshot",
+]
+
+SNAPSHOT = "metrics.snapshot"
+TREND_POINTS = 12
+_DELIVERY_TYPES = ("deployment", "incident", "incident_resolved", "rollback", "change", "push")
+_ML_TYPES = (
+    "model_registered",
+    "model_deployed",
+    "training_finished",
+    "drift_alert",
+    "retrain_triggered",
+    "audit",
+)
+
+
+@dataclass(frozen=True)
+class DoraQuery:
+    """What ``assay metrics dora`` asks: a selection, a window, and how to link and rank."""
+
+    window: Window
+    environment: str = "production"
+    service: str | None = None
+    team: str | None = None
+    incident_window_hours: float | None = None
+    tiers_year: int | None = None
+    breakdown: str = "service"  # service | team | none
+    trend_step: timedelta = timedelta(days=7)
+
+
+def loaded_events(
+    store: Store, *, types: Sequence[str], environment: str, service: str | None, until: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The events a computation reads (before ``until``), parsed, and their stored bodies."""
+    bodies = list(
+        store.events.bodies(environment=environment, service=service, types=types, before=until)
+    )
+    return [json.loads(body) for body in bodies], bodies
+
+
+def _tiers_year(year: int | None) -> int:
+    catalog = dora_tiers()
+    if year is None:
+        return catalog.latest
+    if year not in catalog.years:
+        raise InvalidInputError(
+            f"no DORA clusters for {year}",
+            source="--tiers",
+            expected=f"one of {', '.join(str(y) for y in sorted(catalog.years))}",
+        )
+    return year
+
+
+def dora_figures_of(
+    events: Sequence[Mapping[str, Any]], query: DoraQuery, *, service: str | None, team: str | None
+) -> tuple[DeliveryHistory, dict[str, Any]]:
+    """The history of one selection and its figures over the query's window."""
+    window_seconds = (
+        None if query.incident_window_hours is None else query.incident_window_hours * 3600.0
+    )
+    history = DeliveryHistory.build(
+        events,
+        environment=query.environment,
+        service=service,
+        team=team,
+        incident_window=window_seconds,
+    )
+    return history, history.figures(query.window)
+
+
+def dora_report(store: Store, query: DoraQuery) -> dict[str, Any]:
+    """The five keys of the selection over the window, their tiers, a trend over earlier
+    windows of the same length, a breakdown, data-quality diagnostics and the digest of the
+    events read. The keys of the JSON are a contract (docs/metrics.md)."""
+    year = _tiers_year(query.tiers_year)
+    until = query.window.until.timestamp()
+    events, bodies = loaded_events(
+        store,
+        types=_DELIVERY_TYPES,
+        environment=query.environment,
+        service=query.service,
+        until=until,
+    )
+    history, figures = dora_figures_of(events, query, service=query.service, team=query.team)
+    catalog = dora_tiers()
+    report: dict[str, Any] = {
+        "service": query.service,
+        "environment": query.environment,
+        "since": query.window.since.isoformat(),
+        "until": query.window.until.isoformat(),
+        **figures,
+        "tiers": tiers_of(catalog, year, figures),
+    }
+    if query.team is not None:
+        report["team"] = query.team
+    report["trend"] = [
+        {"since": w.since.isoformat(), "until": w.until.isoformat(), **history.figures(w)}
+        for w in query.window.earlier(TREND_POINTS, query.trend_step)
+    ]
+    report["breakdown"] = _breakdown(events, query, year)
+    report["diagnostics"] = history.diagnostics(query.window) + _unmapped_note(store)
+    report["events"] = {"count": len(bodies), "digest": events_digest(bodies)}
+    return report
+
+
+def _breakdown(
+    events: Sequence[Mapping[str, Any]], query: DoraQuery, year: int
+) -> list[dict[str, Any]]:
+    """The figures per service (or per team) of the selection, with their tiers."""
+    if query.breakdown == "none":
+        return []
+    catalog = dora_tiers()
+    rows = []
+    if query.breakdown == "team":
+        teams = sorted(
+            {
+                str(e["team"])
+                for e in events
+                if e["type"] == "deployment" and e.get("team") is not None
+            }
+        )
+        for team in teams:
+            _, figures = dora_figures_of(events, query, service=query.service, team=team)
+            rows.append({"team": team, **figures, "tiers": tiers_of(catalog, year, figures)})
+        return rows
+    by_service: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    shared: list[Mapping[str, Any]] = []
+    for event in events:
+        name = event.get("service")
+        if name is None:
+            shared.append(event)
+        else:
+            by_service[str(name)].append(event)
+    deploying = sorted({str(e["service"]) for e in events if e["type"] == "deployment"})
+    for name in deploying:
+        _, figures = dora_figures_of(
+            by_service[name] + shared, query, service=name, team=query.team
+        )
+        rows.append({"service": name, **figures, "tiers": tiers_of(catalog, year, figures)})
+    return rows
+
+
+def _unmapped_note(store: Store) -> list[str]:
+    count = store.events.counts().get("unmapped", 0)
+    if not count:
+        return []
+    return [
+        f"{count} event{'s' if count != 1 else ''} of types assay does not map are stored "
+        "(assay events list --type unmapped)"
+    ]
+
+
+def ml_report(
+    store: Store, *, window: Window, environment: str = "production", model: str | None = None
+) -> dict[str, Any]:
+    """The ML life-cycle figures of ``model`` (or of every model) over ``window``."""
+    until = window.until.timestamp()
+    bodies = list(store.events.bodies(types=_ML_TYPES, before=until))
+    events = [json.loads(body) for body in bodies]
+    figures = ml_figures(events, window, environment=environment, model=model)
+    notes = []
+    if not any(e["type"] == "drift_alert" for e in events):
+        notes.append(
+            "no drift alerts received: time to retrain and alerts per week cannot be measured "
+            "(do audits or probes measure drift?)"
+        )
+    if not any(e["type"] == "model_deployed" for e in events):
+        notes.append("no model deployments received (MLflow alias webhooks, or imported events)")
+    return {
+        "model": model,
+        "environment": environment,
+        "since": window.since.isoformat(),
+        "until": window.until.isoformat(),
+        **figures,
+        "diagnostics": notes,
+        "events": {"count": len(bodies), "digest": events_digest(bodies)},
+    }
+
+
+def record_snapshot(store: Store, kind: str, report: Mapping[str, Any]) -> int:
+    """Append the figures of ``report`` (``dora`` or ``ml``) to the ledger as a
+    ``metrics.snapshot`` with the digest of the events they came from; returns its seq."""
+    payload = {key: value for key, value in report.items() if key not in ("trend", "breakdown")}
+    entry = store.ledger.append(SNAPSHOT, {"metrics": kind, **payload})
+    return entry.seq
