@@ -24,8 +24,10 @@ from assay.collectors.confinement import Confinement
 from assay.collectors.runner import Fetched, collect_all
 from assay.collectors.values import select
 from assay.files.spec import LoadedSpec
+from assay.integrations.assay_outcomes import outcome_events
 from assay.names import check_target
 from assay.reports.audit_json import jsonable, result_json
+from assay.services.events import checked_events, ingest_in
 from assay.store import Store
 from assay.store.audit_log import (
     CERTIFICATE,
@@ -262,6 +264,12 @@ def run_audit(
             ]
         entries = store.ledger.append_in(conn, items)
         run.ledger = LedgerRange(first=entries[0].seq, last=entries[-1].seq)
+        # The run is also a life-cycle event for the ML metrics (an audit of a model version,
+        # drift alerts), stored with it or not at all.
+        outcomes = checked_events(
+            outcome_events(run, interfaces), now=finished, where=lambda _: f"run {run.run_id}"
+        )
+        ingest_in(store, conn, outcomes)
         record = RunRecord(
             run,
             result,
