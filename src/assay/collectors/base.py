@@ -63,13 +63,16 @@ class Parameters(BaseModel):
 class CollectContext:
     """Where a run collects: the spec's directory (relative paths start there), the
     environment that ``${VAR}`` references and URL variables are read from, the target the
-    run evaluates (``NAME@VERSION`` tells the mlflow collector which model version), and, for
-    a spec uploaded to the server, its :class:`Confinement`."""
+    run evaluates (``NAME@VERSION`` tells the mlflow collector which model version), for a
+    spec uploaded to the server its :class:`Confinement`, and the store the run is recorded
+    in."""
 
     base_dir: Path
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     target: str | None = None
     confinement: Confinement | None = None
+    # The store the run is recorded in (its events feed the ``metrics`` collector).
+    store: Any = None
 
     def confined(self, problem: str | None) -> None:
         """Raise :class:`CollectionError` with ``problem`` when there is one."""

@@ -176,7 +176,9 @@ def run_audit(
     available = dict(os.environ if environ is None else environ)
     if confinement is not None:
         available = confinement.environment(available)
-    context = CollectContext(loaded.base_dir, available, target=name, confinement=confinement)
+    context = CollectContext(
+        loaded.base_dir, available, target=name, confinement=confinement, store=store
+    )
     interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
     fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
     fetched |= _pushed_fetches(pushed, started)
