@@ -133,7 +133,8 @@ def test_one_bad_line_refuses_the_whole_file(
     assert "Traceback" not in result.stderr
     listed = run_cli(capsys, "events", "list", "--format", "json")
     # The store was created by the refused import, but holds nothing.
-    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+    assert listed.exit_code == 0
+    assert json.loads(listed.stdout) == []
 
 
 def test_reading_commands_never_create_a_store(
@@ -167,12 +168,15 @@ def test_dora_in_every_format_and_recorded(
     assert len(report["trend"]) == 12
     assert any("types assay does not map" in note for note in report["diagnostics"])
     table = run_cli(capsys, "metrics", "dora", *window)
-    assert "Change failure rate" in table.stdout and "high" in table.stdout
+    assert "Change failure rate" in table.stdout
+    assert "high" in table.stdout
     html = tmp_path / "dora.html"
     written = run_cli(capsys, "metrics", "dora", *window, "--format", "html", "-o", str(html))
-    assert written.exit_code == 0 and f"wrote {html}" in written.stderr
+    assert written.exit_code == 0
+    assert f"wrote {html}" in written.stderr
     page = html.read_text(encoding="utf-8")
-    assert page.count("<svg") >= 1 and "Lead time for changes" in page
+    assert page.count("<svg") >= 1
+    assert "Lead time for changes" in page
     recorded = run_cli(capsys, "metrics", "dora", *window, "--record", "--format", "json")
     seq = json.loads(recorded.stdout)["ledger_seq"]
     entries = run_cli(capsys, "ledger", "list", "--kind", "metrics.snapshot", "--format", "json")
@@ -324,7 +328,8 @@ def test_backfill_from_a_real_git_history(
         "--service",
         "api",
     )
-    assert none.exit_code == 2 and "no tag matches 'release-*'" in none.stderr
+    assert none.exit_code == 2
+    assert "no tag matches 'release-*'" in none.stderr
     not_git = run_cli(
         capsys,
         "events",
@@ -336,4 +341,5 @@ def test_backfill_from_a_real_git_history(
         "--service",
         "api",
     )
-    assert not_git.exit_code == 2 and "git rev-parse failed" in not_git.stderr
+    assert not_git.exit_code == 2
+    assert "git rev-parse failed" in not_git.stderr
