@@ -20,7 +20,10 @@ from tests.helpers.specs import spec_document
 
 def test_a_spec_gates_on_the_change_failure_rate(database_url: str, tmp_path: Path) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    ago = lambda days: (now - timedelta(days=days)).isoformat()  # noqa: E731
+
+    def ago(days: int) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
     raw = [
         {
             "id": f"d{n}",
