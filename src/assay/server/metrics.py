@@ -1,12 +1,16 @@
 """``/metrics`` for Prometheus, computed from the store at each scrape (so every server process
 reports the same numbers): conformity per spec and target, the last run's non-confidential
-numeric measurement values, run counts and durations, collection errors and evidence age."""
+numeric measurement values, run counts and durations, collection errors and evidence age; and
+the delivery (DORA) and ML life-cycle figures of the last 28 days (refreshed each minute)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from threading import Lock
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -14,14 +18,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from assay.audit.confidentiality import hidden_run_elements
+from assay.metrics.windows import Window
 from assay.server.auth import store_of
 from assay.services.audit_actions import current_statuses
+from assay.services.metrics import delivery_by_service, ml_report
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 
-__all__ = ["AuditMetrics", "router"]
+__all__ = ["AuditMetrics", "DeliveryMetrics", "router"]
 
 router = APIRouter()
+_CACHE_LOCK = Lock()
 STATES = ("conformant", "non-conformant", "expired", "unknown")
 
 
@@ -92,6 +99,96 @@ class AuditMetrics:
         yield from (duration, age, errors, values)
 
 
+class DeliveryMetrics:
+    """A Prometheus collector of the delivery (DORA) keys per service and environment and the
+    ML life-cycle figures per model, over the last :data:`WINDOW`; computed at most once per
+    :data:`REFRESH` seconds per process (a scrape must not recompute a large history)."""
+
+    WINDOW = timedelta(days=28)
+    REFRESH = 60.0
+
+    def __init__(self, store: Store, cache: dict[str, Any]) -> None:
+        self.store = store
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families, from the application's cache while it is fresh."""
+        with _CACHE_LOCK:
+            cached = self.cache.get("delivery")
+            if cached is None or time.monotonic() - cached[0] > self.REFRESH:
+                cached = (time.monotonic(), list(self._families()))
+                self.cache["delivery"] = cached
+        yield from cached[1]
+
+    def _families(self) -> Iterator[Metric]:
+        now = datetime.now(UTC)
+        window = Window(now - self.WINDOW, now)
+        labels = ["service", "environment"]
+        per_week = GaugeMetricFamily(
+            "assay_dora_deployments_per_week",
+            "Successful deployments per week over the last 28 days",
+            labels=labels,
+        )
+        lead = GaugeMetricFamily(
+            "assay_dora_lead_time_hours",
+            "Lead time for changes over the last 28 days (quantile 0.5: median, 0.9: p90)",
+            labels=[*labels, "quantile"],
+        )
+        cfr = GaugeMetricFamily(
+            "assay_dora_change_failure_rate",
+            "Share of deployments that caused an incident or were rolled back (28 days)",
+            labels=labels,
+        )
+        recovery = GaugeMetricFamily(
+            "assay_dora_recovery_time_hours",
+            "Median failed deployment recovery time over the last 28 days",
+            labels=labels,
+        )
+        rework = GaugeMetricFamily(
+            "assay_dora_rework_rate",
+            "Share of unplanned deployments over the last 28 days",
+            labels=labels,
+        )
+        for service, environment, figures in delivery_by_service(self.store, window):
+            pair = [service, environment]
+            per_week.add_metric(pair, figures["deployment_frequency"]["per_week"])
+            for quantile, key in (("0.5", "median"), ("0.9", "p90")):
+                value = figures["lead_time_hours"][key]
+                if value is not None:
+                    lead.add_metric([*pair, quantile], value)
+            for family, group, key in (
+                (cfr, "change_failure_rate", "value"),
+                (recovery, "recovery_time_hours", "median"),
+                (rework, "rework_rate", "value"),
+            ):
+                if figures[group][key] is not None:
+                    family.add_metric(pair, figures[group][key])
+        yield from (per_week, lead, cfr, recovery, rework)
+        ml = ml_report(self.store, window=window)
+        age = GaugeMetricFamily(
+            "assay_ml_model_age_days",
+            "Days since the serving version of the model was deployed to production",
+            labels=["model"],
+        )
+        governed = GaugeMetricFamily(
+            "assay_ml_governance_coverage",
+            "Share of the model's production versions (28 days) with a passing assay audit",
+            labels=["model"],
+        )
+        alerts = GaugeMetricFamily(
+            "assay_ml_drift_alerts",
+            "Drift alerts of the model over the last 28 days",
+            labels=["model"],
+        )
+        for row in ml["models"]:
+            if row["model_age_days"] is not None:
+                age.add_metric([row["model"]], row["model_age_days"])
+            if row["governance_coverage"]["value"] is not None:
+                governed.add_metric([row["model"]], row["governance_coverage"]["value"])
+            alerts.add_metric([row["model"]], row["drift_alerts"]["count"])
+        yield from (age, governed, alerts)
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics (public, no confidential values)",
@@ -101,4 +198,5 @@ class AuditMetrics:
 def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AuditMetrics(store_of(request)))
+    registry.register(DeliveryMetrics(store_of(request), request.app.state.metrics_cache))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

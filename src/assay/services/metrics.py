@@ -22,6 +22,7 @@ from assay.store.events import events_digest
 __all__ = [
     "SNAPSHOT",
     "DoraQuery",
+    "delivery_by_service",
     "dora_figures_of",
     "dora_report",
     "loaded_events",
@@ -165,6 +166,31 @@ def _breakdown(
             by_service[name] + shared, query, service=name, team=query.team
         )
         rows.append({"service": name, **figures, "tiers": tiers_of(catalog, year, figures)})
+    return rows
+
+
+def delivery_by_service(store: Store, window: Window) -> list[tuple[str, str, dict[str, Any]]]:
+    """The five keys of every (service, environment) that has deployments, over ``window``:
+    what ``/metrics`` and the dashboard show."""
+    until = window.until.timestamp()
+    bodies = store.events.bodies(types=_DELIVERY_TYPES, before=until)
+    events = [json.loads(body) for body in bodies]
+    pairs = sorted(
+        {(str(e["service"]), str(e["environment"])) for e in events if e["type"] == "deployment"}
+    )
+    by_pair: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    shared: list[Mapping[str, Any]] = []
+    for event in events:
+        if event.get("service") is None or event.get("environment") is None:
+            shared.append(event)
+        else:
+            by_pair[(str(event["service"]), str(event["environment"]))].append(event)
+    rows = []
+    for service, environment in pairs:
+        history = DeliveryHistory.build(
+            by_pair[(service, environment)] + shared, environment=environment, service=service
+        )
+        rows.append((service, environment, history.figures(window)))
     return rows
 
 
