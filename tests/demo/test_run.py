@@ -49,6 +49,15 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
     ]
     kinds = [e["kind"] for e in entries]
     assert kinds.count("audit.certificate") == 1
+    # 90 days of generated delivery and ML events, measured and recorded with their digest.
+    snapshots = [e["payload"] for e in entries if e["kind"] == "metrics.snapshot"]
+    assert [s["metrics"] for s in snapshots] == ["dora", "ml"]
+    assert snapshots[0]["events"]["count"] > 300
+    assert f"Metrics report:  {demo_dir / 'metrics-dora.html'}" in result.stdout
+    assert "credit-api" in result.stdout
+    page = (demo_dir / "metrics-dora.html").read_text(encoding="utf-8")
+    assert "scoring-batch" in page
+    assert "<svg" in page
     for name in (
         "champion-executive",
         "champion-auditor",

@@ -1,5 +1,6 @@
 """``assay demo``: a guided tour of assay on a throw-away SQLite store and a local MLflow store,
-without network: maturity rounds, two model versions audited and gated, the ledger verified."""
+without network: maturity rounds, two model versions audited and gated, 90 days of delivery
+and ML life-cycle events measured, the ledger verified."""
 
 from __future__ import annotations
 
@@ -8,18 +9,24 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib.resources import as_file, files
 from pathlib import Path
 
 from rich.console import Console
 
 from assay.demo.audit import AuditDemo, audit_step, data_step, registry_step
+from assay.demo.events import demo_events
 from assay.errors import AssayError, ConfigurationError
 from assay.files.answers import load_assessment
 from assay.integrations.optional import require_mlflow
 from assay.maturity.scoring import LevelScore
+from assay.metrics.windows import window_of
 from assay.reports.maturity_report import maturity_report
 from assay.reports.maturity_terminal import history_table
+from assay.reports.metrics_report import dora_html, dora_table, ml_html, ml_table
+from assay.services.events import checked_events, ingest
+from assay.services.metrics import DoraQuery, dora_report, ml_report, record_snapshot
 from assay.store import Store, open_store
 from assay.store.chain import VerificationResult
 from assay.store.config import DatabaseChoice
@@ -94,6 +101,8 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )
     console.print(f"Maturity report: {outcome.maturity_report}")
+    for path in outcome.metrics_reports:
+        console.print(f"Metrics report:  {path}")
     for path in outcome.audited.reports:
         console.print(f"Audit report:    {path}")
     database = f"sqlite:///{directory / DEMO_DATABASE}"
@@ -111,6 +120,7 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
 @dataclass
 class _Outcome:
     maturity_report: Path
+    metrics_reports: list[Path]
     audited: AuditDemo
     tampered: Path
     dashboard_token: str
@@ -145,13 +155,15 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
                 and entry.content.get("element") == "roc-auc"
             )
             _, dashboard_token = create_token(store, name="demo auditor", role=Role.auditor)
+        with _step(console, 6, "Delivery and ML life cycle: 90 days of events, three services"):
+            metrics_reports, metrics_ok = _metrics(store, directory, console, program)
         with _step(
-            console, 6, f"Verifying the ledger in the database ({store.ledger.count()} entries)"
+            console, 7, f"Verifying the ledger in the database ({store.ledger.count()} entries)"
         ):
             in_database = store.ledger.verify()
             _report(console, in_database)
         export_path = directory / "ledger.jsonl"
-        with _step(console, 7, f"Exporting it to {export_path} and verifying the file offline"):
+        with _step(console, 8, f"Exporting it to {export_path} and verifying the file offline"):
             with export_path.open("w", encoding="utf-8") as stream:
                 export_ledger(store.ledger, stream)
             _, offline = verify_export(export_path)
@@ -163,7 +175,7 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
     value = champion_auc.content["value"]
     with _step(
         console,
-        8,
+        9,
         f"Tampering with a copy ({tampered_path}): the champion's ROC AUC {value:.3f} becomes 0.95",
     ):
         text = export_path.read_text(encoding="utf-8")
@@ -173,13 +185,14 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
         _report(console, caught)
     checks = {
         "rounds": rounds_ok,
+        "metrics": metrics_ok,
         "database": in_database.ok,
         "export": offline.ok,
         "tampering caught": not caught.ok
         and caught.problem is not None
         and caught.problem.seq == champion_auc.seq,
     }
-    return _Outcome(report_path, audited, tampered_path, dashboard_token, checks)
+    return _Outcome(report_path, metrics_reports, audited, tampered_path, dashboard_token, checks)
 
 
 def _maturity(store: Store, directory: Path, console: Console, program: str) -> tuple[Path, bool]:
@@ -212,6 +225,39 @@ def _maturity(store: Store, directory: Path, console: Console, program: str) -> 
     console.print(f"   (yours: {program} maturity assess --framework iml4e)")
     rounds_ok = [r.overall for r in history.rounds] == [0, 1]
     return report_path, rounds_ok
+
+
+def _metrics(
+    store: Store, directory: Path, console: Console, program: str
+) -> tuple[list[Path], bool]:
+    """Step 6: generated events of three services and two models, their DORA and ML figures
+    over 90 days (recorded in the ledger with the digest of the events), and the reports."""
+    now = datetime.now(UTC)
+    raw = demo_events(now)
+    result = ingest(store, checked_events(raw, now=now, where=lambda i: f"demo event {i}"))
+    console.print(f"   {result.stored} events stored (deployments, incidents, rollbacks, models)")
+    window = window_of(now=now, window=timedelta(days=90))
+    dora = dora_report(store, DoraQuery(window=window))
+    ml = ml_report(store, window=window)
+    record_snapshot(store, "dora", dora)
+    record_snapshot(store, "ml", ml)
+    console.print(dora_table(dora))
+    console.print(ml_table(ml))
+    paths = [directory / "metrics-dora.html", directory / "metrics-ml.html"]
+    paths[0].write_text(dora_html(dora), encoding="utf-8")
+    paths[1].write_text(ml_html(ml), encoding="utf-8")
+    console.print(f"   reports: {paths[0]} and {paths[1].name}")
+    console.print(
+        f"   (yours: {program} events backfill git REPO --deploy-tags 'v*' --service NAME, "
+        f"then {program} metrics dora)"
+    )
+    tiers = {row["service"]: row["tiers"] for row in dora["breakdown"]}
+    expected = (
+        tiers.get("credit-api", {}).get("lead_time") == "elite"
+        and tiers.get("web-app", {}).get("change_failure_rate") in ("high", "low")
+        and len(ml["models"]) >= 2
+    )
+    return paths, expected
 
 
 def _report(console: Console, result: VerificationResult) -> None:

@@ -16,7 +16,16 @@ from assay.reports.charts import trend_svg
 from assay.reports.numbers import significant
 from assay.reports.templating import template_environment
 
-__all__ = ["DORA_ROWS", "ML_ROWS", "dora_html", "dora_table", "figure", "ml_html", "ml_table"]
+__all__ = [
+    "DORA_ROWS",
+    "ML_ROWS",
+    "dora_html",
+    "dora_table",
+    "figure",
+    "ml_html",
+    "ml_table",
+    "trend_charts",
+]
 
 NONE = "-"  # what a missing figure shows
 
@@ -135,7 +144,9 @@ def ml_table(report: Mapping[str, Any]) -> Group:
     return Group(*parts)
 
 
-def _trend_charts(trend: Sequence[Mapping[str, Any]]) -> list[str]:
+def trend_charts(trend: Sequence[Mapping[str, Any]]) -> list[str]:
+    """An SVG line chart per key over the trend's windows (keys with fewer than two points
+    are left out)."""
     charts = []
     for label, group, key, _, _ in DORA_ROWS:
         points = [
@@ -158,7 +169,7 @@ def dora_html(report: Mapping[str, Any]) -> str:
         title=_title(report, "Delivery", "service"),
         report=report,
         rows=DORA_ROWS,
-        charts=_trend_charts(report.get("trend", [])),
+        charts=trend_charts(report.get("trend", [])),
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

@@ -36,9 +36,10 @@ RUN_READERS = (Role.auditee, Role.auditor)
 
 @cache
 def _environment() -> Environment:
+    from assay.reports.metrics_report import figure
     from assay.reports.templating import template_environment
 
-    return template_environment(html=True)
+    return template_environment(html=True, filters={"figure": figure})
 
 
 def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -205,6 +206,31 @@ def run_page(run_id: str, request: Request) -> HTMLResponse:
         run=shown,
         audience=audience.value,
         rows=list(element_rows(shown["dimensions"])),
+    )
+
+
+@router.get("/metrics", response_class=HTMLResponse)
+@_guarded
+def delivery_metrics(request: Request, environment: str = "production") -> HTMLResponse:
+    """The delivery keys per service and the ML life cycle per model over the last 28 days,
+    with trend charts (auditors and admins, as the metrics API)."""
+    token = _viewer(request, Role.auditor, Role.admin)
+    from assay.metrics.windows import window_of
+    from assay.reports.metrics_report import trend_charts
+    from assay.services.metrics import DoraQuery, dora_report, ml_report
+
+    window = window_of(now=datetime.now(UTC))
+    store = store_of(request)
+    dora = dora_report(store, DoraQuery(window=window, environment=environment[:200]))
+    ml = ml_report(store, window=window, environment=environment[:200])
+    return _page(
+        "metrics",
+        title="Delivery and ML life cycle",
+        token=token,
+        dora=dora,
+        ml=ml,
+        days=28,
+        charts=trend_charts(dora["trend"]),
     )
 
 
