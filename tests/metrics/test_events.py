@@ -27,9 +27,20 @@ DEPLOYMENT: dict[str, Any] = {
 
 def test_a_deployment_is_kept_in_utc_with_defaults() -> None:
     event = parse_event(DEPLOYMENT, now=NOW)
-    assert event.time == datetime(2026, 11, 2, 9, tzinfo=UTC)
-    assert event.source == "import"
-    assert event.planned is True
+    assert event == {
+        "id": "d1",
+        "source": "import",
+        "type": "deployment",
+        "time": "2026-11-02T09:00:00Z",
+        "service": "api",
+        "environment": "production",
+        "outcome": "success",
+        "changes": [{"id": "c1", "time": "2026-11-02T08:00:00Z"}],
+        "planned": True,
+    }
+    # A null is the same as leaving the field out; a sub-second time stays exact.
+    precise = parse_event(DEPLOYMENT | {"team": None, "time": "2026-11-02T09:00:00.5Z"}, now=NOW)
+    assert (precise["time"], "team" in precise) == ("2026-11-02T09:00:00.500000Z", False)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +53,14 @@ def test_a_deployment_is_kept_in_utc_with_defaults() -> None:
             "later than the deployment",
         ),
         ({"outcome": "ok"}, "outcome", "'success' or 'failure'"),
-        ({"time": "2026-11-02T10:00:00"}, "time", "timezone"),
+        ({"time": "2026-11-02T10:00:00"}, "time", "no timezone offset"),
+        ({"time": "yesterday"}, "time", "not an RFC 3339 time"),
+        (
+            {"changes": [{"id": "c", "time": "2026-11-02T08:59:59.900Z"}]}
+            | {"time": "2026-11-02T08:59:59.5Z"},
+            "",
+            "later than the deployment",
+        ),
         ({"service": ""}, "service", "at least 1 character"),
         ({"extra": 1}, "extra", "Extra inputs are not permitted"),
     ],
@@ -74,7 +92,7 @@ def test_unknown_types_are_kept_as_unmapped_with_their_fields() -> None:
         {"id": "x", "type": "build.queued", "time": "2026-11-02T10:00:00Z", "pipeline": "ci"},
         now=NOW,
     )
-    assert (event.type, event.original, event.payload) == (
+    assert (event["type"], event["original"], event["payload"]) == (
         "unmapped",
         "build.queued",
         {"pipeline": "ci"},

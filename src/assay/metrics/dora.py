@@ -14,21 +14,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from assay.metrics.events import epoch_of as epoch
 from assay.metrics.windows import DAY, Window
 
-__all__ = ["DeliveryHistory", "epoch"]
+__all__ = ["DeliveryHistory"]
 
 _INF = float("inf")
-
-
-def epoch(text: str) -> float:
-    """Seconds since the epoch of an RFC 3339 time with an offset."""
-    return datetime.fromisoformat(text).timestamp()
 
 
 @dataclass

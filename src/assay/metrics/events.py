@@ -9,26 +9,18 @@ Times are timezone-aware (RFC 3339); they are kept in UTC. The JSON Schema in
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired, Required
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
 
 __all__ = [
     "CLOCK_SKEW",
     "EVENT_TYPES",
-    "Change",
     "Event",
     "EventProblem",
     "check_event",
+    "epoch_of",
     "event_json_schema",
     "parse_event",
 ]
@@ -37,205 +29,201 @@ __all__ = [
 CLOCK_SKEW = timedelta(minutes=5)
 _Name = Annotated[str, Field(min_length=1, max_length=200)]
 _Text = Annotated[str, Field(max_length=2000)]
+# The fields stored as columns and shown as labels must be printable (checked after the
+# structure: str.isprintable is much cheaper than a pattern on every name).
+_PRINTABLE = ("id", "source", "service", "environment", "model", "version", "team")
+# Checked and brought to UTC after the structure (datetime.fromisoformat is several times
+# faster than validating a datetime field, and ingestion reads a million events).
+_Time = Annotated[
+    str,
+    Field(
+        max_length=64,
+        description="RFC 3339 time with an offset (kept in UTC)",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
+_FORBID = ConfigDict(extra="forbid")
 
 
-class _Base(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: _Name = Field(description="Unique within its source; (source, id) deduplicates.")
-    source: _Name = Field(
-        default="import", description="Who sent it: an adapter's name, a URI, or 'import'."
-    )
-    time: AwareDatetime = Field(description="When it happened (RFC 3339 with an offset).")
-
-    @field_validator("time", mode="after")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.astimezone(UTC)
+@with_config(_FORBID)
+class _Base(TypedDict):
+    id: Required[Annotated[_Name, Field(description="Unique within its source.")]]
+    source: NotRequired[
+        Annotated[_Name, Field(description="Who sent it (default 'import'); with id, its key.")]
+    ]
+    time: Required[Annotated[_Time, Field(description="When it happened.")]]
 
 
-class Change(BaseModel):
-    """A change (commit) a deployment carries; ``time`` is its commit time."""
+@with_config(_FORBID)
+class Change(TypedDict):
+    """A change (commit) a deployment carries; ``time`` is its commit time (unknown times
+    are reported, not guessed)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: _Name
-    time: AwareDatetime | None = Field(
-        default=None, description="Commit time; unknown times are reported, not guessed."
-    )
-
-    @field_validator("time", mode="after")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
+    id: Required[_Name]
+    time: NotRequired[_Time | None]
 
 
-class Deployment(_Base):
-    """A deployment of a service to an environment."""
+@with_config(_FORBID)
+class Deployment(_Base, total=False):
+    """A deployment of a service to an environment; ``planned`` is false for rework."""
 
-    type: Literal["deployment"]
-    service: _Name
-    environment: _Name
-    outcome: Literal["success", "failure"]
-    changes: list[Change] = Field(default_factory=list, max_length=100_000)
-    planned: bool = Field(default=True, description="false for unplanned work (rework).")
-    team: _Name | None = None
-    version: _Name | None = None
-    artifact: _Text | None = None
-
-    @model_validator(mode="after")
-    def _changes_before(self) -> Deployment:
-        for index, change in enumerate(self.changes):
-            if change.time is not None and change.time > self.time:
-                raise ValueError(
-                    f"changes[{index}] ({change.id}) has time {change.time.isoformat()}, later "
-                    f"than the deployment ({self.time.isoformat()}): a change is deployed after "
-                    "it is committed"
-                )
-        return self
+    type: Required[Literal["deployment"]]
+    service: Required[_Name]
+    environment: Required[_Name]
+    outcome: Required[Literal["success", "failure"]]
+    changes: Annotated[list[Change], Field(max_length=100_000)]
+    planned: bool
+    team: _Name | None
+    version: _Name | None
+    artifact: _Text | None
 
 
-class Incident(_Base):
-    """A failure in production. ``incident`` names it across events (detected, resolved);
-    it defaults to the event's id."""
+@with_config(_FORBID)
+class Incident(_Base, total=False):
+    """A failure in production; ``incident`` names it across events (default: the id),
+    ``deployment`` is the deployment that caused it."""
 
-    type: Literal["incident"]
-    service: _Name
-    environment: _Name
-    incident: _Name | None = None
-    resolved: AwareDatetime | None = None
-    deployment: _Name | None = Field(default=None, description="The deployment that caused it.")
-    severity: _Name | None = None
-    reported_by: Literal["person", "detector"] | None = None
-
-    @model_validator(mode="after")
-    def _resolved_after(self) -> Incident:
-        if self.resolved is not None and self.resolved < self.time:
-            raise ValueError("resolved is earlier than the incident's time")
-        return self
+    type: Required[Literal["incident"]]
+    service: Required[_Name]
+    environment: Required[_Name]
+    incident: _Name | None
+    resolved: _Time | None
+    deployment: _Name | None
+    severity: _Name | None
+    reported_by: Literal["person", "detector"] | None
 
 
-class IncidentResolved(_Base):
+@with_config(_FORBID)
+class IncidentResolved(_Base, total=False):
     """The resolution of an incident reported earlier (by its ``incident`` name)."""
 
-    type: Literal["incident_resolved"]
-    incident: _Name
-    service: _Name | None = None
-    environment: _Name | None = None
+    type: Required[Literal["incident_resolved"]]
+    incident: Required[_Name]
+    service: _Name | None
+    environment: _Name | None
 
 
-class Rollback(_Base):
+@with_config(_FORBID)
+class Rollback(_Base, total=False):
     """A deployment rolled back (``to`` the version restored)."""
 
-    type: Literal["rollback"]
-    service: _Name
-    environment: _Name
-    deployment: _Name
-    to: _Name | None = None
+    type: Required[Literal["rollback"]]
+    service: Required[_Name]
+    environment: Required[_Name]
+    deployment: Required[_Name]
+    to: _Name | None
 
 
-class ChangeMade(_Base):
-    """A change merged or pushed, with its commit time: fills in commit times that a deployment
-    lists without (GitHub and GitLab deployments name only a sha)."""
+@with_config(_FORBID)
+class ChangeMade(_Base, total=False):
+    """A change merged or pushed (its id is the commit), at its commit time."""
 
-    type: Literal["change"]
-    service: _Name | None = None
+    type: Required[Literal["change"]]
+    service: _Name | None
 
 
-class Push(_Base):
+@with_config(_FORBID)
+class Push(_Base, total=False):
     """Commits pushed together; a deployment of ``head`` carries all of them."""
 
-    type: Literal["push"]
-    service: _Name | None = None
-    head: _Name
-    commits: list[Change] = Field(default_factory=list, max_length=100_000)
+    type: Required[Literal["push"]]
+    service: _Name | None
+    head: Required[_Name]
+    commits: Annotated[list[Change], Field(max_length=100_000)]
 
 
-class ModelRegistered(_Base):
+@with_config(_FORBID)
+class ModelRegistered(_Base, total=False):
     """A model version registered; ``data_newest`` is the newest timestamp in its training
-    data, ``model_card``/``explanation`` say whether it carries them."""
+    data; ``model_card``/``explanation`` say whether it carries them."""
 
-    type: Literal["model_registered"]
-    model: _Name
-    version: _Name
-    run: _Name | None = None
-    data_newest: AwareDatetime | None = None
-    model_card: bool = False
-    explanation: bool = False
-
-
-class ModelDeployed(_Base):
-    """A model version deployed to an environment (or an alias moved onto it);
-    ``rollback`` when it replaced a newer version."""
-
-    type: Literal["model_deployed"]
-    model: _Name
-    version: _Name
-    environment: _Name
-    alias: _Name | None = None
-    rollback: bool = False
-    service: _Name | None = None
+    type: Required[Literal["model_registered"]]
+    model: Required[_Name]
+    version: Required[_Name]
+    run: _Name | None
+    data_newest: _Time | None
+    model_card: bool
+    explanation: bool
 
 
-class TrainingFinished(_Base):
+@with_config(_FORBID)
+class ModelDeployed(_Base, total=False):
+    """A model version deployed to an environment (or an alias moved onto it); ``rollback``
+    when it replaced a newer version."""
+
+    type: Required[Literal["model_deployed"]]
+    model: Required[_Name]
+    version: Required[_Name]
+    environment: Required[_Name]
+    alias: _Name | None
+    rollback: bool
+    service: _Name | None
+
+
+@with_config(_FORBID)
+class TrainingFinished(_Base, total=False):
     """A training run finished; ``data_newest`` is the newest timestamp in its data."""
 
-    type: Literal["training_finished"]
-    run: _Name
-    model: _Name | None = None
-    data_newest: AwareDatetime | None = None
-    outcome: Literal["success", "failure"] = "success"
+    type: Required[Literal["training_finished"]]
+    run: Required[_Name]
+    model: _Name | None
+    data_newest: _Time | None
+    outcome: Literal["success", "failure"]
 
 
-class DriftAlert(_Base):
+@with_config(_FORBID)
+class DriftAlert(_Base, total=False):
     """Drift detected for a model (a probe or an audit measurement that failed)."""
 
-    type: Literal["drift_alert"]
-    model: _Name
-    version: _Name | None = None
-    environment: _Name | None = None
-    measurement: _Name | None = None
+    type: Required[Literal["drift_alert"]]
+    model: Required[_Name]
+    version: _Name | None
+    environment: _Name | None
+    measurement: _Name | None
 
 
-class RetrainTriggered(_Base):
+@with_config(_FORBID)
+class RetrainTriggered(_Base, total=False):
     """A retraining started for a model."""
 
-    type: Literal["retrain_triggered"]
-    model: _Name
-    reason: _Text | None = None
+    type: Required[Literal["retrain_triggered"]]
+    model: Required[_Name]
+    reason: _Text | None
 
 
-class AuditOutcome(_Base):
+@with_config(_FORBID)
+class AuditOutcome(_Base, total=False):
     """An assay audit run of a model version: ``pass`` or ``fail``."""
 
-    type: Literal["audit"]
-    model: _Name
-    version: _Name
-    outcome: Literal["pass", "fail"]
-    spec: _Name | None = None
-    run_id: _Name | None = None
+    type: Required[Literal["audit"]]
+    model: Required[_Name]
+    version: Required[_Name]
+    outcome: Required[Literal["pass", "fail"]]
+    spec: _Name | None
+    run_id: _Name | None
 
 
-class PipelineRun(_Base):
+@with_config(_FORBID)
+class PipelineRun(_Base, total=False):
     """A pipeline run finished (CDEvents ``pipelinerun.finished``)."""
 
-    type: Literal["pipeline_run"]
-    pipeline: _Name
-    outcome: Literal["success", "failure", "error"]
-    url: _Text | None = None
+    type: Required[Literal["pipeline_run"]]
+    pipeline: Required[_Name]
+    outcome: Required[Literal["success", "failure", "error"]]
+    url: _Text | None
 
 
-class Unmapped(_Base):
-    """An event whose kind assay has no meaning for: kept and reported, never dropped."""
+@with_config(_FORBID)
+class Unmapped(_Base, total=False):
+    """An event whose kind assay has no meaning for: kept and reported, never dropped;
+    ``original`` is its type where it came from, ``payload`` its other fields."""
 
-    type: Literal["unmapped"]
-    original: _Text = Field(description="The event's type where it came from.")
-    reason: _Text
-    service: _Name | None = None
-    environment: _Name | None = None
-    payload: dict[str, Any] | None = Field(
-        default=None, description="The fields it came with, kept as they were."
-    )
+    type: Required[Literal["unmapped"]]
+    original: Required[_Text]
+    reason: Required[_Text]
+    service: _Name | None
+    environment: _Name | None
+    payload: dict[str, Any] | None
 
 
 Event = Annotated[
@@ -271,6 +259,15 @@ EVENT_TYPES = (
     "pipeline_run",
     "unmapped",
 )
+# The defaults each type's fields take when an event leaves them out.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "deployment": {"changes": [], "planned": True},
+    "push": {"commits": []},
+    "model_registered": {"model_card": False, "explanation": False},
+    "model_deployed": {"rollback": False},
+    "training_finished": {"outcome": "success"},
+}
+_TIMES = ("time", "resolved", "data_newest")
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 
 
@@ -283,18 +280,42 @@ class EventProblem(ValueError):
         super().__init__(f"{where}: {problem}" if where else problem)
 
 
-def parse_event(data: Any, *, now: datetime) -> Any:
-    """The canonical event ``data`` describes, checked: :class:`EventProblem` when a field is
-    missing or wrong, the time lies in the future (beyond :data:`CLOCK_SKEW` after ``now``) or
-    a change is later than its deployment. An event of a type assay does not know is kept as
-    ``unmapped`` (its type in ``original``, its other fields in ``payload``)."""
+def epoch_of(text: str) -> float:
+    """Seconds since the epoch of a canonical (RFC 3339, UTC) time."""
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _utc(text: str, where: str) -> str:
+    """A time with an offset, in UTC as canonical events write it (``…Z``, whole seconds or
+    six decimals)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise EventProblem(where, f"{text!r} is not an RFC 3339 time") from None
+    if moment.tzinfo is None:
+        raise EventProblem(where, f"{text!r} has no timezone offset (add Z or +01:00)")
+    if text[10] == "T":  # most senders write UTC, many already in this form
+        if text[-1] == "Z" and len(text) in (20, 27):
+            return text
+        if text.endswith("+00:00") and len(text) in (25, 32):
+            return text[:-6] + "Z"
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_event(data: Any, *, now: datetime) -> dict[str, Any]:
+    """The canonical event ``data`` describes, checked and normalized (times in UTC, defaults
+    filled in, nulls left out): :class:`EventProblem` when a field is missing or wrong, a time
+    lies in the future (beyond :data:`CLOCK_SKEW` after ``now``), a change is later than its
+    deployment or an incident was resolved before it happened. An event of a type assay does
+    not know is kept as ``unmapped`` (its type in ``original``, its other fields in
+    ``payload``)."""
     if isinstance(data, dict) and isinstance(data.get("type"), str):
         if data["type"] not in EVENT_TYPES:
             data = _unmapped(data)
     elif isinstance(data, dict):
         raise EventProblem("type", f"expected one of {', '.join(EVENT_TYPES)}")
     try:
-        event = _ADAPTER.validate_python(data)
+        event: dict[str, Any] = _ADAPTER.validate_python(data)
     except ValidationError as error:
         first = error.errors(include_url=False, include_input=False)[0]
         location = [str(part) for part in first["loc"]]
@@ -302,7 +323,29 @@ def parse_event(data: Any, *, now: datetime) -> Any:
             location = location[1:]  # the union's branch name adds nothing for the user
         where = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in location).lstrip(".")
         raise EventProblem(where, first["msg"].removeprefix("Value error, ")) from None
-    return check_event(event, now=now)
+    return check_event(_normalized(event), now=now)
+
+
+def _normalized(event: dict[str, Any]) -> dict[str, Any]:
+    out = {"source": "import", **_DEFAULTS.get(event["type"], {})}
+    out.update(event)
+    if None in out.values():
+        out = {key: value for key, value in out.items() if value is not None}
+    for key in _PRINTABLE:
+        value = out.get(key)
+        if value is not None and not value.isprintable():
+            raise EventProblem(key, "holds control characters; expected printable text")
+    for key in _TIMES:
+        if key in out:
+            out[key] = _utc(out[key], key)
+    for key in ("changes", "commits"):
+        for index, change in enumerate(out.get(key, ())):
+            written = change.get("time")
+            if written is None:
+                change.pop("time", None)
+            else:
+                change["time"] = _utc(written, f"{key}[{index}].time")
+    return out
 
 
 def _unmapped(data: dict[str, Any]) -> dict[str, Any]:
@@ -317,16 +360,27 @@ def _unmapped(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def check_event(event: Any, *, now: datetime) -> Any:
-    """``event`` when its times are possible at ``now``; :class:`EventProblem` otherwise."""
+def check_event(event: dict[str, Any], *, now: datetime) -> dict[str, Any]:
+    """``event`` (normalized) when its times are possible at ``now``; :class:`EventProblem`
+    otherwise."""
     latest = now + CLOCK_SKEW
-    if event.time > latest:
-        raise EventProblem(
-            "time", f"{event.time.isoformat()} is in the future (now is {now.isoformat()})"
-        )
-    resolved = getattr(event, "resolved", None)
-    if resolved is not None and resolved > latest:
-        raise EventProblem("resolved", f"{resolved.isoformat()} is in the future")
+    at = datetime.fromisoformat(event["time"])
+    if at > latest:
+        raise EventProblem("time", f"{at.isoformat()} is in the future (now is {now.isoformat()})")
+    resolved = event.get("resolved")
+    if resolved is not None:
+        when = datetime.fromisoformat(resolved)
+        if when > latest:
+            raise EventProblem("resolved", f"{resolved} is in the future")
+        if when < at:
+            raise EventProblem("resolved", "resolved is earlier than the incident's time")
+    for index, change in enumerate(event.get("changes", ())):
+        if "time" in change and datetime.fromisoformat(change["time"]) > at:
+            raise EventProblem(
+                "",
+                f"changes[{index}] ({change['id']}) has time {change['time']}, later than the "
+                f"deployment ({event['time']}): a change is deployed after it is committed",
+            )
     return event
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from assay.metrics.dora import epoch
+from assay.metrics.events import epoch_of as epoch
 from assay.metrics.windows import DAY, Window
 
 __all__ = ["ModelHistory", "ml_figures"]

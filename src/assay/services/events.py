@@ -4,10 +4,12 @@ rollback undoes, whether an alias move is a rollback), and storing each once per
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from queue import Queue
+from threading import Thread
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,6 +28,7 @@ __all__ = [
     "import_events_file",
     "ingest",
     "ingest_in",
+    "ingest_stream",
 ]
 
 _MAX_LINE = 1_000_000  # characters of one JSON line
@@ -41,7 +44,6 @@ class IngestResult:
     duplicates: int = 0
     unmapped: dict[str, int] = field(default_factory=dict)
     types: dict[str, int] = field(default_factory=dict)
-    ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer of the API and of ``--format json``."""
@@ -60,7 +62,7 @@ def _now() -> datetime:
 
 def checked_events(
     raw: Iterable[Mapping[str, Any]], *, now: datetime, where: Callable[[int], str]
-) -> list[Any]:
+) -> list[dict[str, Any]]:
     """Every event of ``raw`` validated; the first bad one raises :class:`InvalidInputError`
     naming it through ``where(index)`` (a line number, a field) with the reason."""
     events = []
@@ -77,27 +79,94 @@ def checked_events(
     return events
 
 
-def _result(events: Sequence[Any], stored: int) -> IngestResult:
+def _result(events: Sequence[Mapping[str, Any]], stored: int) -> IngestResult:
     result = IngestResult(received=len(events), stored=stored)
     result.duplicates = len(events) - stored
     for event in events:
-        result.types[event.type] = result.types.get(event.type, 0) + 1
-        if event.type == "unmapped":
-            result.unmapped[event.original] = result.unmapped.get(event.original, 0) + 1
-    result.ids = [event.id for event in events]
+        kind = event["type"]
+        result.types[kind] = result.types.get(kind, 0) + 1
+        if kind == "unmapped":
+            result.unmapped[event["original"]] = result.unmapped.get(event["original"], 0) + 1
     return result
 
 
-def ingest_in(store: Store, conn: Connection, events: Sequence[Any]) -> IngestResult:
+def ingest_in(store: Store, conn: Connection, events: Sequence[Mapping[str, Any]]) -> IngestResult:
     """Store checked ``events`` in the caller's transaction (each once per (source, id))."""
     rows: list[EventRow] = [row_of(event) for event in events]
     return _result(events, store.events.insert_in(conn, rows))
 
 
-def ingest(store: Store, events: Sequence[Any]) -> IngestResult:
+def ingest(store: Store, events: Sequence[Mapping[str, Any]]) -> IngestResult:
     """Store checked ``events`` in one transaction: all of them or, on failure, none."""
     with store.database.writing() as conn:
         return ingest_in(store, conn, events)
+
+
+_CHUNK = 10_000
+_DONE = object()
+
+
+def ingest_stream(
+    store: Store,
+    chunks: Iterable[Sequence[Mapping[str, Any]]],
+    *,
+    now: datetime,
+    where: Callable[[int], str],
+) -> IngestResult:
+    """Check and store events arriving in chunks, all in one transaction: the first bad event
+    (``where(index)`` names it, counting from the first chunk) refuses them all and nothing is
+    stored. Checking the next chunk overlaps with the database storing the previous one (a
+    writer thread holds the transaction), which is what makes bulk loads fast."""
+    handoff: Queue[Any] = Queue(maxsize=2)
+    stored: list[int] = []
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with store.database.writing() as conn:
+                while (rows := handoff.get()) is not _DONE:
+                    if rows is None:
+                        raise _Abandoned
+                    stored.append(store.events.insert_in(conn, rows))
+        except _Abandoned:
+            pass
+        except BaseException as error:  # handed to the caller's thread below
+            failure.append(error)
+            while handoff.get() not in (_DONE, None):  # let the producer finish
+                pass
+
+    writer = Thread(target=write, name="assay-ingest", daemon=True)
+    writer.start()
+    checked: list[dict[str, Any]] = []
+    offset = 0
+    try:
+        for chunk in chunks:
+
+            def located(index: int, first: int = offset) -> str:
+                return where(first + index)
+
+            events = checked_events(chunk, now=now, where=located)
+            offset += len(chunk)
+            checked.extend(events)
+            handoff.put([row_of(event) for event in events])
+    except BaseException:
+        handoff.put(None)
+        writer.join()
+        raise
+    handoff.put(_DONE)
+    writer.join()
+    if failure:
+        raise failure[0]
+    return _result(checked, sum(stored))
+
+
+class _Abandoned(Exception):
+    """The producer refused an event: roll the transaction back."""
+
+
+def _chunked(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def import_events_file(
@@ -147,8 +216,7 @@ def import_events_file(
             raise InvalidInputError(
                 f"not UTF-8 text ({error.reason})", source=str(path), expected="UTF-8 JSON lines"
             ) from None
-    events = checked_events(raw, now=moment, where=lambda i: f"{path}:{lines[i]}")
-    return ingest(store, events)
+    return ingest_stream(store, _chunked(raw), now=moment, where=lambda i: f"{path}:{lines[i]}")
 
 
 def backfill_git(

@@ -116,6 +116,4 @@ events = Table(
     Column("received", String(32), nullable=False),
     Index("ix_events_time", "time"),
     Index("ix_events_service_environment_time", "service", "environment", "time"),
-    Index("ix_events_environment_time", "environment", "time"),
-    Index("ix_events_type_time", "type", "time"),
 )

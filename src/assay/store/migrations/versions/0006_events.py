@@ -34,8 +34,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_events_service_environment_time", "events", ["service", "environment", "time"]
     )
-    op.create_index("ix_events_environment_time", "events", ["environment", "time"])
-    op.create_index("ix_events_type_time", "events", ["type", "time"])
 
 
 def downgrade() -> None:
