@@ -6,7 +6,7 @@ import os
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
@@ -40,7 +40,12 @@ from assay.maturity.scoring import (
 from assay.names import check_name
 from assay.reports.maturity_json import checklist_score_json, level_score_json
 from assay.reports.maturity_template import answers_document, answers_template
-from assay.reports.maturity_terminal import checklist_score_view, history_table, level_score_view
+from assay.reports.maturity_terminal import (
+    checklist_score_view,
+    history_table,
+    level_score_view,
+    measured_table,
+)
 from assay.store.rounds import load_history, save_round
 
 app = typer.Typer(
@@ -146,6 +151,17 @@ def score(
             show_default=False,
         ),
     ] = None,
+    measured: Annotated[
+        bool,
+        typer.Option(
+            "--measured",
+            help="Beside each plane of the ai-first framework, the delivery and ML figures "
+            "measured from the store's events that support or contradict the answered level.",
+        ),
+    ] = False,
+    window: Annotated[
+        str, typer.Option("--window", help="The window of the measured figures (with --measured).")
+    ] = "90d",
     db: DbOption = None,
     fmt: Annotated[
         ScoreFormat,
@@ -163,6 +179,7 @@ def score(
     assessment = load_assessment(file, framework)
     result = assessment.score(target)
     past = _history(db, project, assessment.framework.id) if project else None
+    evidence = _measured(db, result, window) if measured else None
     if fmt in (ScoreFormat.markdown, ScoreFormat.html):
         from assay.reports.maturity_report import maturity_report  # Jinja2: only for reports
 
@@ -171,6 +188,7 @@ def score(
             result,
             "markdown" if fmt is ScoreFormat.markdown else "html",
             history=past,
+            measured=evidence,
             current_label=file.name,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
@@ -187,7 +205,30 @@ def score(
     if past is not None:
         data["history"] = past.to_dict()
         view = Group(view, Text(f"Saved rounds of {project}", style="bold"), history_table(past))
+    if evidence is not None:
+        data["measured"] = evidence
+        view = Group(view, measured_table(evidence))
     emit(output, OutputFormat(fmt.value), data, view)
+
+
+def _measured(db: str | None, result: Any, window: str) -> dict[str, Any]:
+    """What the store's events say about each plane's answered level (ai-first only)."""
+    from assay.metrics.windows import parse_duration, window_of
+    from assay.services.metrics import measured_planes
+
+    if isinstance(result, ChecklistScore):
+        raise InvalidInputError(
+            "--measured reads levels; a checklist has none",
+            source="--measured",
+            expected="an answers file of the ai-first framework",
+        )
+    try:
+        span = window_of(now=datetime.now(UTC), window=parse_duration(window))
+    except ValueError as error:
+        raise InvalidInputError(str(error), source="--window") from None
+    levels = {area.id: area.score for area in result.areas}
+    with existing_store(db) as store:
+        return measured_planes(store, levels, span)
 
 
 def _history(db: str | None, project: str, framework: str | None) -> History:

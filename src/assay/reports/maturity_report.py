@@ -7,7 +7,7 @@ opens anywhere without a network.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Literal
 
@@ -29,8 +29,16 @@ ReportFormat = Literal["markdown", "html"]
 
 @cache
 def _environment(fmt: ReportFormat) -> Environment:
+    from assay.reports.maturity_terminal import expectation_text
+    from assay.reports.metrics_report import figure
+
     return template_environment(
-        html=fmt == "html", filters={"level": lambda value: "—" if value is None else str(value)}
+        html=fmt == "html",
+        filters={
+            "level": lambda value: "—" if value is None else str(value),
+            "figure": figure,
+            "expectation": expectation_text,
+        },
     )
 
 
@@ -88,6 +96,7 @@ def maturity_report(
     fmt: ReportFormat,
     *,
     history: History | None = None,
+    measured: Mapping[str, Any] | None = None,
     current_label: str = "now",
     generated: str | None = None,
 ) -> str:
@@ -118,6 +127,7 @@ def maturity_report(
         "current_label": current_label,
         "generated": generated,
         "chart": None,
+        "measured": measured,
     }
     if fmt == "html":
         context["chart"] = Markup(maturity_chart(score, history, current_label))

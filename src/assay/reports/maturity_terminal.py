@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -9,6 +12,7 @@ from rich.text import Text
 from assay.maturity.answers import Assessment
 from assay.maturity.history import History
 from assay.maturity.scoring import ChecklistScore, LevelScore
+from assay.reports.metrics_report import figure
 
 __all__ = ["checklist_score_view", "history_table", "level_score_view"]
 
@@ -112,3 +116,40 @@ def history_table(history: History) -> Table:
             "",
         )
     return table
+
+
+def measured_table(measured: Mapping[str, Any]) -> Table:
+    """What the measured figures say about each plane's answered level."""
+    table = Table(
+        "plane",
+        "level",
+        "figure",
+        "measured",
+        "expected",
+        "says",
+        title=f"Measured figures, {measured['since'][:10]} to {measured['until'][:10]}",
+    )
+    for row in measured["planes"]:
+        table.add_row(
+            row["plane"],
+            str(row["level"]),
+            row["figure"].replace("_", " "),
+            figure(row["value"]) + (f" ({row['tier']})" if row["tier"] else ""),
+            expectation_text(row["expected"]),
+            row["verdict"],
+        )
+    if not measured["planes"]:
+        table.caption = "no plane of the ai-first framework was answered"
+    return table
+
+
+def expectation_text(expected: Mapping[str, Any]) -> str:
+    """``tier high or better``, ``at most 168``, ``at least 0.8``."""
+    if "tier" in expected:
+        return f"tier {expected['tier']} or better"
+    parts = []
+    if "at_least" in expected:
+        parts.append(f"at least {figure(expected['at_least'])}")
+    if "at_most" in expected:
+        parts.append(f"at most {figure(expected['at_most'])}")
+    return ", ".join(parts)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from assay.catalog.metrics import dora_tiers
+from assay.catalog.metrics import dora_tiers, plane_catalog
 from assay.errors import InvalidInputError
 from assay.metrics.dora import DeliveryHistory
 from assay.metrics.ml import ml_figures
+from assay.metrics.planes import plane_evidence
 from assay.metrics.tiers import tiers_of
 from assay.metrics.windows import Window
 from assay.store import Store
@@ -26,6 +27,7 @@ __all__ = [
     "dora_figures_of",
     "dora_report",
     "loaded_events",
+    "measured_planes",
     "ml_report",
     "record_snapshot",
 ]
@@ -228,6 +230,21 @@ def ml_report(
         **figures,
         "diagnostics": notes,
         "events": {"count": len(bodies), "digest": events_digest(bodies)},
+    }
+
+
+def measured_planes(
+    store: Store, levels: Mapping[str, int | None], window: Window
+) -> dict[str, Any]:
+    """What the delivery and ML figures of ``window`` (all services and models, production)
+    say about the level answered for each plane of the AI-first framework."""
+    dora = dora_report(store, DoraQuery(window=window, breakdown="none"))
+    ml = ml_report(store, window=window)
+    return {
+        "since": window.since.isoformat(),
+        "until": window.until.isoformat(),
+        "source": plane_catalog().source.get("title"),
+        "planes": plane_evidence(plane_catalog(), levels, dora, ml),
     }
 
 
