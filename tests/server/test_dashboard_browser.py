@@ -169,6 +169,22 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
         first = browser.find_element(By.CSS_SELECTOR, "#rounds tr:nth-child(2)").text
         assert first.startswith("People 0 1 +1"), "areas in the framework's order, with the change"
         shot(browser, "maturity")
+        # The demo's 90 days of delivery events, on the Delivery page.
+        browser.find_element(By.LINK_TEXT, "Delivery").click()
+        services = [
+            row.find_element(By.TAG_NAME, "td").text
+            for row in browser.find_elements(By.CSS_SELECTOR, "#dora tr")[1:]
+        ]
+        assert services == ["credit-api", "scoring-batch", "web-app"]
+        assert browser.find_elements(By.CSS_SELECTOR, ".charts svg")
+        models = [
+            row.find_element(By.TAG_NAME, "td").text
+            for row in browser.find_elements(By.CSS_SELECTOR, "#ml tr")[1:]
+        ]
+        assert models == ["churn", "credit-default"]
+        lead = browser.find_element(By.CSS_SELECTOR, "#dora tr:nth-child(2) td:nth-child(3)")
+        assert "tier-elite" in (lead.get_attribute("class") or "")
+        shot(browser, "delivery")
 
 
 def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: Path) -> None:
