@@ -204,3 +204,28 @@ def test_tiers_from_the_catalog() -> None:
     assert classify(catalog, 2024, "change_failure_rate", 0.2) == "high"
     assert classify(catalog, 2024, "deployment_frequency", 0.1) == "low"
     assert classify(catalog, 2024, "lead_time", None) is None
+
+
+def test_an_incident_detected_after_the_window_end_is_not_seen_yet() -> None:
+    events = [
+        deployment("d", 2, 0, []),
+        incident("early", 2, 1, deployment="d", resolved=t(2, 3)),
+        incident("late", 9, 0, deployment="d", resolved=t(9, 5)),
+    ]
+    # As known on the 8th, d failed through its early incident, resolved 3 h after it.
+    assert figures(events)["recovery_time_hours"] == {
+        "median": 3.0,
+        "failures": 1,
+        "unrecovered": 0,
+    }
+    later = Window(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC))
+    assert figures(events, later)["recovery_time_hours"]["median"] == 7 * 24 + 5.0
+
+
+def test_sub_second_times_order_deployments_by_time_not_by_text() -> None:
+    first = deployment("b", 2, 10, [("c", t(2, 9))]) | {"time": "2026-11-02T10:00:00Z"}
+    second = deployment("a", 2, 10, [("c", t(2, 9))]) | {"time": "2026-11-02T10:00:00.500000Z"}
+    history = DeliveryHistory.build([second, first], environment="production", service="api")
+    # "…00.500000Z" sorts before "…00Z" as text; by time, b came first and carried c.
+    assert history.ids == ["b", "a"]
+    assert history.figures(WEEK)["lead_time_hours"]["median"] == 1.0

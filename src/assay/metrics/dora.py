@@ -26,6 +26,17 @@ __all__ = ["DeliveryHistory"]
 _INF = float("inf")
 
 
+def epochs(texts: list[str]) -> np.ndarray:
+    """Seconds since the epoch of RFC 3339 times, parsed together: canonical UTC times
+    (``…Z``) by numpy in one call, any other offset one by one."""
+    if not texts:
+        return np.empty(0)
+    if all(text.endswith("Z") for text in texts):
+        stamps = np.array([text[:-1] for text in texts], dtype="datetime64[us]")
+        return stamps.astype(np.int64) / 1e6
+    return np.array([epoch(text) for text in texts], dtype=float)
+
+
 @dataclass
 class _Incident:
     key: str
@@ -55,6 +66,8 @@ class DeliveryHistory:
     rollback_at: np.ndarray = field(default_factory=lambda: np.empty(0))
     incidents: dict[int, list[_Incident]] = field(default_factory=dict)
     failure_at: np.ndarray = field(default_factory=lambda: np.empty(0))
+    last_detected: np.ndarray = field(default_factory=lambda: np.empty(0))
+    last_resolved: np.ndarray = field(default_factory=lambda: np.empty(0))
     # Changes attributed to their first successful deployment, sorted by that deployment.
     change_deployed: np.ndarray = field(default_factory=lambda: np.empty(0))
     change_lead: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -80,7 +93,7 @@ class DeliveryHistory:
         incident_service: dict[tuple[str, str], str] = {}
         resolutions: dict[str, float] = {}
         rollbacks: list[Mapping[str, Any]] = []
-        change_times: dict[str, float] = {}
+        change_times: dict[str, str] = {}
         pushes: dict[str, list[Mapping[str, Any]]] = {}
 
         def selected(event: Mapping[str, Any]) -> bool:
@@ -121,16 +134,20 @@ class DeliveryHistory:
                 if selected(event):
                     rollbacks.append(event)
             elif kind == "change":
-                change_times.setdefault(event["id"], epoch(event["time"]))
+                change_times.setdefault(event["id"], event["time"])
             elif kind == "push":
                 pushes.setdefault(event["head"], []).extend(event.get("commits", []))
                 for commit in event.get("commits", []):
                     if commit.get("time"):
-                        change_times.setdefault(commit["id"], epoch(commit["time"]))
+                        change_times.setdefault(commit["id"], commit["time"])
 
         for incident in incidents.values():
             incident.resolved = min(incident.resolved, resolutions.get(incident.key, _INF))
-        deployments.sort(key=lambda e: (e["time"], e["id"]))
+        deployed_at = epochs([d["time"] for d in deployments])
+        order = sorted(
+            range(len(deployments)), key=lambda i: (deployed_at[i], deployments[i]["id"])
+        )
+        deployments = [deployments[i] for i in order]
         history = cls(environment=environment, service=service, team=team)
         history._index_deployments(deployments, change_times, pushes)
         history._link(incidents, incident_service, rollbacks, incident_window)
@@ -139,41 +156,45 @@ class DeliveryHistory:
     def _index_deployments(
         self,
         deployments: list[Mapping[str, Any]],
-        change_times: Mapping[str, float],
+        change_times: Mapping[str, str],
         pushes: Mapping[str, list[Mapping[str, Any]]],
     ) -> None:
         n = len(deployments)
-        self.times = np.array([epoch(d["time"]) for d in deployments], dtype=float)
+        self.times = epochs([d["time"] for d in deployments])
         self.ids = [d["id"] for d in deployments]
         self.services = [d["service"] for d in deployments]
         self.planned = np.array([d.get("planned", True) for d in deployments], dtype=bool)
         counts = np.zeros(n, dtype=np.int64)
         seen: set[tuple[str, str]] = set()
-        deployed: list[float] = []
-        leads: list[float] = []
-        untimed: list[float] = []
+        first_by: list[int] = []  # the deployment that carried each new change first
+        committed: list[str] = []
+        untimed: list[int] = []
         for index, deployment in enumerate(deployments):
-            at = self.times[index]
-            carried = list(deployment.get("changes", ()))
-            for change in deployment.get("changes", ()):
-                carried.extend(pushes.get(change["id"], ()))
-            counts[index] = len({c["id"] for c in carried})
+            carried = deployment.get("changes", ())
+            if pushes:
+                carried = list(carried)
+                for change in deployment.get("changes", ()):
+                    carried.extend(pushes.get(change["id"], ()))
+            ids = {change["id"] for change in carried}
+            counts[index] = len(ids)
+            name = deployment["service"]
             for change in carried:
-                key = (deployment["service"], change["id"])
+                key = (name, change["id"])
                 if key in seen:  # carried by an earlier deployment: not a new change
                     continue
                 seen.add(key)
-                written = change.get("time")
-                committed = epoch(written) if written else change_times.get(change["id"])
-                if committed is None:
-                    untimed.append(at)
+                written = change.get("time") or change_times.get(change["id"])
+                if written is None:
+                    untimed.append(index)
                 else:
-                    deployed.append(at)
-                    leads.append(at - committed)
+                    first_by.append(index)
+                    committed.append(written)
+        deployed = self.times[np.array(first_by, dtype=np.int64)]
+        leads = deployed - epochs(committed)
         self.change_counts = counts
-        self.change_deployed = np.array(deployed, dtype=float)
-        self.change_lead = np.array(leads, dtype=float)
-        self.untimed_deployed = np.array(untimed, dtype=float)
+        self.change_deployed = deployed
+        self.change_lead = leads
+        self.untimed_deployed = self.times[np.array(untimed, dtype=np.int64)]
 
     def _link(
         self,
@@ -210,8 +231,14 @@ class DeliveryHistory:
         self.incident_times = np.sort(np.array([i.detected for i in incidents.values()]))
         self.unlinked_incident_times = np.sort(np.array(unlinked, dtype=float))
         self.failure_at = self.rollback_at.copy()
+        # Per deployment, over its linked incidents: the last detection and the last resolution
+        # (inf while one is open), so that most windows need no loop over incidents.
+        self.last_detected = np.full(n, -_INF)
+        self.last_resolved = np.full(n, _INF)
         for k, linked in self.incidents.items():
             self.failure_at[k] = min(self.failure_at[k], min(i.detected for i in linked))
+            self.last_detected[k] = max(i.detected for i in linked)
+            self.last_resolved[k] = max(i.resolved for i in linked)
 
     def _latest_before(self, candidates: list[int], at: float, window: float) -> int | None:
         times = self.times[candidates]
@@ -232,14 +259,8 @@ class DeliveryHistory:
         leads = self.change_lead[c_lo:c_hi] / 3600.0
         failed_mask = self.failure_at[lo:hi] < until
         failed = int(failed_mask.sum())
-        recoveries: list[float] = []
-        unrecovered = 0
-        for k in np.nonzero(failed_mask)[0] + lo:
-            restored = self._restored(int(k), until)
-            if restored is None:
-                unrecovered += 1
-            else:
-                recoveries.append((restored - self.times[k]) / 3600.0)
+        recovery = self._recovery_hours(np.nonzero(failed_mask)[0] + lo, until)
+        unrecovered = failed - int(recovery.size)
         unplanned = int((~self.planned[lo:hi]).sum())
         return {
             "deployment_frequency": {
@@ -258,8 +279,8 @@ class DeliveryHistory:
                 "deployments": deployments,
             },
             "recovery_time_hours": {
-                "median": _median(np.array(recoveries)),
-                "failures": len(recoveries),
+                "median": _median(recovery),
+                "failures": int(recovery.size),
                 "unrecovered": unrecovered,
             },
             "rework_rate": {
@@ -268,6 +289,22 @@ class DeliveryHistory:
                 "deployments": deployments,
             },
         }
+
+    def _recovery_hours(self, failed: np.ndarray, until: float) -> np.ndarray:
+        """Hours from each failed deployment to the restoration of service, as known at
+        ``until`` (those not restored yet are left out)."""
+        rollback = self.rollback_at[failed]
+        restored = np.where(rollback < until, rollback, _INF)
+        resolved = self.last_resolved[failed]
+        restored = np.minimum(restored, np.where(resolved < until, resolved, _INF))
+        # Where an incident is detected only after until, its resolution is not known yet:
+        # the deployment is judged on the incidents known by then, one by one.
+        for j in np.nonzero(self.last_detected[failed] >= until)[0]:
+            found = self._restored(int(failed[j]), until)
+            restored[j] = _INF if found is None else found
+        done = np.isfinite(restored)
+        hours: np.ndarray = (restored[done] - self.times[failed][done]) / 3600.0
+        return hours
 
     def _restored(self, k: int, until: float) -> float | None:
         """When service was restored after deployment ``k`` failed, as known at ``until``: its
