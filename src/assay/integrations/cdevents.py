@@ -10,7 +10,8 @@ or rollback belongs to) may be given in ``customData`` under the canonical names
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["CDEVENT_PREFIX", "cloudevent_from_binary", "is_cdevent", "map_cdevent"]
@@ -34,6 +35,20 @@ def cloudevent_from_binary(headers: Mapping[str, str], data: Any) -> dict[str, A
         if value is not None:
             event[name] = value
     return event
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What the mappers read of one CDEvent: the canonical fields already known (``base``:
+    id, source, time), the subject, its content, the customData, and the environment and
+    service the content references."""
+
+    base: dict[str, Any]
+    subject: Mapping[str, Any]
+    content: Mapping[str, Any]
+    custom: Mapping[str, Any]
+    environment: str | None
+    service: str | None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -66,8 +81,6 @@ def map_cdevent(cloudevent: Mapping[str, Any]) -> dict[str, Any]:
     if match is None:
         return {**base, "type": "unmapped", "original": kind, "reason": "not a CDEvents type"}
     noun, verb = match.groups()
-    environment = _id_of(content.get("environment"))
-    service = _id_of(content.get("service"))
     mapped = _MAPPERS.get((noun, verb))
     if mapped is None:
         return {
@@ -76,110 +89,82 @@ def map_cdevent(cloudevent: Mapping[str, Any]) -> dict[str, Any]:
             "original": kind,
             "reason": f"CDEvents {noun}.{verb} has no meaning for the metrics",
         }
-    event: dict[str, Any] = mapped(base, subject, content, custom, environment, service)
-    return event
+    parts = _Parts(
+        base,
+        subject,
+        content,
+        custom,
+        environment=_id_of(content.get("environment")),
+        service=_id_of(content.get("service")),
+    )
+    return mapped(parts)
 
 
-def _deployed(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    content: Mapping[str, Any],
-    custom: Mapping[str, Any],
-    environment: str | None,
-    _service: str | None,
-) -> dict[str, Any]:
+def _deployed(parts: _Parts) -> dict[str, Any]:
     event = {
-        **base,
+        **parts.base,
         "type": "deployment",
-        "service": _id_of(subject.get("id")),
-        "environment": environment,
+        "service": _id_of(parts.subject.get("id")),
+        "environment": parts.environment,
         "outcome": "success",
-        "artifact": content.get("artifactId"),
-        "changes": custom.get("changes", []),
+        "artifact": parts.content.get("artifactId"),
+        "changes": parts.custom.get("changes", []),
     }
     for key in ("planned", "team", "version"):
-        if key in custom:
-            event[key] = custom[key]
+        if key in parts.custom:
+            event[key] = parts.custom[key]
     return _without_none(event)
 
 
-def _rolledback(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    content: Mapping[str, Any],
-    custom: Mapping[str, Any],
-    environment: str | None,
-    _service: str | None,
-) -> dict[str, Any]:
+def _rolledback(parts: _Parts) -> dict[str, Any]:
     return _without_none(
         {
-            **base,
+            **parts.base,
             "type": "rollback",
-            "service": _id_of(subject.get("id")),
-            "environment": environment,
-            "deployment": custom.get("deployment"),
-            "to": content.get("artifactId"),
+            "service": _id_of(parts.subject.get("id")),
+            "environment": parts.environment,
+            "deployment": parts.custom.get("deployment"),
+            "to": parts.content.get("artifactId"),
         }
     )
 
 
-def _pipeline_finished(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    content: Mapping[str, Any],
-    _custom: Mapping[str, Any],
-    _environment: str | None,
-    _service: str | None,
-) -> dict[str, Any]:
+def _pipeline_finished(parts: _Parts) -> dict[str, Any]:
     return _without_none(
         {
-            **base,
+            **parts.base,
             "type": "pipeline_run",
-            "pipeline": content.get("pipelineName") or _id_of(subject.get("id")),
-            "outcome": content.get("outcome"),
-            "url": content.get("url"),
+            "pipeline": parts.content.get("pipelineName") or _id_of(parts.subject.get("id")),
+            "outcome": parts.content.get("outcome"),
+            "url": parts.content.get("url"),
         }
     )
 
 
-def _change_merged(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    content: Mapping[str, Any],
-    custom: Mapping[str, Any],
-    _environment: str | None,
-    _service: str | None,
-) -> dict[str, Any]:
+def _change_merged(parts: _Parts) -> dict[str, Any]:
     # The change's own id (a commit sha in customData, else the subject) is the event's id:
     # deployments name their changes by it.
     return _without_none(
         {
-            **base,
-            "id": custom.get("commit") or _id_of(subject.get("id")),
+            **parts.base,
+            "id": parts.custom.get("commit") or _id_of(parts.subject.get("id")),
             "type": "change",
-            "service": _id_of(content.get("repository")),
+            "service": _id_of(parts.content.get("repository")),
         }
     )
 
 
-def _incident(reported_by: str) -> Any:
-    def mapper(
-        base: dict[str, Any],
-        subject: Mapping[str, Any],
-        _content: Mapping[str, Any],
-        custom: Mapping[str, Any],
-        environment: str | None,
-        service: str | None,
-    ) -> dict[str, Any]:
+def _incident(reported_by: str) -> Callable[[_Parts], dict[str, Any]]:
+    def mapper(parts: _Parts) -> dict[str, Any]:
         return _without_none(
             {
-                **base,
+                **parts.base,
                 "type": "incident",
-                "incident": _id_of(subject.get("id")),
-                "service": service,
-                "environment": environment,
-                "deployment": custom.get("deployment"),
-                "severity": custom.get("severity"),
+                "incident": _id_of(parts.subject.get("id")),
+                "service": parts.service,
+                "environment": parts.environment,
+                "deployment": parts.custom.get("deployment"),
+                "severity": parts.custom.get("severity"),
                 "reported_by": reported_by,
             }
         )
@@ -187,44 +172,30 @@ def _incident(reported_by: str) -> Any:
     return mapper
 
 
-def _incident_resolved(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    _content: Mapping[str, Any],
-    _custom: Mapping[str, Any],
-    environment: str | None,
-    service: str | None,
-) -> dict[str, Any]:
+def _incident_resolved(parts: _Parts) -> dict[str, Any]:
     return _without_none(
         {
-            **base,
+            **parts.base,
             "type": "incident_resolved",
-            "incident": _id_of(subject.get("id")),
-            "service": service,
-            "environment": environment,
+            "incident": _id_of(parts.subject.get("id")),
+            "service": parts.service,
+            "environment": parts.environment,
         }
     )
 
 
-def _ticket_closed(
-    base: dict[str, Any],
-    subject: Mapping[str, Any],
-    content: Mapping[str, Any],
-    custom: Mapping[str, Any],
-    environment: str | None,
-    service: str | None,
-) -> dict[str, Any]:
-    labels = content.get("labels")
+def _ticket_closed(parts: _Parts) -> dict[str, Any]:
+    labels = parts.content.get("labels")
     labels = labels if isinstance(labels, list) else []
-    if content.get("ticketType") == "incident" or "incident" in labels:
+    if parts.content.get("ticketType") == "incident" or "incident" in labels:
         # A closed incident ticket resolves the incident it tracks (customData.incident, else
         # the ticket itself).
-        resolved = _incident_resolved(base, subject, content, custom, environment, service)
-        if custom.get("incident"):
-            resolved["incident"] = str(custom["incident"])
+        resolved = _incident_resolved(parts)
+        if parts.custom.get("incident"):
+            resolved["incident"] = str(parts.custom["incident"])
         return resolved
     return {
-        **base,
+        **parts.base,
         "type": "unmapped",
         "original": "ticket.closed",
         "reason": "a closed ticket that is not an incident",
@@ -235,7 +206,7 @@ def _without_none(event: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in event.items() if value is not None}
 
 
-_MAPPERS = {
+_MAPPERS: dict[tuple[str, str], Callable[[_Parts], dict[str, Any]]] = {
     ("service", "deployed"): _deployed,
     ("service", "upgraded"): _deployed,
     ("service", "rolledback"): _rolledback,

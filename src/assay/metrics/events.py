@@ -16,7 +16,9 @@ from typing_extensions import TypedDict
 
 __all__ = [
     "CLOCK_SKEW",
+    "DELIVERY_TYPES",
     "EVENT_TYPES",
+    "ML_TYPES",
     "Event",
     "EventProblem",
     "check_event",
@@ -258,6 +260,16 @@ EVENT_TYPES = (
     "audit",
     "pipeline_run",
     "unmapped",
+)
+# The types each family of metrics reads.
+DELIVERY_TYPES = ("deployment", "incident", "incident_resolved", "rollback", "change", "push")
+ML_TYPES = (
+    "model_registered",
+    "model_deployed",
+    "training_finished",
+    "drift_alert",
+    "retrain_triggered",
+    "audit",
 )
 # The defaults each type's fields take when an event leaves them out.
 _DEFAULTS: dict[str, dict[str, Any]] = {

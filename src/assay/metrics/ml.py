@@ -13,19 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from assay.metrics.events import ML_TYPES
 from assay.metrics.events import epoch_of as epoch
 from assay.metrics.windows import DAY, Window
 
 __all__ = ["ModelHistory", "ml_figures"]
-
-_ML_TYPES = {
-    "model_registered",
-    "model_deployed",
-    "training_finished",
-    "drift_alert",
-    "retrain_triggered",
-    "audit",
-}
 
 
 @dataclass
@@ -52,7 +44,7 @@ def _histories(
     data_by_run: dict[str, float] = {}
     for event in events:
         kind = event["type"]
-        if kind not in _ML_TYPES:
+        if kind not in ML_TYPES:
             continue
         if kind == "training_finished":
             if event.get("data_newest"):

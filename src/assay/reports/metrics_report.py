@@ -161,29 +161,26 @@ def trend_charts(trend: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def dora_html(report: Mapping[str, Any]) -> str:
     """A self-contained HTML page: the keys, their tiers, trend charts, the breakdown."""
-    template = template_environment(html=True, filters={"figure": figure}).get_template(
-        "metrics.html.j2"
-    )
-    return template.render(
-        kind="dora",
-        title=_title(report, "Delivery", "service"),
-        report=report,
-        rows=DORA_ROWS,
-        charts=trend_charts(report.get("trend", [])),
-        generated=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
+    title = _title(report, "Delivery", "service")
+    return _page("dora", title, report, DORA_ROWS, trend_charts(report.get("trend", [])))
 
 
 def ml_html(report: Mapping[str, Any]) -> str:
     """A self-contained HTML page of the ML life-cycle figures, per model."""
+    return _page("ml", _title(report, "ML life cycle", "model"), report, ML_ROWS, [])
+
+
+def _page(
+    kind: str, title: str, report: Mapping[str, Any], rows: Sequence[Any], charts: list[str]
+) -> str:
     template = template_environment(html=True, filters={"figure": figure}).get_template(
         "metrics.html.j2"
     )
     return template.render(
-        kind="ml",
-        title=_title(report, "ML life cycle", "model"),
+        kind=kind,
+        title=title,
         report=report,
-        rows=ML_ROWS,
-        charts=[],
+        rows=rows,
+        charts=charts,
         generated=datetime.now(UTC).isoformat(timespec="seconds"),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -74,6 +75,31 @@ def _answer(request: Request, raw: list[dict[str, Any]], ignored: str | None, wh
     return {**result.to_dict(), "ignored": None}
 
 
+async def _receive(
+    request: Request,
+    secret_setting: str,
+    verified: Callable[[str, bytes], bool],
+    adapt: Callable[[dict[str, Any], str], tuple[list[dict[str, Any]], str | None]],
+    delivery_header: str,
+    provider: str,
+) -> Any:
+    """A delivery checked by the provider's own scheme (``verified(secret, body)``) when a
+    secret is configured — 401 before the body is parsed — or by an auditee token, then
+    adapted and stored."""
+    body = await request.body()
+    secret = _secret(request, secret_setting)
+    if secret is not None:
+        if not verified(secret, body):
+            raise ApiError(401, "bad_signature", f"the {provider} delivery's signature is wrong")
+    else:
+        await run_in_threadpool(caller, request, Role.auditee)
+    payload = _payload(body)
+    delivery = request.headers.get(delivery_header) or hashlib.sha256(body).hexdigest()
+    raw, ignored = adapt(payload, delivery)
+    where = f"{provider} delivery {delivery}"
+    return await run_in_threadpool(_answer, request, raw, ignored, where)
+
+
 @router.post(
     "/github",
     response_model=WebhookAnswer,
@@ -82,20 +108,23 @@ def _answer(request: Request, raw: list[dict[str, Any]], ignored: str | None, wh
     "labelled incident (signed with the webhook secret, or an auditee token)",
 )
 async def receive_github(request: Request, service: ServiceQuery = None) -> Any:
-    body = await request.body()
-    secret = _secret(request, "github_webhook_secret_env")
-    if secret is not None:
-        if not github_signature_valid(secret, body, request.headers.get("x-hub-signature-256")):
-            raise ApiError(401, "bad_signature", "the X-Hub-Signature-256 signature does not match")
-    else:
-        await run_in_threadpool(caller, request, Role.auditee)
     name = request.headers.get("x-github-event")
-    if not name:
-        raise ApiError(422, "invalid_request", "no X-GitHub-Event header: not a GitHub delivery")
-    payload = _payload(body)
-    delivery = request.headers.get("x-github-delivery") or hashlib.sha256(body).hexdigest()
-    raw, ignored = github_events(name, payload, delivery=delivery, service=service)
-    return await run_in_threadpool(_answer, request, raw, ignored, f"GitHub delivery {delivery}")
+
+    def adapt(payload: dict[str, Any], delivery: str) -> Any:
+        if not name:
+            raise ApiError(422, "invalid_request", "no X-GitHub-Event header: not from GitHub")
+        return github_events(name, payload, delivery=delivery, service=service)
+
+    return await _receive(
+        request,
+        "github_webhook_secret_env",
+        lambda secret, body: github_signature_valid(
+            secret, body, request.headers.get("x-hub-signature-256")
+        ),
+        adapt,
+        "x-github-delivery",
+        "GitHub",
+    )
 
 
 @router.post(
@@ -106,14 +135,11 @@ async def receive_github(request: Request, service: ServiceQuery = None) -> Any:
     "push (X-Gitlab-Token, or an auditee token)",
 )
 async def receive_gitlab(request: Request, service: ServiceQuery = None) -> Any:
-    body = await request.body()
-    secret = _secret(request, "gitlab_webhook_token_env")
-    if secret is not None:
-        if not gitlab_token_valid(secret, request.headers.get("x-gitlab-token")):
-            raise ApiError(401, "bad_signature", "the X-Gitlab-Token does not match")
-    else:
-        await run_in_threadpool(caller, request, Role.auditee)
-    payload = _payload(body)
-    delivery = request.headers.get("x-gitlab-event-uuid") or hashlib.sha256(body).hexdigest()
-    raw, ignored = gitlab_events(payload, delivery=delivery, service=service)
-    return await run_in_threadpool(_answer, request, raw, ignored, f"GitLab delivery {delivery}")
+    return await _receive(
+        request,
+        "gitlab_webhook_token_env",
+        lambda secret, _: gitlab_token_valid(secret, request.headers.get("x-gitlab-token")),
+        lambda payload, delivery: gitlab_events(payload, delivery=delivery, service=service),
+        "x-gitlab-event-uuid",
+        "GitLab",
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from assay.catalog.metrics import dora_tiers, plane_catalog
 from assay.errors import InvalidInputError
 from assay.metrics.dora import DeliveryHistory
+from assay.metrics.events import DELIVERY_TYPES, ML_TYPES
 from assay.metrics.ml import ml_figures
 from assay.metrics.planes import plane_evidence
 from assay.metrics.tiers import tiers_of
@@ -34,15 +35,6 @@ __all__ = [
 
 SNAPSHOT = "metrics.snapshot"
 TREND_POINTS = 12
-_DELIVERY_TYPES = ("deployment", "incident", "incident_resolved", "rollback", "change", "push")
-_ML_TYPES = (
-    "model_registered",
-    "model_deployed",
-    "training_finished",
-    "drift_alert",
-    "retrain_triggered",
-    "audit",
-)
 
 
 @dataclass(frozen=True)
@@ -107,7 +99,7 @@ def dora_report(store: Store, query: DoraQuery) -> dict[str, Any]:
     until = query.window.until.timestamp()
     events, bodies = loaded_events(
         store,
-        types=_DELIVERY_TYPES,
+        types=DELIVERY_TYPES,
         environment=query.environment,
         service=query.service,
         until=until,
@@ -175,7 +167,7 @@ def delivery_by_service(store: Store, window: Window) -> list[tuple[str, str, di
     """The five keys of every (service, environment) that has deployments, over ``window``:
     what ``/metrics`` and the dashboard show."""
     until = window.until.timestamp()
-    bodies = store.events.bodies(types=_DELIVERY_TYPES, before=until)
+    bodies = store.events.bodies(types=DELIVERY_TYPES, before=until)
     events = [json.loads(body) for body in bodies]
     pairs = sorted(
         {(str(e["service"]), str(e["environment"])) for e in events if e["type"] == "deployment"}
@@ -211,7 +203,7 @@ def ml_report(
 ) -> dict[str, Any]:
     """The ML life-cycle figures of ``model`` (or of every model) over ``window``."""
     until = window.until.timestamp()
-    bodies = list(store.events.bodies(types=_ML_TYPES, before=until))
+    bodies = list(store.events.bodies(types=ML_TYPES, before=until))
     events = [json.loads(body) for body in bodies]
     figures = ml_figures(events, window, environment=environment, model=model)
     notes = []
