@@ -343,3 +343,25 @@ def test_backfill_from_a_real_git_history(
     )
     assert not_git.exit_code == 2
     assert "git rev-parse failed" in not_git.stderr
+
+
+def test_a_bad_line_after_the_first_chunk_still_stores_nothing(
+    capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path
+) -> None:
+    # The first 10,000 events reach the database before the bad line is read: the whole
+    # transaction is rolled back.
+    path = tmp_path / "big.jsonl"
+    good = [
+        line(id=f"d{n}", time="2026-11-02T10:00:00Z", changes=[], **DEPLOY) for n in range(10_001)
+    ]
+    write_events(
+        path, *good, line(id="bad", time="2026-11-02T10:00:00Z", **DEPLOY | {"outcome": "?"})
+    )
+    result = run_cli(capsys, "events", "import", str(path))
+    assert result.exit_code == 2
+    assert "big.jsonl:10002: outcome:" in result.stderr
+    listed = run_cli(capsys, "events", "list", "--format", "json")
+    assert json.loads(listed.stdout) == []
+    path.write_text("\n".join(good) + "\n", encoding="utf-8")
+    stored = run_cli(capsys, "events", "import", str(path), "--format", "json")
+    assert json.loads(stored.stdout)["stored"] == 10_001

@@ -215,6 +215,8 @@ def delivery_metrics(request: Request, environment: str = "production") -> HTMLR
     """The delivery keys per service and the ML life cycle per model over the last 28 days,
     with trend charts (auditors and admins, as the metrics API)."""
     token = _viewer(request, Role.auditor, Role.admin)
+    if token.scope is not None:  # the page shows every service and model
+        raise _Forbidden(token)
     from assay.metrics.windows import window_of
     from assay.reports.metrics_report import trend_charts
     from assay.services.metrics import DoraQuery, dora_report, ml_report

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from queue import Queue
 from threading import Thread
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import Connection
 
@@ -44,6 +44,20 @@ class IngestResult:
     duplicates: int = 0
     unmapped: dict[str, int] = field(default_factory=dict)
     types: dict[str, int] = field(default_factory=dict)
+
+    def count(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Count ``events`` as received, by type."""
+        self.received += len(events)
+        for event in events:
+            kind = event["type"]
+            self.types[kind] = self.types.get(kind, 0) + 1
+            if kind == "unmapped":
+                self.unmapped[event["original"]] = self.unmapped.get(event["original"], 0) + 1
+
+    def settle(self, stored: int) -> None:
+        """Record how many of the received events were new; the others were redelivered."""
+        self.stored = stored
+        self.duplicates = self.received - stored
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON answer of the API and of ``--format json``."""
@@ -80,13 +94,9 @@ def checked_events(
 
 
 def _result(events: Sequence[Mapping[str, Any]], stored: int) -> IngestResult:
-    result = IngestResult(received=len(events), stored=stored)
-    result.duplicates = len(events) - stored
-    for event in events:
-        kind = event["type"]
-        result.types[kind] = result.types.get(kind, 0) + 1
-        if kind == "unmapped":
-            result.unmapped[event["original"]] = result.unmapped.get(event["original"], 0) + 1
+    result = IngestResult()
+    result.count(events)
+    result.settle(stored)
     return result
 
 
@@ -137,7 +147,7 @@ def ingest_stream(
 
     writer = Thread(target=write, name="assay-ingest", daemon=True)
     writer.start()
-    checked: list[dict[str, Any]] = []
+    result = IngestResult()
     offset = 0
     try:
         for chunk in chunks:
@@ -147,7 +157,7 @@ def ingest_stream(
 
             events = checked_events(chunk, now=now, where=located)
             offset += len(chunk)
-            checked.extend(events)
+            result.count(events)
             handoff.put([row_of(event) for event in events])
     except BaseException:
         handoff.put(None)
@@ -157,16 +167,12 @@ def ingest_stream(
     writer.join()
     if failure:
         raise failure[0]
-    return _result(checked, sum(stored))
+    result.settle(sum(stored))
+    return result
 
 
 class _Abandoned(Exception):
     """The producer refused an event: roll the transaction back."""
-
-
-def _chunked(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def import_events_file(
@@ -184,39 +190,56 @@ def import_events_file(
             source=str(path),
             expected="a readable JSON-lines file of events",
         ) from None
-    raw: list[dict[str, Any]] = []
-    lines: list[int] = []
+    lines: list[int] = []  # the line number of each event, for messages
     with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                if len(line) > _MAX_LINE:
-                    raise InvalidInputError(
-                        f"the line is longer than {_MAX_LINE:,} characters", source=where
-                    )
-                try:
-                    data = parse_json(line)
-                except ValueError as error:
-                    raise InvalidInputError(
-                        f"not JSON: {error}", source=where, expected="one JSON object per line"
-                    ) from None
-                if not isinstance(data, dict):
-                    raise InvalidInputError(
-                        f"a JSON {type(data).__name__}, not an object",
-                        source=where,
-                        expected="one JSON object per line",
-                    )
-                if source is not None:
-                    data.setdefault("source", source)
-                raw.append(data)
-                lines.append(number)
-        except UnicodeDecodeError as error:
-            raise InvalidInputError(
-                f"not UTF-8 text ({error.reason})", source=str(path), expected="UTF-8 JSON lines"
-            ) from None
-    return ingest_stream(store, _chunked(raw), now=moment, where=lambda i: f"{path}:{lines[i]}")
+        return ingest_stream(
+            store,
+            _file_chunks(handle, path, source, lines),
+            now=moment,
+            where=lambda i: f"{path}:{lines[i]}",
+        )
+
+
+def _file_chunks(
+    handle: TextIO, path: Path, source: str | None, lines: list[int]
+) -> Iterator[list[dict[str, Any]]]:
+    """The objects of a JSON-lines file, a chunk at a time (a file larger than memory loads
+    too); a line that is not a JSON object raises :class:`InvalidInputError` naming it."""
+    chunk: list[dict[str, Any]] = []
+    try:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            if len(line) > _MAX_LINE:
+                raise InvalidInputError(
+                    f"the line is longer than {_MAX_LINE:,} characters", source=where
+                )
+            try:
+                data = parse_json(line)
+            except ValueError as error:
+                raise InvalidInputError(
+                    f"not JSON: {error}", source=where, expected="one JSON object per line"
+                ) from None
+            if not isinstance(data, dict):
+                raise InvalidInputError(
+                    f"a JSON {type(data).__name__}, not an object",
+                    source=where,
+                    expected="one JSON object per line",
+                )
+            if source is not None:
+                data.setdefault("source", source)
+            chunk.append(data)
+            lines.append(number)
+            if len(chunk) == _CHUNK:
+                yield chunk
+                chunk = []
+    except UnicodeDecodeError as error:
+        raise InvalidInputError(
+            f"not UTF-8 text ({error.reason})", source=str(path), expected="UTF-8 JSON lines"
+        ) from None
+    if chunk:
+        yield chunk
 
 
 def backfill_git(

@@ -276,3 +276,25 @@ def test_metrics_api_roles_and_bad_windows(api: Api) -> None:
         api.call("auditor", "GET", "/api/v1/metrics/dora", params={"window": "7x"}).status_code
         == 422
     )
+
+
+def test_a_scoped_reader_sees_only_its_own_figures(api: Api) -> None:
+    from assay.store import open_store
+    from assay.store.config import DatabaseChoice
+    from assay.store.tokens import Role, create_token
+
+    store = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        _, scoped = create_token(store, name="svc auditor", role=Role.auditor, scope="web")
+    finally:
+        store.close()
+    headers = {"Authorization": f"Bearer {scoped}"}
+    mine = api.client.get("/api/v1/metrics/dora", params={"service": "web"}, headers=headers)
+    assert mine.status_code == 200
+    for params in ({}, {"service": "api"}):
+        other = api.client.get("/api/v1/metrics/dora", params=params, headers=headers)
+        assert other.status_code == 403
+        assert other.json()["error"]["code"] == "out_of_scope"
+    assert api.client.get("/api/v1/metrics/ml", headers=headers).status_code == 403
+    page = api.client.get("/ui/metrics", headers=headers, follow_redirects=False)
+    assert page.status_code == 403

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from assay.errors import InvalidInputError
 from assay.metrics.windows import Window, parse_duration, window_of
 from assay.server.api.answers import ERRORS
-from assay.server.auth import store_of
+from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.services.metrics import DoraQuery, dora_report, ml_report
@@ -43,6 +43,14 @@ def window_from_query(since: datetime | None, until: datetime | None, span: str 
         raise ApiError(422, "invalid_request", str(error)) from None
 
 
+def _in_scope(request: Request, name: str | None) -> None:
+    """A token scoped to one name reads the figures of that service or model only (403
+    ``out_of_scope`` for others, and for all of them together)."""
+    token = caller(request, *READERS)
+    if token.scope is not None and name != token.scope:
+        raise ApiError(403, "out_of_scope", f"this token reads only the figures of {token.scope!r}")
+
+
 @router.get(
     "/dora",
     openapi_extra=roles(*READERS),
@@ -61,6 +69,7 @@ async def dora(
     tiers: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> dict[str, Any]:
     """The same JSON as ``assay metrics dora --format json``."""
+    _in_scope(request, service)
     query = DoraQuery(
         window=window_from_query(since, until, window),
         environment=environment,
@@ -93,6 +102,7 @@ async def ml(
     window: Span = None,
 ) -> dict[str, Any]:
     """The same JSON as ``assay metrics ml --format json``."""
+    _in_scope(request, model)
     span = window_from_query(since, until, window)
     report: dict[str, Any] = await run_in_threadpool(
         lambda: ml_report(store_of(request), window=span, environment=environment, model=model)
