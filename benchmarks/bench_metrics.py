@@ -4,9 +4,9 @@ In one run, on a fresh schema of the PostgreSQL named by ``--postgres``:
 
 1. **Ingest**: N canonical events (deployments of 50 services over 180 days with 1-5 changes
    each, incidents linked to 10 % of them, rollbacks of 3 %) are checked and stored by assay's
-   bulk ingestion (``assay.services.events.ingest_stream``, what ``assay events import`` uses:
-   validation, canonical JSON, deduplicating insert, one transaction), from parsed JSON.
-   Reports events per second.
+   bulk ingestion from a JSON-lines file (``assay events import FILE``: strict JSON parsing,
+   validation, canonical JSON, deduplicating insert, one transaction). Reports events per
+   second (writing the file is not timed).
 2. **Compute**: the five keys for every service over rolling 90-day windows ending a day apart
    over the last month (30 windows per service), twice on the same events table:
    - assay: read the events once, build each service's history, answer every window;
@@ -23,8 +23,11 @@ In one run, on a fresh schema of the PostgreSQL named by ``--postgres``:
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
+import shutil
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,7 +40,7 @@ from sqlalchemy.engine import make_url
 
 from assay.metrics.dora import DeliveryHistory
 from assay.metrics.windows import Window
-from assay.services.events import ingest_stream
+from assay.services.events import import_events_file
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
 
@@ -45,7 +48,6 @@ RESULTS = Path(__file__).parent / "results" / "metrics.md"
 DAY = 86_400.0
 END = datetime(2026, 11, 30, tzinfo=UTC)
 WINDOWS = 30  # daily: a month of points on a trend chart
-CHUNK = 10_000
 
 
 def iso(moment: float) -> str:
@@ -247,13 +249,16 @@ def main() -> None:
     )
     try:
         print(f"generating {options.events:,} events …", flush=True)
-        raw = generate(options.events, options.services)
+        events_file = Path(tempfile.mkdtemp()) / "events.jsonl"
+        with events_file.open("w", encoding="utf-8") as stream:
+            for event in generate(options.events, options.services):
+                stream.write(json.dumps(event) + "\n")
+        gc.collect()
         store = open_store(DatabaseChoice(url, "bench"))
-        now = datetime.now(UTC)
         started = time.perf_counter()
-        chunks = (raw[offset : offset + CHUNK] for offset in range(0, len(raw), CHUNK))
-        ingest_stream(store, chunks, now=now, where=str)
+        import_events_file(store, events_file)  # what assay events import FILE does
         ingest_seconds = time.perf_counter() - started
+        shutil.rmtree(events_file.parent)
         stored = sum(store.events.counts().values())
         store.close()
         with admin.begin() as conn:
