@@ -72,7 +72,8 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     save them and write their reports; generate seeded credit data, train a fair and a biased
     model, log and register both in a local MLflow store, audit each version against the
     example specification, gate the champion and production aliases on the verdicts, certify
-    the fair version and write the audit reports; verify the ledger in the database and as an
+    the fair version and write the audit reports; generate 90 days of delivery and ML events and
+    report their DORA and ML figures; verify the ledger in the database and as an
     exported file, and show that a tampered copy is caught. ``program`` is how the closing
     hints spell the command. Returns True when every check came out as expected; a step that
     fails is named with its reason."""
@@ -96,7 +97,8 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     console.print(
         "[bold green]demo complete[/]: two assessment rounds reported, two model versions "
         "audited — the fair one promoted to champion and certified, the biased one refused and "
-        "rolled back from production — the ledger verified, and the tampered copy caught"
+        "rolled back from production — 90 days of delivery and ML events measured, the ledger "
+        "verified, and the tampered copy caught"
         if outcome.as_expected
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )

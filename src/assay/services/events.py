@@ -23,12 +23,14 @@ from assay.store.events import EventRow, row_of
 
 __all__ = [
     "IngestResult",
+    "adapt_and_ingest",
     "backfill_git",
     "checked_events",
     "import_events_file",
     "ingest",
     "ingest_in",
     "ingest_stream",
+    "resolve_adapted",
 ]
 
 _MAX_LINE = 1_000_000  # characters of one JSON line
