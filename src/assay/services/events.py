@@ -297,11 +297,13 @@ def _timestamp(text: Any) -> float | None:
 
 
 def _serving_version(store: Store, raw: Mapping[str, Any]) -> str | None:
-    for row in store.events.listed(types=["model_deployed"], limit=1000):
-        event = json.loads(row.body)
-        if event["model"] == raw.get("model") and event["environment"] == raw.get("environment"):
-            return str(event["version"])
-    return None
+    """The version last deployed of the event's model in its environment."""
+    if not raw.get("model") or not raw.get("environment"):
+        return None
+    newest = store.events.listed(
+        types=["model_deployed"], model=raw["model"], environment=raw["environment"], limit=1
+    )
+    return str(json.loads(newest[0].body)["version"]) if newest else None
 
 
 def _older(version: Any, than: str) -> bool:

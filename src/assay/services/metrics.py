@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -146,21 +146,30 @@ def _breakdown(
             _, figures = dora_figures_of(events, query, service=query.service, team=team)
             rows.append({"team": team, **figures, "tiers": tiers_of(catalog, year, figures)})
         return rows
-    by_service: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    shared: list[Mapping[str, Any]] = []
-    for event in events:
-        name = event.get("service")
-        if name is None:
-            shared.append(event)
-        else:
-            by_service[str(name)].append(event)
-    deploying = sorted({str(e["service"]) for e in events if e["type"] == "deployment"})
-    for name in deploying:
-        _, figures = dora_figures_of(
-            by_service[name] + shared, query, service=name, team=query.team
-        )
+    # The events were read for one environment: a service is the key.
+    by_service = _grouped(events, lambda e: (e.get("service"),))
+    for (name,), selected in by_service.items():
+        _, figures = dora_figures_of(selected, query, service=name, team=query.team)
         rows.append({"service": name, **figures, "tiers": tiers_of(catalog, year, figures)})
     return rows
+
+
+def _grouped(
+    events: Sequence[Mapping[str, Any]], key: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
+    """The events each deploying selection (``key`` of its deployments, sorted) computes
+    from: its own events and those that name no service or environment (changes, pushes,
+    resolutions), which any selection may need."""
+    own: dict[tuple[Any, ...], list[Mapping[str, Any]]] = defaultdict(list)
+    shared: list[Mapping[str, Any]] = []
+    for event in events:
+        selection = key(event)
+        if None in selection:
+            shared.append(event)
+        else:
+            own[selection].append(event)
+    deploying = sorted({key(e) for e in events if e["type"] == "deployment"})
+    return {selection: own[selection] + shared for selection in deploying}
 
 
 def delivery_by_service(store: Store, window: Window) -> list[tuple[str, str, dict[str, Any]]]:
@@ -169,21 +178,10 @@ def delivery_by_service(store: Store, window: Window) -> list[tuple[str, str, di
     until = window.until.timestamp()
     bodies = store.events.bodies(types=DELIVERY_TYPES, before=until)
     events = [json.loads(body) for body in bodies]
-    pairs = sorted(
-        {(str(e["service"]), str(e["environment"])) for e in events if e["type"] == "deployment"}
-    )
-    by_pair: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    shared: list[Mapping[str, Any]] = []
-    for event in events:
-        if event.get("service") is None or event.get("environment") is None:
-            shared.append(event)
-        else:
-            by_pair[(str(event["service"]), str(event["environment"]))].append(event)
     rows = []
-    for service, environment in pairs:
-        history = DeliveryHistory.build(
-            by_pair[(service, environment)] + shared, environment=environment, service=service
-        )
+    selections = _grouped(events, lambda e: (e.get("service"), e.get("environment")))
+    for (service, environment), selected in selections.items():
+        history = DeliveryHistory.build(selected, environment=environment, service=service)
         rows.append((service, environment, history.figures(window)))
     return rows
 

@@ -171,15 +171,22 @@ class EventStore:
         *,
         types: Sequence[str] | None = None,
         service: str | None = None,
+        model: str | None = None,
+        environment: str | None = None,
         limit: int = 100,
     ) -> list[EventRow]:
-        """The newest ``limit`` events of the given types or service, newest first."""
+        """The newest ``limit`` events of the given types, service, model and environment,
+        newest first."""
         query = select(events).order_by(events.c.time.desc(), events.c.source, events.c.id)
         conditions: list[Any] = []
         if types:
             conditions.append(events.c.type.in_(list(types)))
         if service is not None:
             conditions.append(events.c.service == service)
+        if model is not None:
+            conditions.append(events.c.model == model)
+        if environment is not None:
+            conditions.append(events.c.environment == environment)
         if conditions:
             query = query.where(and_(*conditions))
         with self.database.reading() as conn:

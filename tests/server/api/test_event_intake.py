@@ -298,3 +298,30 @@ def test_a_scoped_reader_sees_only_its_own_figures(api: Api) -> None:
     assert api.client.get("/api/v1/metrics/ml", headers=headers).status_code == 403
     page = api.client.get("/ui/metrics", headers=headers, follow_redirects=False)
     assert page.status_code == 403
+
+
+def test_an_alias_moved_to_an_older_version_is_a_model_rollback(api: Api) -> None:
+    def alias(version: str, stamp: str, model: str = "fraud") -> None:
+        delivery = {
+            "entity": "model_version_alias",
+            "action": "created",
+            "timestamp": stamp,
+            "data": {"name": model, "alias": "champion", "version": version},
+        }
+        assert (
+            api.call("auditee", "POST", "/api/v1/webhooks/mlflow", json=delivery).status_code == 200
+        )
+
+    alias("3", "2026-11-20T10:00:00Z")
+    alias("9", "2026-11-20T11:00:00Z", model="other")  # another model's newer deployment
+    alias("2", "2026-11-20T12:00:00Z")
+    from assay.store import open_store
+    from assay.store.config import DatabaseChoice
+
+    store = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        rows = store.events.listed(types=["model_deployed"], model="fraud")
+    finally:
+        store.close()
+    flags = {json.loads(r.body)["version"]: json.loads(r.body)["rollback"] for r in rows}
+    assert flags == {"3": False, "2": True}
