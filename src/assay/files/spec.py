@@ -20,7 +20,7 @@ from assay.files.documents import LoadedDocument, load_document, parse_document
 from assay.integrations.plugins import load_plugins
 from assay.store.canonical import canonical_json
 
-__all__ = ["LoadedSpec", "check_spec", "load_spec", "spec_from_text"]
+__all__ = ["LoadedSpec", "check_spec", "load_spec", "shape_problems", "spec_from_text"]
 
 EXPECTED = "a specification as described in docs/audit.md (assay audit schema writes its schema)"
 
@@ -73,7 +73,7 @@ def check_spec(
     try:
         spec = Specification.model_validate(document.data)
     except ValidationError as error:
-        raise_problems(document, _shape_problems(document, error) + problems, expected=EXPECTED)
+        raise_problems(document, shape_problems(document, error) + problems, expected=EXPECTED)
         raise  # unreachable: there is at least one problem
     raise_problems(document, problems, expected=EXPECTED)
     content = canonical_json(document.data)
@@ -108,9 +108,10 @@ def _confinement_problems(
     return problems
 
 
-def _shape_problems(
+def shape_problems(
     document: LoadedDocument, error: ValidationError
 ) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each problem pydantic found in ``document``, as (key path in the data, message), once."""
     problems = []
     seen = set()
     for item in error.errors():

@@ -21,6 +21,9 @@ __all__ = [
     "ML_TYPES",
     "Event",
     "EventProblem",
+    "LLM_TYPES",
+    "PEOPLE_TYPES",
+    "PRODUCT_TYPES",
     "check_event",
     "epoch_of",
     "event_json_schema",
@@ -33,7 +36,22 @@ _Name = Annotated[str, Field(min_length=1, max_length=200)]
 _Text = Annotated[str, Field(max_length=2000)]
 # The fields stored as columns and shown as labels must be printable (checked after the
 # structure: str.isprintable is much cheaper than a pattern on every name).
-_PRINTABLE = ("id", "source", "service", "environment", "model", "version", "team")
+_PRINTABLE = (
+    "id",
+    "source",
+    "service",
+    "environment",
+    "model",
+    "version",
+    "team",
+    "response_id",
+    "prompt_hash",
+    "retrieval_config",
+    "evaluation",
+    "label",
+    "feature",
+    "user",
+)
 # Checked and brought to UTC after the structure (datetime.fromisoformat is several times
 # faster than validating a datetime field, and ingestion reads a million events).
 _Time = Annotated[
@@ -83,7 +101,8 @@ class Deployment(_Base, total=False):
 @with_config(_FORBID)
 class Incident(_Base, total=False):
     """A failure in production; ``incident`` names it across events (default: the id),
-    ``deployment`` is the deployment that caused it."""
+    ``deployment`` is the deployment that caused it; ``detected`` is when it was first noticed
+    (by a person or a detector) and ``reported`` when it was formally reported."""
 
     type: Required[Literal["incident"]]
     service: Required[_Name]
@@ -93,6 +112,8 @@ class Incident(_Base, total=False):
     deployment: _Name | None
     severity: _Name | None
     reported_by: Literal["person", "detector"] | None
+    detected: _Time | None
+    reported: _Time | None
 
 
 @with_config(_FORBID)
@@ -215,6 +236,78 @@ class PipelineRun(_Base, total=False):
     url: _Text | None
 
 
+_Count = Annotated[int, Field(ge=0, le=10**12)]
+_Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+_Ids = Annotated[list[_Name], Field(max_length=10_000)]
+
+
+@with_config(_FORBID)
+class LlmResponse(_Base, total=False):
+    """One response of a generative model (an OpenTelemetry GenAI span): what produced it
+    (``model``, ``version``, ``prompt_hash``, ``retrieval_config``, the chunks it cited in
+    ``retrieval_ids``), what it used (tokens) and how long it took (milliseconds).
+    ``response_id`` is what evaluations and feedback name."""
+
+    type: Required[Literal["llm_response"]]
+    response_id: Required[_Name]
+    model: Required[_Name]
+    service: _Name | None
+    environment: _Name | None
+    request_model: _Name | None
+    version: _Name | None
+    prompt_hash: _Name | None
+    retrieval_config: _Name | None
+    retrieval_ids: _Ids
+    conversation: _Name | None
+    operation: _Name | None
+    input_tokens: _Count | None
+    output_tokens: _Count | None
+    duration_ms: _Seconds | None
+    ttft_ms: _Seconds | None
+    finish_reasons: _Ids
+    error: _Text | None
+    user: _Name | None
+    trace: _Name | None
+
+
+@with_config(_FORBID)
+class Evaluation(_Base, total=False):
+    """The result of evaluating one response (``gen_ai.evaluation.result``): ``evaluation``
+    names what was judged (faithfulness, refusal, safety, instruction_following, …), with a
+    ``label``, a ``score`` or both, by ``evaluator``."""
+
+    type: Required[Literal["evaluation"]]
+    response_id: Required[_Name]
+    evaluation: Required[_Name]
+    label: _Name | None
+    score: Annotated[float, Field(allow_inf_nan=False)] | None
+    evaluator: _Name | None
+    explanation: _Text | None
+
+
+@with_config(_FORBID)
+class Feedback(_Base, total=False):
+    """A user's vote on a response (thumbs ``up`` or ``down``)."""
+
+    type: Required[Literal["feedback"]]
+    vote: Required[Literal["up", "down"]]
+    response_id: _Name | None
+    user: _Name | None
+    service: _Name | None
+    model: _Name | None
+
+
+@with_config(_FORBID)
+class FeatureUsed(_Base, total=False):
+    """A user used a product feature; ``ai`` when the feature is AI-driven."""
+
+    type: Required[Literal["feature_used"]]
+    feature: Required[_Name]
+    user: Required[_Name]
+    ai: bool
+    service: _Name | None
+
+
 @with_config(_FORBID)
 class Unmapped(_Base, total=False):
     """An event whose kind assay has no meaning for: kept and reported, never dropped;
@@ -242,6 +335,10 @@ Event = Annotated[
     | RetrainTriggered
     | AuditOutcome
     | PipelineRun
+    | LlmResponse
+    | Evaluation
+    | Feedback
+    | FeatureUsed
     | Unmapped,
     Field(discriminator="type"),
 ]
@@ -259,6 +356,10 @@ EVENT_TYPES = (
     "retrain_triggered",
     "audit",
     "pipeline_run",
+    "llm_response",
+    "evaluation",
+    "feedback",
+    "feature_used",
     "unmapped",
 )
 # The types each family of metrics reads.
@@ -271,6 +372,10 @@ ML_TYPES = (
     "retrain_triggered",
     "audit",
 )
+# The types the LLM, product and people metrics read.
+LLM_TYPES = ("llm_response", "evaluation", "feedback")
+PRODUCT_TYPES = ("feedback", "feature_used", "llm_response")
+PEOPLE_TYPES = ("incident",)
 # The defaults each type's fields take when an event leaves them out.
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "deployment": {"changes": [], "planned": True},
@@ -278,8 +383,9 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
     "model_registered": {"model_card": False, "explanation": False},
     "model_deployed": {"rollback": False},
     "training_finished": {"outcome": "success"},
+    "feature_used": {"ai": False},
 }
-_TIMES = ("time", "resolved", "data_newest")
+_TIMES = ("time", "resolved", "data_newest", "detected", "reported")
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 
 
@@ -321,6 +427,8 @@ def parse_event(data: Any, *, now: datetime) -> dict[str, Any]:
     deployment or an incident was resolved before it happened. An event of a type assay does
     not know is kept as ``unmapped`` (its type in ``original``, its other fields in
     ``payload``)."""
+    if isinstance(data, dict) and "type" not in data and "evaluation" in data:
+        data = _evaluation_line(data, now)
     if isinstance(data, dict) and isinstance(data.get("type"), str):
         if data["type"] not in EVENT_TYPES:
             data = _unmapped(data)
@@ -357,6 +465,21 @@ def _normalized(event: dict[str, Any]) -> dict[str, Any]:
                 change.pop("time", None)
             else:
                 change["time"] = _utc(written, f"{key}[{index}].time")
+    return out
+
+
+def _evaluation_line(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An evaluation in assay's short JSON-lines form (``response_id``, ``evaluation``,
+    ``label``/``score``, ``evaluator``): its type is implied, its id is the response, the
+    evaluation and the evaluator (the same judgement sent twice is kept once) and its time,
+    when it gives none, is when it was received."""
+    out = {"type": "evaluation", **data}
+    if "id" not in out and all(isinstance(out.get(k), str) for k in ("response_id", "evaluation")):
+        evaluator = out.get("evaluator")
+        out["id"] = "/".join(
+            (out["response_id"], out["evaluation"], evaluator if isinstance(evaluator, str) else "")
+        )
+    out.setdefault("time", now.isoformat())
     return out
 
 
