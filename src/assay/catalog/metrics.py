@@ -8,12 +8,20 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from assay.catalog.validation import raise_problems
 from assay.errors import InvalidInputError
 from assay.files.documents import load_document
+from assay.files.spec import shape_problems
 from assay.metrics.planes import PlaneCatalog
+from assay.metrics.prices import PriceTable
 from assay.metrics.tiers import TierCatalog
 
-__all__ = ["dora_tiers", "plane_catalog"]
+__all__ = ["PRICES_EXPECTED", "dora_tiers", "load_prices", "plane_catalog"]
+
+PRICES_EXPECTED = (
+    "a price table: currency, and models as a list of {model, input, output} prices per "
+    "million tokens (see src/assay/catalog/metrics/llm-prices.yaml)"
+)
 
 
 def _catalog_file(name: str) -> Path:
@@ -41,3 +49,14 @@ def plane_catalog() -> PlaneCatalog:
         raise InvalidInputError(
             f"the plane catalog is invalid: {error}", source=str(path)
         ) from None
+
+
+def load_prices(path: Path | None = None) -> PriceTable:
+    """The price table in ``path``, or the one that ships with assay (``llm-prices.yaml``);
+    :class:`InvalidInputError` naming each problem with its line."""
+    document = load_document(path or _catalog_file("llm-prices.yaml"))
+    try:
+        return PriceTable.model_validate(document.data)
+    except ValidationError as error:
+        raise_problems(document, shape_problems(document, error), expected=PRICES_EXPECTED)
+        raise  # unreachable: there is at least one problem

@@ -18,6 +18,7 @@ from assay.cli import audit as audit_commands
 from assay.cli import db as db_commands
 from assay.cli import events as events_commands
 from assay.cli import ledger as ledger_commands
+from assay.cli import llm as llm_commands
 from assay.cli import maturity as maturity_commands
 from assay.cli import metrics as metrics_commands
 from assay.cli import probe as probe_commands
@@ -68,6 +69,7 @@ app.add_typer(token_commands.app, name="token")
 
 app.add_typer(events_commands.app, name="events")
 app.add_typer(metrics_commands.app, name="metrics")
+app.add_typer(llm_commands.app, name="llm")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assay.catalog.metrics import load_prices
 from assay.cli.common import (
     DbOption,
     OutputFormat,
@@ -20,13 +22,24 @@ from assay.cli.common import (
     store_from_option,
 )
 from assay.errors import InvalidInputError
+from assay.files.people import read_roster, read_survey
+from assay.metrics.llm import GROUP_KEYS
 from assay.metrics.windows import Window, parse_duration, window_of
+from assay.reports.llm_report import (
+    llm_sections,
+    people_sections,
+    product_sections,
+    sections_html,
+    sections_table,
+)
 from assay.reports.metrics_report import dora_html, dora_table, ml_html, ml_table
+from assay.services.llm_metrics import llm_report, people_report, product_report
 from assay.services.metrics import DoraQuery, dora_report, ml_report, record_snapshot
 
 app = typer.Typer(
-    help="Delivery (DORA's five keys) and ML life-cycle metrics computed from events "
-    "(assay events import, backfill, or the server's webhooks). Definitions: docs/metrics.md.",
+    help="Delivery (DORA's five keys), ML life-cycle, LLM, product and people metrics computed "
+    "from events (assay events import, backfill, the server's webhooks and OTLP intake). "
+    "Definitions: docs/metrics.md.",
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
@@ -217,3 +230,144 @@ def ml(
         if record:
             report["ledger_seq"] = record_snapshot(store, "ml", report)
     _emit(report, fmt, output, ml_table, ml_html)
+
+
+PRICES_VARIABLE = "ASSAY_LLM_PRICES"
+ServiceOption = Annotated[
+    str | None, typer.Option(help="One service (default: all).", show_default=False)
+]
+
+
+def _sections_out(
+    report: dict[str, Any], fmt: MetricsFormat, output: Path | None, title: str, sections: Any
+) -> None:
+    if fmt is MetricsFormat.html:
+        with open_output(output) as stream:
+            stream.write(sections_html(title, report, sections))
+        announce(output)
+        return
+    emit(output, OutputFormat(fmt.value), report, sections_table(title, sections))
+
+
+def _span_title(what: str, report: dict[str, Any], who: str | None) -> str:
+    return (
+        f"{what} of {who or 'everything'}, {report['since'][:19]} to {report['until'][:19]} (UTC)"
+    )
+
+
+@app.command()
+def llm(
+    service: ServiceOption = None,
+    model: Annotated[
+        str | None, typer.Option(help="One model (default: all).", show_default=False)
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    window: WindowOption = None,
+    group_by: Annotated[
+        str,
+        typer.Option(
+            "--group-by",
+            help="Comma-separated response fields the figures are grouped by.",
+        ),
+    ] = ",".join(GROUP_KEYS),
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices",
+            help=f"A price table (YAML; default ${PRICES_VARIABLE}, else the one shipped: "
+            "src/assay/catalog/metrics/llm-prices.yaml).",
+            show_default=False,
+        ),
+    ] = None,
+    record: RecordOption = False,
+    db: DbOption = None,
+    fmt: FormatOption = MetricsFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """LLM behaviour and cost per model version, prompt hash and retrieval configuration:
+    cost per response, session and 1,000 tokens, tokens per response, latency p50/p95 and per
+    output token, time to first token, refusal, hallucination (faithfulness), safety
+    violation, instruction-following and down-vote rates."""
+    keys = [key.strip() for key in group_by.split(",") if key.strip()]
+    allowed = (*GROUP_KEYS, "service", "environment", "operation", "request_model")
+    unknown = [key for key in keys if key not in allowed]
+    if unknown:
+        raise InvalidInputError(
+            f"cannot group by {', '.join(unknown)}",
+            source="--group-by",
+            expected=f"fields among {', '.join(allowed)}",
+        )
+    table_path = prices or (
+        Path(os.environ[PRICES_VARIABLE]) if os.environ.get(PRICES_VARIABLE) else None
+    )
+    price_table = load_prices(table_path)
+    span = _window(since, until, window)
+    with _with_store(db, record) as store:
+        report = llm_report(store, span, price_table, service=service, model=model, group_by=keys)
+        if record:
+            report["ledger_seq"] = record_snapshot(store, "llm", report)
+    _sections_out(
+        report, fmt, output, _span_title("LLM", report, service or model), llm_sections(report)
+    )
+
+
+@app.command()
+def product(
+    service: ServiceOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    window: WindowOption = None,
+    record: RecordOption = False,
+    db: DbOption = None,
+    fmt: FormatOption = MetricsFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Product signals: the down-vote rate of responses and AI-feature adoption (users of an
+    AI feature among the users of any feature), with each feature's users."""
+    span = _window(since, until, window)
+    with _with_store(db, record) as store:
+        report = product_report(store, span, service=service)
+        if record:
+            report["ledger_seq"] = record_snapshot(store, "product", report)
+    _sections_out(
+        report, fmt, output, _span_title("Product", report, service), product_sections(report)
+    )
+
+
+@app.command()
+def people(
+    service: ServiceOption = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(help="A CSV roster: role, capacity (FTE), team.", show_default=False),
+    ] = None,
+    survey: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CSV of anonymous pulse answers: group, question, score (groups under five "
+            "answers are withheld).",
+            show_default=False,
+        ),
+    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    window: WindowOption = None,
+    record: RecordOption = False,
+    db: DbOption = None,
+    fmt: FormatOption = MetricsFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """People and culture proxies: the share of incidents raised by people rather than
+    detectors, the time from detection to report, the role balance of a roster, and pulse
+    survey aggregates shown only for groups of five or more."""
+    members = read_roster(roster) if roster is not None else None
+    answers = read_survey(survey) if survey is not None else None
+    span = _window(since, until, window)
+    with _with_store(db, record) as store:
+        report = people_report(store, span, service=service, roster=members, answers=answers)
+        if record:
+            report["ledger_seq"] = record_snapshot(store, "people", report)
+    _sections_out(
+        report, fmt, output, _span_title("People", report, service), people_sections(report)
+    )

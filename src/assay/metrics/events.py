@@ -18,12 +18,12 @@ __all__ = [
     "CLOCK_SKEW",
     "DELIVERY_TYPES",
     "EVENT_TYPES",
-    "ML_TYPES",
-    "Event",
-    "EventProblem",
     "LLM_TYPES",
+    "ML_TYPES",
     "PEOPLE_TYPES",
     "PRODUCT_TYPES",
+    "Event",
+    "EventProblem",
     "check_event",
     "epoch_of",
     "event_json_schema",
@@ -274,7 +274,8 @@ class LlmResponse(_Base, total=False):
 class Evaluation(_Base, total=False):
     """The result of evaluating one response (``gen_ai.evaluation.result``): ``evaluation``
     names what was judged (faithfulness, refusal, safety, instruction_following, …), with a
-    ``label``, a ``score`` or both, by ``evaluator``."""
+    ``label``, a ``score`` or both, by ``evaluator``. With a ``service``, it counts only for a
+    response of that service (a sender scoped to one service cannot judge another's)."""
 
     type: Required[Literal["evaluation"]]
     response_id: Required[_Name]
@@ -283,6 +284,7 @@ class Evaluation(_Base, total=False):
     score: Annotated[float, Field(allow_inf_nan=False)] | None
     evaluator: _Name | None
     explanation: _Text | None
+    service: _Name | None
 
 
 @with_config(_FORBID)

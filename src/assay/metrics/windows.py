@@ -10,8 +10,8 @@ __all__ = ["DAY", "WEEK", "Window", "parse_duration", "window_of"]
 
 DAY = 86_400.0
 WEEK = 7 * DAY
-_DURATION = re.compile(r"^([1-9][0-9]{0,4})([hdw])$")
-_UNITS = {"h": 3600.0, "d": DAY, "w": WEEK}
+_DURATION = re.compile(r"^([1-9][0-9]{0,5})([smhdw])$")
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY, "w": WEEK}
 
 
 @dataclass(frozen=True)
@@ -40,10 +40,13 @@ class Window:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``7d``, ``28d``, ``90d``, ``12h``, ``4w`` as a timedelta; ValueError otherwise."""
+    """``7d``, ``28d``, ``90d``, ``12h``, ``4w``, ``30m`` (minutes), ``90s`` as a timedelta;
+    ValueError otherwise."""
     match = _DURATION.match(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a duration; expected a number and h, d or w (28d)")
+        raise ValueError(
+            f"{text!r} is not a duration; expected a number and s, m, h, d or w (28d, 30m)"
+        )
     return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
 

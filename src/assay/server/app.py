@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from assay import __version__
-from assay.server import api, dashboard, events, metrics, public, webhooks
+from assay.server import api, dashboard, events, metrics, otlp, public, webhooks
 from assay.server.errors import BodyLimit, install_error_handlers
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
@@ -63,6 +63,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         *api.ROUTERS,
         events.router,
         webhooks.router,
+        otlp.router,
         metrics.router,
         dashboard.router,
     ):

@@ -147,9 +147,12 @@ class EventStore:
         service: str | None = None,
         types: Sequence[str] | None = None,
         before: float | None = None,
+        after: float | None = None,
+        model: str | None = None,
     ) -> Iterator[str]:
-        """The canonical JSON of the matching events, oldest first. An event without an
-        environment or service (a change, a resolution) matches any: the metrics need them."""
+        """The canonical JSON of the matching events (time in ``[after, before)``), oldest
+        first. An event without an environment, service or model (a change, a resolution, an
+        evaluation) matches any: the metrics need them."""
         query = select(events.c.body).order_by(events.c.time, events.c.source, events.c.id)
         if environment is not None:
             query = query.where(
@@ -159,8 +162,12 @@ class EventStore:
             query = query.where(or_(events.c.service == service, events.c.service.is_(None)))
         if types:
             query = query.where(events.c.type.in_(list(types)))
+        if model is not None:
+            query = query.where(or_(events.c.model == model, events.c.model.is_(None)))
         if before is not None:
             query = query.where(events.c.time < before)
+        if after is not None:
+            query = query.where(events.c.time >= after)
         with self.database.snapshot() as conn:
             result = conn.execution_options(yield_per=10_000).execute(query)
             for (body,) in result:
