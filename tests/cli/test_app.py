@@ -122,7 +122,7 @@ def test_db_upgrade_is_idempotent_and_status_reports(
         assert "schema at revision 0006" in result.stdout
     result = run_cli(capsys, "db", "status", "--db", database_url, "--format", "json")
     status = json.loads(result.stdout)
-    assert status["schema_revision"] == "0006"
+    assert status["schema_revision"] == "0007"
     assert status["ledger"] == {"entries": 0, "head": {"seq": 0, "hash": "0" * 64}}
 
 

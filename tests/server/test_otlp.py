@@ -204,7 +204,7 @@ def test_json_and_gzip_exports_and_partial_success(
 
 
 def test_bad_exports_and_callers_are_refused(served: tuple[str, str, dict[str, str]]) -> None:
-    url, base, tokens = served
+    _, base, tokens = served
     export = json.dumps(_json_export("aaa19b7ec3c1b174", "support-bot")).encode()
     plain = {"content-type": "application/json"}
     assert httpx.post(f"{base}/v1/traces", content=export, headers=plain).status_code == 401

@@ -14,6 +14,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from assay import __version__
+from assay.cli import alerts as alerts_commands
 from assay.cli import audit as audit_commands
 from assay.cli import db as db_commands
 from assay.cli import events as events_commands
@@ -70,6 +71,7 @@ app.add_typer(token_commands.app, name="token")
 app.add_typer(events_commands.app, name="events")
 app.add_typer(metrics_commands.app, name="metrics")
 app.add_typer(llm_commands.app, name="llm")
+app.add_typer(alerts_commands.app, name="alerts")
 
 
 @app.command()

@@ -28,10 +28,12 @@ __all__ = [
     "GateDecision",
     "ModelVersion",
     "model_version",
+    "passing_versions",
     "promote",
     "registered_version",
     "registry_client",
     "roll_back",
+    "roll_back_alias",
     "tag_version",
     "write_back",
 ]
@@ -235,14 +237,7 @@ def roll_back(
         _record(store, decision, version, model)
         return decision
     spec = model.spec.id
-    log = AuditLog(store.ledger)
-    conformant = []
-    for run in log.runs(spec):
-        name, _, number = run.target.rpartition("@")
-        if name == version.name and number.isdigit() and int(number) < int(version.version):
-            conformant.append((int(number), run.verdict))
-    last_verdict: dict[int, str] = dict(conformant)  # the last run of each version wins
-    passing = sorted(number for number, verdict in last_verdict.items() if verdict == "pass")
+    passing = passing_versions(store, version.name, below=int(version.version), spec=spec)
     if not passing:
         decision = GateDecision(
             "refused",
@@ -264,6 +259,58 @@ def roll_back(
             True,
         )
     _record(store, decision, version, model)
+    return decision
+
+
+def passing_versions(store: Store, name: str, *, below: int, spec: str | None) -> list[int]:
+    """The versions of model ``name`` older than ``below`` whose last audit run (of ``spec``,
+    or of any spec when None) passed, oldest first."""
+    last_verdict: dict[int, str] = {}  # the last run of each version wins
+    for run in AuditLog(store.ledger).runs(spec):
+        owner, _, number = run.target.rpartition("@")
+        if owner == name and number.isdigit() and int(number) < below:
+            last_verdict[int(number)] = run.verdict
+    return sorted(number for number, verdict in last_verdict.items() if verdict == "pass")
+
+
+def roll_back_alias(
+    store: Store, client: Any, name: str, alias: str, *, spec: str | None, reason: str
+) -> GateDecision:
+    """Move ``alias`` of model ``name`` from the version it points at to the newest earlier
+    version whose last audit run passed (an alert's rollback); each decision is an
+    ``mlflow.alias`` ledger entry. Refused, alias unmoved, when the alias points nowhere or no
+    earlier version passed."""
+    current = _current(client, name, alias)
+    if current is None or not current.isdigit():
+        decision = GateDecision("refused", alias, current, f"{name}@{alias} points nowhere", False)
+    else:
+        passing = passing_versions(store, name, below=int(current), spec=spec)
+        if not passing:
+            audited = f"passed {spec}" if spec else "passed an audit"
+            decision = GateDecision(
+                "refused", alias, current, f"no version of {name} before {current} {audited}", False
+            )
+        else:
+            back = str(passing[-1])
+            _registry_call(f"move {alias}", client.set_registered_model_alias, name, alias, back)
+            decision = GateDecision(
+                "rolled_back",
+                alias,
+                back,
+                f"{reason}; version {back} is the newest earlier version that passed its audit",
+                True,
+            )
+    store.ledger.append(
+        ALIAS_KIND,
+        {
+            **decision.to_dict(),
+            "model": name,
+            "from_version": current,
+            "spec": spec,
+            "reason": reason,
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )
     return decision
 
 

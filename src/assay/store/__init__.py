@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assay.errors import DatabaseUnavailableError, SchemaVersionError
+from assay.store.alerts import AlertStore
 from assay.store.chain import ChainHead, LedgerEntry, VerificationResult
 from assay.store.config import DatabaseChoice
 from assay.store.database import Database, connect
@@ -45,10 +46,12 @@ class Store:
     schema: SchemaState
     ledger: Ledger = field(init=False)
     events: EventStore = field(init=False)
+    alerts: AlertStore = field(init=False)
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.database)
         self.events = EventStore(self.database)
+        self.alerts = AlertStore(self.database)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -7,15 +7,19 @@ from sqlalchemy import (
     Boolean,
     Column,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
+    "alert_actions",
+    "alerts",
     "api_tokens",
     "events",
     "ledger_disclosures",
@@ -116,4 +120,42 @@ events = Table(
     Column("received", String(32), nullable=False),
     Index("ix_events_time", "time"),
     Index("ix_events_service_environment_time", "service", "environment", "time"),
+    Index("ix_events_type_time", "type", "time"),
+)
+
+# Alerts of the SLOs and correlation rules (docs/alerts.md). ``open_key`` is "open" while the
+# alert is open and NULL after: the unique pair lets one process only open a rule's alert.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("alert_class", String(4), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("open_key", String(8), nullable=True),
+    Column("opened", Float, nullable=False),
+    Column("resolved", Float, nullable=True),
+    Column("acknowledged", Float, nullable=True),
+    Column("acknowledged_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("evidence", Text, nullable=False),
+    UniqueConstraint("rule", "open_key", name="uq_alerts_one_open_per_rule"),
+)
+
+# Each action an alert takes, once per (alert, action, phase): a process claims a due row by
+# moving it to "running" with a lease, so that several server processes run it once.
+alert_actions = Table(
+    "alert_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("phase", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_try", Float, nullable=False),
+    Column("lease_until", Float, nullable=True),
+    Column("result", Text, nullable=True),
+    UniqueConstraint("alert_id", "action", "phase", name="uq_alert_actions_once"),
 )
