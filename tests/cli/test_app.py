@@ -119,7 +119,7 @@ def test_db_upgrade_is_idempotent_and_status_reports(
     for _ in range(2):
         result = run_cli(capsys, "db", "upgrade", "--db", database_url)
         assert result.exit_code == 0
-        assert "schema at revision 0006" in result.stdout
+        assert "schema at revision 0007" in result.stdout
     result = run_cli(capsys, "db", "status", "--db", database_url, "--format", "json")
     status = json.loads(result.stdout)
     assert status["schema_revision"] == "0007"

@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from assay.catalog.validation import raise_problems
 from assay.errors import InvalidInputError
 from assay.files.documents import load_document
-from assay.files.spec import shape_problems
 from assay.metrics.planes import PlaneCatalog
 from assay.metrics.prices import PriceTable
 from assay.metrics.tiers import TierCatalog
@@ -54,6 +53,9 @@ def plane_catalog() -> PlaneCatalog:
 def load_prices(path: Path | None = None) -> PriceTable:
     """The price table in ``path``, or the one that ships with assay (``llm-prices.yaml``);
     :class:`InvalidInputError` naming each problem with its line."""
+    # Imported here: the spec loader loads the collectors, and the metrics collector loads this.
+    from assay.files.spec import shape_problems
+
     document = load_document(path or _catalog_file("llm-prices.yaml"))
     try:
         return PriceTable.model_validate(document.data)

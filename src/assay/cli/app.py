@@ -119,6 +119,25 @@ def serve(
     tick: Annotated[
         float, typer.Option(min=0.05, help="Seconds between the scheduler's passes.")
     ] = 1.0,
+    slos: Annotated[
+        Path | None,
+        typer.Option(
+            "--slos",
+            help="An SLO file (docs/alerts.md): evaluated every --alert-interval seconds, its "
+            "alerts' actions run by the server.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    alert_interval: Annotated[
+        float, typer.Option("--alert-interval", min=1, help="Seconds between SLO evaluations.")
+    ] = 30.0,
+    prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--prices", help="The LLM price table (default: the one shipped).", show_default=False
+        ),
+    ] = None,
 ) -> None:
     """Serve the Audit API (/api/v1, token-guarded), public conformity status (/status/TARGET,
     .json) and badges (/badge/TARGET.svg), Prometheus /metrics and the dashboard (/ui), with
@@ -146,6 +165,14 @@ def serve(
             expected="the directory that holds the files specs may read",
         )
     allowances = load_allowances(config) if config is not None else Allowances()
+    if slos is not None:
+        from assay.files.slo import load_slo_file
+
+        load_slo_file(slos)  # a bad SLO file is refused before the server starts
+    if prices is not None:
+        from assay.catalog.metrics import load_prices
+
+        load_prices(prices)
     sock = listen(host, port)  # a busy port or a bad host is refused before anything else
     try:
         open_store(choice).close()  # migrate once, and report a bad database before serving
@@ -156,6 +183,9 @@ def serve(
             scheduler=scheduler,
             tick=tick,
             allow=allowances.to_dict(),
+            slo_file=str(slos.resolve()) if slos is not None else None,
+            alert_interval=alert_interval,
+            llm_prices=str(prices.resolve()) if prices is not None else None,
         )
         settings.to_environment()
         bound_host, bound_port = sock.getsockname()[:2]

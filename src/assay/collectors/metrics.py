@@ -16,14 +16,24 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from assay.catalog.metrics import load_prices
 from assay.collectors.base import CollectContext, CollectionError, Parameters, Traced
 from assay.collectors.confinement import Confinement
 from assay.metrics.dora import DeliveryHistory
 from assay.metrics.ml import ml_figures
-from assay.metrics.windows import parse_duration, window_of
+from assay.metrics.windows import Window, parse_duration, window_of
+from assay.services.llm_metrics import llm_report, people_report, product_report, report_value
 from assay.store.events import events_digest
 
-__all__ = ["DELIVERY_FIGURES", "ML_FIGURES", "MetricsCollector", "MetricsParameters"]
+__all__ = [
+    "DELIVERY_FIGURES",
+    "LLM_FIGURES",
+    "ML_FIGURES",
+    "PEOPLE_FIGURES",
+    "PRODUCT_FIGURES",
+    "MetricsCollector",
+    "MetricsParameters",
+]
 
 # Each figure's place in the report: (group, key).
 DELIVERY_FIGURES = {
@@ -47,6 +57,31 @@ ML_FIGURES = {
     "governance_coverage": ("governance_coverage", "value"),
     "explainability_coverage": ("explainability_coverage", "value"),
 }
+# LLM figures (of all the selected responses), product and people figures: their path.
+LLM_FIGURES = {
+    "llm_cost_per_response": "cost.per_response",
+    "llm_cost_per_session": "cost.per_session",
+    "llm_cost_per_1k_tokens": "cost.per_1k_tokens",
+    "llm_output_tokens_per_response": "tokens_per_response.output",
+    "llm_latency_p50": "latency_ms.p50",
+    "llm_latency_p95": "latency_ms.p95",
+    "llm_latency_per_output_token": "latency_ms.per_output_token",
+    "llm_ttft_p95": "ttft_ms.p95",
+    "llm_refusal_rate": "refusal_rate.value",
+    "llm_hallucination_rate": "hallucination_rate.value",
+    "llm_faithfulness_rate": "faithfulness_rate.value",
+    "llm_safety_violation_rate": "safety_violation_rate.value",
+    "llm_instruction_following_rate": "instruction_following_rate.value",
+    "llm_downvote_rate": "downvote_rate.value",
+}
+PRODUCT_FIGURES = {
+    "product_downvote_rate": "downvote_rate.value",
+    "product_ai_adoption": "ai_adoption.value",
+}
+PEOPLE_FIGURES = {
+    "people_raised_by_people": "raised_by_people.value",
+    "people_detection_to_report_hours": "detection_to_report_hours.median",
+}
 Figure = Literal[
     "deployments",
     "deployment_frequency",
@@ -65,6 +100,24 @@ Figure = Literal[
     "retrain_frequency",
     "governance_coverage",
     "explainability_coverage",
+    "llm_cost_per_response",
+    "llm_cost_per_session",
+    "llm_cost_per_1k_tokens",
+    "llm_output_tokens_per_response",
+    "llm_latency_p50",
+    "llm_latency_p95",
+    "llm_latency_per_output_token",
+    "llm_ttft_p95",
+    "llm_refusal_rate",
+    "llm_hallucination_rate",
+    "llm_faithfulness_rate",
+    "llm_safety_violation_rate",
+    "llm_instruction_following_rate",
+    "llm_downvote_rate",
+    "product_downvote_rate",
+    "product_ai_adoption",
+    "people_raised_by_people",
+    "people_detection_to_report_hours",
 ]
 
 
@@ -98,6 +151,8 @@ class MetricsCollector:
         if context.store is None:
             raise CollectionError("the metrics collector needs the store of the run")
         window = window_of(now=datetime.now(UTC), window=parse_duration(parameters.window))
+        if parameters.metric not in DELIVERY_FIGURES and parameters.metric not in ML_FIGURES:
+            return self._from_report(parameters, context, window)
         until = window.until.timestamp()
         delivery = parameters.metric in DELIVERY_FIGURES
         bodies = list(
@@ -136,6 +191,44 @@ class MetricsCollector:
             "sample": {k: v for k, v in figures[group].items() if k != key},
         }
         return Traced(value, metadata)
+
+    def _from_report(
+        self, parameters: MetricsParameters, context: CollectContext, window: Window
+    ) -> Traced:
+        """An LLM, product or people figure, from the service's report over the window."""
+        assert context.store is not None
+        metric = parameters.metric
+        report: dict[str, Any]
+        if metric in LLM_FIGURES:
+            report = llm_report(
+                context.store,
+                window,
+                load_prices(),
+                service=parameters.service,
+                model=parameters.model,
+            )
+            path = LLM_FIGURES[metric]
+        elif metric in PRODUCT_FIGURES:
+            report = product_report(context.store, window, service=parameters.service)
+            path = PRODUCT_FIGURES[metric]
+        else:
+            report = people_report(context.store, window, service=parameters.service)
+            path = PEOPLE_FIGURES[metric]
+        value = report_value(report, path)
+        if value is None:
+            raise CollectionError(
+                f"no {metric.replace('_', ' ')} in the last {parameters.window}: nothing to "
+                f"compute it from ({self.describe(parameters)})"
+            )
+        return Traced(
+            value,
+            {
+                "since": window.since.isoformat(),
+                "until": window.until.isoformat(),
+                "events": report["events"]["count"],
+                "events_digest": report["events"]["digest"],
+            },
+        )
 
     def confinement_problem(
         self, parameters: MetricsParameters, confinement: Confinement, environ: Mapping[str, str]

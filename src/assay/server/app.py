@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from assay import __version__
 from assay.server import api, dashboard, events, metrics, otlp, public, webhooks
+from assay.server.alerting import AlertLoop
 from assay.server.errors import BodyLimit, install_error_handlers
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
@@ -37,12 +39,23 @@ def create_app(settings: ServerSettings) -> FastAPI:
             confinement=settings.confinement,
         )
         app.state.scheduler = scheduler
+        alerts = None
+        if settings.slo_file:
+            alerts = AlertLoop(
+                app.state.store,
+                Path(settings.slo_file),
+                interval=settings.alert_interval,
+                prices=Path(settings.llm_prices) if settings.llm_prices else None,
+            )
+            alerts.start()
         if settings.scheduler:
             scheduler.start()
         try:
             yield
         finally:
             scheduler.stop()
+            if alerts is not None:
+                alerts.stop()
             app.state.store.close()
 
     app = FastAPI(

@@ -7,7 +7,7 @@ as the API does."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, wraps
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assay.audit.run_model import RunModel, element_rows
 from assay.maturity.history import ROUND_KIND
+from assay.metrics.windows import Window
 from assay.reports.audit_json import Audience, for_audience, visible_run
 from assay.server.auth import in_scope, presented_token, store_of
 from assay.services.audit_actions import current_statuses
@@ -233,6 +234,69 @@ def delivery_metrics(request: Request, environment: str = "production") -> HTMLR
         ml=ml,
         days=28,
         charts=trend_charts(dora["trend"]),
+    )
+
+
+@router.get("/llm", response_class=HTMLResponse)
+@_guarded
+def llm_metrics(request: Request, days: int = 1) -> HTMLResponse:
+    """LLM behaviour and cost per model version and prompt, and the product signals, over the
+    last ``days`` (auditors and admins, as the metrics API)."""
+    token = _viewer(request, Role.auditor, Role.admin)
+    if token.scope is not None:  # the page shows every service
+        raise _Forbidden(token)
+    from pathlib import Path
+
+    from assay.catalog.metrics import load_prices
+    from assay.reports.llm_report import llm_sections, product_sections
+    from assay.services.llm_metrics import llm_report, product_report
+
+    now = datetime.now(UTC)
+    window = Window(now - timedelta(days=min(max(days, 1), 90)), now)
+    store = store_of(request)
+    prices = request.app.state.settings.llm_prices
+    llm = llm_report(store, window, load_prices(Path(prices) if prices else None))
+    product = product_report(store, window)
+    return _page(
+        "sections",
+        title="LLM behaviour, cost and product signals",
+        token=token,
+        report=llm,
+        sections=llm_sections(llm) + product_sections(product),
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+@_guarded
+def alerts_page(request: Request) -> HTMLResponse:
+    """The newest alerts with their actions (auditors and admins)."""
+    token = _viewer(request, Role.auditor, Role.admin)
+    if token.scope is not None:
+        raise _Forbidden(token)
+    store = store_of(request)
+    rows = []
+    for alert in store.alerts.listed(limit=200):
+        actions = ", ".join(
+            f"{a.action} ({a.phase}): {a.status}" for a in store.alerts.actions_of(alert.id)
+        )
+        rows.append(
+            [
+                str(alert.id),
+                alert.alert_class,
+                alert.rule,
+                alert.state,
+                datetime.fromtimestamp(alert.opened, UTC).isoformat(timespec="seconds"),
+                alert.acknowledged_by or "",
+                actions,
+            ]
+        )
+    heads = ["id", "class", "rule", "state", "opened", "acknowledged by", "actions"]
+    return _page(
+        "sections",
+        title="Alerts",
+        token=token,
+        report=None,
+        sections=[("Alerts (P1-P2 page; P3 user experience; P4 minor)", heads, rows)],
     )
 
 

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -18,9 +19,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from assay.audit.confidentiality import hidden_run_elements
+from assay.catalog.metrics import load_prices
 from assay.metrics.windows import Window
 from assay.server.auth import store_of
 from assay.services.audit_actions import current_statuses
+from assay.services.llm_metrics import llm_report
 from assay.services.metrics import delivery_by_service, ml_report
 from assay.store import Store
 from assay.store.audit_log import AuditLog
@@ -107,9 +110,12 @@ class DeliveryMetrics:
     WINDOW = timedelta(days=28)
     REFRESH = 60.0
 
-    def __init__(self, store: Store, cache: dict[str, Any]) -> None:
+    LLM_WINDOW = timedelta(days=1)
+
+    def __init__(self, store: Store, cache: dict[str, Any], prices: str | None = None) -> None:
         self.store = store
         self.cache = cache
+        self.prices = prices
 
     def collect(self) -> Iterator[Metric]:
         """The metric families, from the application's cache while it is fresh."""
@@ -187,6 +193,72 @@ class DeliveryMetrics:
                 governed.add_metric([row["model"]], row["governance_coverage"]["value"])
             alerts.add_metric([row["model"]], row["drift_alerts"]["count"])
         yield from (age, governed, alerts)
+        yield from self._llm(now)
+
+    def _llm(self, now: datetime) -> Iterator[Metric]:
+        """LLM figures per service, model version and prompt over the last day."""
+        report = llm_report(
+            self.store,
+            Window(now - self.LLM_WINDOW, now),
+            load_prices(Path(self.prices) if self.prices else None),
+            group_by=("service", "model", "version", "prompt_hash"),
+        )
+        labels = ["service", "model", "version", "prompt_hash"]
+        families = {
+            ("cost", "per_response"): GaugeMetricFamily(
+                "assay_llm_cost_per_response",
+                f"Mean cost of a priced response over the last day ({report['currency']})",
+                labels=labels,
+            ),
+            ("latency_ms", "p95"): GaugeMetricFamily(
+                "assay_llm_latency_p95_ms",
+                "95th percentile response latency (last day)",
+                labels=labels,
+            ),
+            ("hallucination_rate", "value"): GaugeMetricFamily(
+                "assay_llm_hallucination_rate",
+                "Share of evaluated responses judged unfaithful (last day)",
+                labels=labels,
+            ),
+            ("downvote_rate", "value"): GaugeMetricFamily(
+                "assay_llm_downvote_rate",
+                "Share of votes that are down-votes (last day)",
+                labels=labels,
+            ),
+        }
+        responses = GaugeMetricFamily(
+            "assay_llm_responses", "Responses over the last day", labels=labels
+        )
+        for group in report["groups"]:
+            names = [str(group.get(key) or "") for key in labels]
+            responses.add_metric(names, group["responses"])
+            for (part, key), family in families.items():
+                value = group[part][key]
+                if value is not None:
+                    family.add_metric(names, value)
+        yield responses
+        yield from families.values()
+
+
+class AlertMetrics:
+    """A Prometheus collector of the alert state: each open alert, and actions by status."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        """Open alerts (1 per rule and class) and the number of actions in each status."""
+        active = GaugeMetricFamily(
+            "assay_alert_open", "1 for each open alert, by rule and class", labels=["rule", "class"]
+        )
+        for alert in self.store.alerts.open_alerts():
+            active.add_metric([alert.rule, alert.alert_class], 1)
+        actions = GaugeMetricFamily(
+            "assay_alert_actions", "Alert actions by status (failed: gave up)", labels=["status"]
+        )
+        for status, count in sorted(self.store.alerts.action_counts().items()):
+            actions.add_metric([status], count)
+        yield from (active, actions)
 
 
 @router.get(
@@ -198,5 +270,9 @@ class DeliveryMetrics:
 def metrics(request: Request) -> Response:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(AuditMetrics(store_of(request)))
-    registry.register(DeliveryMetrics(store_of(request), request.app.state.metrics_cache))
+    settings = request.app.state.settings
+    registry.register(
+        DeliveryMetrics(store_of(request), request.app.state.metrics_cache, settings.llm_prices)
+    )
+    registry.register(AlertMetrics(store_of(request)))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

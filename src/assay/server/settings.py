@@ -27,7 +27,8 @@ class ServerSettings:
     (and the only place their files are read from); ``allow`` what else uploaded specs may
     reach (:class:`Allowances` as JSON); ``max_body_bytes`` the largest request body accepted;
     ``scheduler`` whether this process runs due jobs (every ``tick`` seconds, holding a job at
-    most ``lease`` seconds)."""
+    most ``lease`` seconds); ``slo_file`` the SLOs this process evaluates every
+    ``alert_interval`` seconds, ``llm_prices`` the price table of the cost figures."""
 
     database_url: str
     database_origin: str = "--db"
@@ -41,6 +42,9 @@ class ServerSettings:
     github_webhook_secret_env: str = "ASSAY_GITHUB_WEBHOOK_SECRET"
     gitlab_webhook_token_env: str = "ASSAY_GITLAB_WEBHOOK_TOKEN"
     allow: dict[str, Any] = field(default_factory=dict)
+    slo_file: str | None = None
+    alert_interval: float = 30.0
+    llm_prices: str | None = None
 
     @property
     def choice(self) -> DatabaseChoice:
