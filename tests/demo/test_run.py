@@ -31,6 +31,9 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
     assert [(r["target"], r["verdict"]) for r in runs] == [
         ("credit-scoring@1", "pass"),
         ("credit-scoring@2", "fail"),
+        ("support-assistant@1", "pass"),
+        ("support-assistant@2", "pass"),
+        ("support-assistant@3", "pass"),
     ]
     auc = next(
         e
@@ -46,12 +49,25 @@ def test_demo_builds_verifies_and_catches_tampering(tmp_path: Path) -> None:
         ("promoted", "champion", "1"),
         ("refused", "champion", "1"),
         ("rolled_back", "production", "1"),
+        ("rolled_back", "champion", "2"),  # the P1 alert of the LLM assistant
     ]
     kinds = [e["kind"] for e in entries]
     assert kinds.count("audit.certificate") == 1
+    # The paper's closing case: two P3 signals, one P1 correlation; rollback and review done.
+    opened = [e["payload"] for e in entries if e["kind"] == "alert.opened"]
+    assert sorted(a["class"] for a in opened) == ["P1", "P3", "P3"]
+    assert "search-downvotes" not in {a["rule"] for a in opened}
+    done = [
+        (e["payload"]["action"], e["payload"]["outcome"])
+        for e in entries
+        if e["kind"] == "alert.action"
+    ]
+    assert done == [("rollback", "done"), ("review", "done")]
+    assert kinds.count("alert.review") == 1
+    assert "support-assistant@champion is now version 2" in result.stdout
     # 90 days of generated delivery and ML events, measured and recorded with their digest.
     snapshots = [e["payload"] for e in entries if e["kind"] == "metrics.snapshot"]
-    assert [s["metrics"] for s in snapshots] == ["dora", "ml"]
+    assert [s["metrics"] for s in snapshots] == ["dora", "ml", "llm"]
     assert snapshots[0]["events"]["count"] > 300
     assert f"Metrics report:  {demo_dir / 'metrics-dora.html'}" in result.stdout
     assert "credit-api" in result.stdout

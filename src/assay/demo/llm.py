@@ -30,12 +30,14 @@ def degrading_assistant(
     *,
     model: str,
     version: str,
+    llm: str = "gpt-4o-mini",
     prompt_hash: str = "prompt-7f3a",
     hours: float = 2.0,
     degraded_minutes: float = 30.0,
     seed: int = 7,
 ) -> list[dict[str, Any]]:
-    """A response every 30 s for ``hours`` up to ``now``, each judged for faithfulness 10 s
+    """Responses of ``llm`` serving version ``version`` of the registered ``model`` (the
+    assistant: prompt, retrieval and model together); one every 30 s for ``hours`` up to ``now``, each judged for faithfulness 10 s
     later and voted on 20 s later. During the last ``degraded_minutes`` half of the answers are
     unfaithful and 60% are voted down; before, 1% and 5%."""
     chance = random.Random(seed)
@@ -57,8 +59,8 @@ def degrading_assistant(
                 "response_id": response,
                 "service": FAITHFUL_SERVICE,
                 "environment": "production",
-                "model": model,
-                "version": version,
+                "model": llm,
+                "version": f"{model}@{version}",
                 "prompt_hash": prompt_hash,
                 "retrieval_config": "hybrid-top8",
                 "retrieval_ids": [f"kb-{chance.randint(1, 400)}#{chance.randint(0, 9)}"],

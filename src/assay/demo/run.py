@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from assay.demo.alerts import llm_alert_step
 from assay.demo.audit import AuditDemo, audit_step, data_step, registry_step
 from assay.demo.events import demo_events
 from assay.errors import AssayError, ConfigurationError
@@ -160,12 +161,19 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
         with _step(console, 6, "Delivery and ML life cycle: 90 days of events, three services"):
             metrics_reports, metrics_ok = _metrics(store, directory, console, program)
         with _step(
-            console, 7, f"Verifying the ledger in the database ({store.ledger.count()} entries)"
+            console, 7, "An LLM assistant: faithfulness falls while users vote answers down"
+        ):
+            llm_files, llm_ok = llm_alert_step(
+                store, directory, console, program, (registry[0], registry[1])
+            )
+            metrics_reports.append(llm_files[0])
+        with _step(
+            console, 8, f"Verifying the ledger in the database ({store.ledger.count()} entries)"
         ):
             in_database = store.ledger.verify()
             _report(console, in_database)
         export_path = directory / "ledger.jsonl"
-        with _step(console, 8, f"Exporting it to {export_path} and verifying the file offline"):
+        with _step(console, 9, f"Exporting it to {export_path} and verifying the file offline"):
             with export_path.open("w", encoding="utf-8") as stream:
                 export_ledger(store.ledger, stream)
             _, offline = verify_export(export_path)
@@ -177,7 +185,7 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
     value = champion_auc.content["value"]
     with _step(
         console,
-        9,
+        10,
         f"Tampering with a copy ({tampered_path}): the champion's ROC AUC {value:.3f} becomes 0.95",
     ):
         text = export_path.read_text(encoding="utf-8")
@@ -188,6 +196,7 @@ def _run_steps(directory: Path, console: Console, program: str) -> _Outcome:
     checks = {
         "rounds": rounds_ok,
         "metrics": metrics_ok,
+        "llm alert": llm_ok,
         "database": in_database.ok,
         "export": offline.ok,
         "tampering caught": not caught.ok

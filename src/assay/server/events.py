@@ -20,6 +20,7 @@ from assay.errors import InvalidInputError
 from assay.files.documents import parse_json
 from assay.integrations.cdevents import cloudevent_from_binary, is_cdevent, map_cdevent
 from assay.integrations.mlflow_events import mlflow_event
+from assay.metrics.events import EventProblem, parse_event
 from assay.names import check_target
 from assay.server.api import run_summary
 from assay.server.api.answers import ERRORS, EventAnswer
@@ -28,9 +29,10 @@ from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
 from assay.services.audit_runs import RunRecord
 from assay.services.audit_triggers import run_triggered
-from assay.services.events import IngestResult, adapt_and_ingest
+from assay.services.events import IngestResult, adapt_and_ingest, ingest
 from assay.services.model_registry import model_version, registry_client, write_back
 from assay.services.registrations import Registration
+from assay.services.telemetry import OutOfScope, stamp_scope
 from assay.store import Store
 from assay.store.audit_log import AuditLog
 from assay.store.tokens import Role
@@ -221,6 +223,64 @@ def ingest_delivered(request: Request, raw: list[dict[str, Any]], where: str) ->
         return adapt_and_ingest(store_of(request), raw, where=where)
     except InvalidInputError as error:
         raise ApiError(422, "invalid_event", error.message) from None
+
+
+_MAX_EVENTS = 100_000  # canonical events in one import request
+
+
+@router.post(
+    "/events/import",
+    openapi_extra={
+        **roles(Role.auditee),
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-ndjson": {
+                    "schema": {"type": "string", "description": "One canonical event per line"}
+                },
+                "application/json": {
+                    "schema": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        },
+    },
+    summary="Store canonical events (JSON lines or a JSON array): evaluations of responses, "
+    "feedback, feature use and every other canonical type, all or none (auditee)",
+)
+async def import_events(request: Request) -> dict[str, Any]:
+    token = presented_token(request)
+    body = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if kind == "application/json":
+            items = parse_json(body)
+            if not isinstance(items, list):
+                raise ApiError(422, "invalid_request", "the body is not a JSON array of events")
+            numbered = [(f"item {i}", item) for i, item in enumerate(items)]
+        else:
+            numbered = [
+                (f"line {n}", parse_json(line))
+                for n, line in enumerate(body.decode("utf-8").splitlines(), start=1)
+                if line.strip()
+            ]
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
+    if len(numbered) > _MAX_EVENTS:
+        raise ApiError(413, "too_many_events", f"at most {_MAX_EVENTS:,} events per request")
+    scope = token.scope if token is not None else None
+    now = datetime.now(UTC)
+    events = []
+    for where, item in numbered:
+        if not isinstance(item, dict):
+            raise ApiError(422, "invalid_event", f"{where}: not a JSON object")
+        try:
+            events.append(stamp_scope(parse_event(item, now=now), scope))
+        except EventProblem as problem:
+            raise ApiError(422, "invalid_event", f"{where}: {problem}") from None
+        except OutOfScope as problem:
+            raise ApiError(403, "out_of_scope", f"{where}: {problem}") from None
+    result = await run_in_threadpool(ingest, store_of(request), events)
+    return result.to_dict()
 
 
 class _MlflowVersion(BaseModel):

@@ -526,7 +526,7 @@ def run_due_actions(
         assert alert is not None
         attempt = row.attempts + 1
         try:
-            result = {"outcome": "done", **_perform(store, slos, alert, row, env)}
+            result = {"outcome": "done", "detail": _perform(store, slos, alert, row, env)}
             status, next_try = "done", now
         except ChannelFailed as failure:
             last = not failure.retryable or attempt >= slos.retry.attempts
