@@ -37,9 +37,10 @@ def degrading_assistant(
     seed: int = 7,
 ) -> list[dict[str, Any]]:
     """Responses of ``llm`` serving version ``version`` of the registered ``model`` (the
-    assistant: prompt, retrieval and model together); one every 30 s for ``hours`` up to ``now``, each judged for faithfulness 10 s
-    later and voted on 20 s later. During the last ``degraded_minutes`` half of the answers are
-    unfaithful and 60% are voted down; before, 1% and 5%."""
+    assistant: prompt, retrieval and model together), one every 30 s for ``hours`` up to
+    ``now``, each judged for faithfulness 10 s later and voted on 20 s later. During the last
+    ``degraded_minutes`` half of the answers are unfaithful and 60% are voted down; before,
+    1% and 5%."""
     chance = random.Random(seed)
     events: list[dict[str, Any]] = []
     start = now - timedelta(hours=hours)
