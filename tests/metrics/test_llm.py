@@ -59,7 +59,7 @@ def test_costs_latency_and_rates_by_hand() -> None:
         ),  # outside
     ]
     responses = [{k: v for k, v in r.items() if v is not None} for r in responses]
-    evaluations = [
+    evaluations: list[dict[str, Any]] = [
         {
             "id": "e1",
             "type": "evaluation",
