@@ -3,6 +3,7 @@ libraries (numpy's percentiles, scikit-learn's precision and recall)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -323,3 +324,23 @@ def test_threshold_slos_and_correlations() -> None:
 def test_bad_slos_say_why(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         _slo(**fields)
+
+
+def test_the_published_slo_schema_is_current_and_validates_the_demo_file() -> None:
+    from jsonschema import Draft202012Validator
+
+    from assay.demo.llm import slo_file
+    from assay.metrics.slo import slo_json_schema
+    from tests.helpers.paths import REPO
+
+    published = json.loads((REPO / "docs" / "schemas" / "slo.schema.json").read_text())
+    assert published == slo_json_schema(), (
+        "stale: run assay alerts schema -o docs/schemas/slo.schema.json"
+    )
+    document = slo_file(
+        model="m", tracking_uri="http://x", spec="s", alertmanager="http://a", webhook="http://w"
+    )
+    Draft202012Validator.check_schema(published)
+    assert list(Draft202012Validator(published).iter_errors(document)) == []
+    broken = {**document, "slos": [{**document["slos"][0], "class": "P7"}]}
+    assert list(Draft202012Validator(published).iter_errors(broken))

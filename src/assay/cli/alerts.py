@@ -26,6 +26,7 @@ from assay.cli.common import (
 )
 from assay.errors import InvalidInputError
 from assay.files.slo import load_slo_file
+from assay.metrics.slo import slo_json_schema
 from assay.names import printable
 from assay.services.alerts import acknowledge, evaluate_alerts, evaluation_time, run_due_actions
 from assay.store.alerts import ActionRow, AlertRow
@@ -232,3 +233,9 @@ def ack(
         row = acknowledge(store, alert, by=by.strip(), note=note)
     details = _alert_dict(row)
     emit(output, fmt, details, Text(f"alert {row.id} acknowledged by {printable(by)}"))
+
+
+@app.command()
+def schema(output: OutputOption = None) -> None:
+    """Print the JSON Schema of an SLO file (docs/schemas/slo.schema.json)."""
+    emit(output, OutputFormat.json, slo_json_schema())
