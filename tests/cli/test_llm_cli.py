@@ -31,7 +31,7 @@ def test_product_and_people_from_events_roster_and_survey(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = f"sqlite:///{tmp_path / 'assay.db'}"
-    events = [
+    events: list[dict[str, Any]] = [
         {
             "type": "feature_used",
             "id": "f1",
