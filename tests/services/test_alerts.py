@@ -337,3 +337,46 @@ def test_bad_slo_files_are_refused_with_their_place(
     assert result.exit_code == 2
     assert "must be shorter than long" in result.stderr
     assert run_cli(capsys, "alerts", "show", "42", "--db", db).exit_code == 2
+
+
+def test_an_slo_on_an_audit_measurement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'assay.db'}"
+    measurement = {
+        "id": "accuracy",
+        "name": "Accuracy",
+        "comparison": "greater_or_equal",
+        "target": 0.8,
+        "assessment_interface": {"kind": "file", "path": "accuracy.txt"},
+    }
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(spec_document([measurement], spec_id="quality")))
+    for value in ("0.9", "0.7", "0.6", "0.65"):  # one pass, three failures
+        (tmp_path / "accuracy.txt").write_text(value)
+        run_cli(capsys, "audit", "run", str(spec), "--target", "model@1", "--db", db)
+    slos = tmp_path / "slos.yaml"
+    slos.write_text(
+        yaml.safe_dump(
+            {
+                "slos": [
+                    {
+                        "name": "accuracy-holds",
+                        "indicator": "audit.measurement",
+                        "spec": "quality",
+                        "measurement": "accuracy",
+                        "selector": {"model": "model"},
+                        "objective": 0.9,
+                        "class": "P2",
+                        "burn_rates": [{"long": "1h", "short": "5m", "factor": 5}],
+                        "min_events": 3,
+                    }
+                ]
+            }
+        )
+    )
+    ran = run_cli(capsys, "alerts", "evaluate", "--slos", str(slos), "--db", db, "--format", "json")
+    assert ran.exit_code == 0, ran.stderr
+    state = json.loads(ran.stdout)["states"]["accuracy-holds"]
+    long = state["spans"][0]["long"]
+    assert (long["events"], long["bad"]) == (4, 3)
+    assert long["burn_rate"] == pytest.approx(0.75 / 0.1)
+    assert state["firing"]

@@ -55,6 +55,7 @@ RATIO_INDICATORS = {
     "llm.latency": "a response slower than latency_ms",
     "product.downvotes": "a down-vote (of all votes)",
     "audit.runs": "an audit run that did not pass",
+    "audit.measurement": "an audit run in which the named measurement did not pass",
 }
 # The threshold indicators: a figure of a family's report, by its path.
 _THRESHOLD = re.compile(r"^(llm|product|people|dora|ml)\.[a-z0-9_]+(\.[a-z0-9_]+)*$")
@@ -144,6 +145,10 @@ class Objective(_Strict):
     burn_rates: list[BurnWindow] = Field(default_factory=lambda: list(DEFAULT_BURN), min_length=1)
     min_events: int = Field(default=10, ge=1, le=10**9)
     latency_ms: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    spec: Name | None = Field(default=None, description="audit.measurement: the spec's id.")
+    measurement: Name | None = Field(
+        default=None, description="audit.measurement: the measurement's id in the spec."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Objective:
@@ -152,6 +157,8 @@ class Objective(_Strict):
                 raise ValueError(f"{self.indicator} is a ratio indicator: give objective (0-1)")
             if self.indicator == "llm.latency" and self.latency_ms is None:
                 raise ValueError("llm.latency needs latency_ms (the slowest good response)")
+            if self.indicator == "audit.measurement" and not (self.spec and self.measurement):
+                raise ValueError("audit.measurement needs spec and measurement (their ids)")
         elif _THRESHOLD.match(self.indicator):
             if self.threshold is None or self.objective is not None:
                 raise ValueError(f"{self.indicator} is a figure: give threshold (max or min)")

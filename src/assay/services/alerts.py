@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from assay.audit.run_model import element_rows
 from assay.errors import InvalidInputError
 from assay.integrations.alert_channels import (
     ChannelFailed,
@@ -39,6 +40,8 @@ from assay.services.metrics import DoraQuery, dora_report, ml_report
 from assay.services.model_registry import registry_client, roll_back_alias
 from assay.store import Store
 from assay.store.alerts import ActionRow, AlertRow
+from assay.store.audit_log import AuditLog
+from assay.store.canonical import canonical_json_of_parsed
 from assay.store.events import events_digest
 
 __all__ = [
@@ -137,6 +140,8 @@ def _ratio_events(
                 verdict = response["duration_ms"] > (slo.latency_ms or 0)
             times.append(epoch_of(response["time"]))
             bad.append(verdict)
+    elif indicator == "audit.measurement":
+        return _measurement_outcomes(store, slo, since, now)
     else:  # audit.runs
         read = _bodies(store, ["audit"], since, now)
         for body in read:
@@ -144,6 +149,37 @@ def _ratio_events(
             if _matches(run, selector, ("model", "version")):
                 times.append(epoch_of(run["time"]))
                 bad.append(run["outcome"] != "pass")
+    return np.asarray(times, dtype=float), np.asarray(bad, dtype=bool), read
+
+
+def _measurement_outcomes(
+    store: Store, slo: Objective, since: float, now: float
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The runs of the SLO's spec (on its selected model and version) that finished in the
+    span, and whether its measurement did not pass in each."""
+    times: list[float] = []
+    bad: list[bool] = []
+    read: list[str] = []
+    selector = slo.selector
+    for run in AuditLog(store.ledger).runs(slo.spec):
+        finished = epoch_of(run.finished) if run.finished else None
+        if finished is None or not since <= finished < now:
+            continue
+        name, _, version = run.target.rpartition("@")
+        if selector.model is not None and (name or run.target) != selector.model:
+            continue
+        if selector.version is not None and version != selector.version:
+            continue
+        document = run.model_dump(mode="json")
+        for kind, node, _ in element_rows(document["dimensions"]):
+            if kind == "measurement" and node.get("id") == slo.measurement:
+                times.append(finished)
+                bad.append(node.get("outcome") not in ("pass", "waived"))
+                read.append(
+                    canonical_json_of_parsed(
+                        {"source": "ledger", "id": run.run_id, "outcome": node.get("outcome")}
+                    )
+                )
     return np.asarray(times, dtype=float), np.asarray(bad, dtype=bool), read
 
 
