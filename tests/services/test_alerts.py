@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import update
 
 from assay.demo.llm import degrading_assistant, noisy_assistant, slo_file
 from assay.integrations.alert_channels import SIGNATURE_HEADER, signature
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
+from assay.store.schema import alert_actions
 from tests.helpers.alerting import Alertmanager, alertmanager, webhook_receiver
 from tests.helpers.mlflow_server import Mlflow, mlflow_server
 from tests.helpers.running import run_cli, run_process
@@ -175,6 +177,29 @@ def test_faithfulness_falling_with_downvotes_pages_once_and_rolls_back(
         assert json.loads(again.stdout)["opened"] == []
         assert _kinds(db) == kinds
         assert len(hook.received) == 2
+
+    # A process that died after the rollback, before recording it: another takes the action
+    # over when its lease runs out, and does not move the alias a second version back.
+    store = open_store(DatabaseChoice(db, "test"))
+    try:
+        with store.database.writing() as conn:
+            conn.execute(
+                update(alert_actions)
+                .where(alert_actions.c.action == "rollback")
+                .values(status="running", lease_until=0.0)
+            )
+    finally:
+        store.close()
+    config["actions"] = [a for a in config["actions"] if a["name"] != "page"]
+    config["routes"]["P1"].remove("page")
+    slos.write_text(yaml.safe_dump(config))
+    taken_over = run_cli(
+        capsys, "alerts", "evaluate", "--slos", str(slos), "--db", db, "--format", "json"
+    )
+    assert [a["outcome"] for a in json.loads(taken_over.stdout)["actions"]] == ["done"]
+    assert mlflow.client.get_model_version_by_alias(name, "champion").version == str(
+        int(current) - 1
+    )
 
     # The rollback is an ML life-cycle event too, and the ledger still verifies.
     rolled = run_cli(

@@ -37,7 +37,7 @@ from assay.metrics.windows import Window, parse_duration
 from assay.services.events import ingest
 from assay.services.llm_metrics import llm_report, people_report, product_report, report_value
 from assay.services.metrics import DoraQuery, dora_report, ml_report
-from assay.services.model_registry import registry_client, roll_back_alias
+from assay.services.model_registry import ALIAS_KIND, registry_client, roll_back_alias
 from assay.store import Store
 from assay.store.alerts import ActionRow, AlertRow
 from assay.store.audit_log import AuditLog
@@ -514,6 +514,13 @@ def _perform(
 
 
 def _roll_back(store: Store, action: Any, alert: AlertRow) -> dict[str, Any]:
+    reason = f"alert {alert.id} ({alert.alert_class} {alert.rule})"
+    # A process that died after moving the alias but before recording the attempt leaves the
+    # action to another: it must not move the alias a second version back.
+    done = AuditLog(store.ledger).payloads(ALIAS_KIND, reason=reason, moved=True)
+    if done:
+        earlier = done[-1][1]
+        return {key: earlier[key] for key in ("action", "alias", "version", "reason", "moved")}
     try:
         client = registry_client(action.tracking_uri)
         decision = roll_back_alias(
@@ -522,7 +529,7 @@ def _roll_back(store: Store, action: Any, alert: AlertRow) -> dict[str, Any]:
             action.model,
             action.alias,
             spec=action.spec,
-            reason=f"alert {alert.id} ({alert.alert_class} {alert.rule})",
+            reason=reason,
         )
     except InvalidInputError as error:
         raise ChannelFailed(error.message) from None
