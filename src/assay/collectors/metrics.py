@@ -9,7 +9,6 @@ events read and their digest (docs/metrics.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -23,7 +22,7 @@ from assay.metrics.dora import DeliveryHistory
 from assay.metrics.ml import ml_figures
 from assay.metrics.windows import Window, parse_duration, window_of
 from assay.services.llm_metrics import llm_report, people_report, product_report, report_value
-from assay.store.events import events_digest
+from assay.store.events import events_digest, parse_body
 
 __all__ = [
     "DELIVERY_FIGURES",
@@ -162,7 +161,7 @@ class MetricsCollector:
                 before=until,
             )
         )
-        events = [json.loads(body) for body in bodies]
+        events = [parse_body(body) for body in bodies]
         if delivery:
             history = DeliveryHistory.build(
                 events,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from assay.metrics.events import epoch_of
-from assay.metrics.prices import PriceTable
+from assay.metrics.prices import ModelPrice, PriceTable
 from assay.metrics.windows import Window
 
 __all__ = [
@@ -102,7 +102,7 @@ class _Group:
     """The responses of one group as they are read, then summed up."""
 
     key: tuple[str | None, ...]
-    response_ids: list[str] = field(default_factory=list)
+    responses: int = 0
     sessions: set[str] = field(default_factory=set)
     priced_sessions: set[str] = field(default_factory=set)
     input_tokens: list[float] = field(default_factory=list)
@@ -117,9 +117,10 @@ class _Group:
     judgements: dict[str, list[int]] = field(default_factory=dict)  # kind → [flagged, judged]
     votes: list[int] = field(default_factory=lambda: [0, 0])  # [down, all]
 
-    def add(self, response: Mapping[str, Any], prices: PriceTable) -> None:
-        """Count one response: its session, tokens, time and cost."""
-        self.response_ids.append(response["response_id"])
+    def add(self, response: Mapping[str, Any], price: ModelPrice | None) -> None:
+        """Count one response: its session, tokens, time and cost (at ``price``, the price of
+        its model, None when it has none)."""
+        self.responses += 1
         session = response.get("conversation") or f"response:{response['response_id']}"
         self.sessions.add(session)
         tokens_in, tokens_out = response.get("input_tokens"), response.get("output_tokens")
@@ -137,18 +138,38 @@ class _Group:
         if response.get("error"):
             self.errors += 1
         model = response["model"]
-        cost = (
-            prices.cost(model, tokens_in, tokens_out)
-            if tokens_in is not None and tokens_out is not None
-            else None
-        )
-        if cost is None:
-            reason = model if prices.price_of(model) is None else f"{model} (no token counts)"
+        if price is None or tokens_in is None or tokens_out is None:
+            reason = model if price is None else f"{model} (no token counts)"
             self.unpriced[reason] = self.unpriced.get(reason, 0) + 1
         else:
-            self.costs.append(cost)
-            self.priced_tokens += tokens_in + tokens_out  # type: ignore[operator]
+            self.costs.append((tokens_in * price.input + tokens_out * price.output) / 1_000_000)
+            self.priced_tokens += tokens_in + tokens_out
             self.priced_sessions.add(session)
+
+    def absorb(self, other: _Group) -> None:
+        """Add everything ``other`` counted to this group (the whole from its parts)."""
+        self.responses += other.responses
+        self.sessions |= other.sessions
+        self.priced_sessions |= other.priced_sessions
+        for mine, theirs in (
+            (self.input_tokens, other.input_tokens),
+            (self.output_tokens, other.output_tokens),
+            (self.durations, other.durations),
+            (self.per_token, other.per_token),
+            (self.ttft, other.ttft),
+            (self.costs, other.costs),
+        ):
+            mine.extend(theirs)
+        self.priced_tokens += other.priced_tokens
+        self.errors += other.errors
+        for reason, count in other.unpriced.items():
+            self.unpriced[reason] = self.unpriced.get(reason, 0) + count
+        for kind, (flags, judged) in other.judgements.items():
+            counts = self.judgements.setdefault(kind, [0, 0])
+            counts[0] += flags
+            counts[1] += judged
+        self.votes[0] += other.votes[0]
+        self.votes[1] += other.votes[1]
 
     def judge(self, kind: str, is_flagged: bool) -> None:
         """Count one response's latest judgement of ``kind``."""
@@ -169,7 +190,7 @@ class _Group:
         ttft = np.asarray(self.ttft, dtype=float)
         costs = np.asarray(self.costs, dtype=float)
         total = float(costs.sum()) if costs.size else None
-        responses = len(self.response_ids)
+        responses = self.responses
         judged = self.judgements
         return {
             "responses": responses,
@@ -258,9 +279,9 @@ def llm_figures(
     Evaluations and votes are those known at the window's end."""
     since, until = window.since.timestamp(), window.until.timestamp()
     groups: dict[tuple[str | None, ...], _Group] = {}
-    everything = _Group(key=())
-    owner: dict[str, tuple[_Group, ...]] = {}
-    served_by: dict[str, str | None] = {}
+    unmatched = _Group(key=())  # the votes that name no response of the window
+    owner: dict[str, tuple[_Group, str | None]] = {}  # response → its group and service
+    price_of: dict[str, ModelPrice | None] = {}
     for response in responses:
         if not since <= epoch_of(response["time"]) < until:
             continue
@@ -268,18 +289,18 @@ def llm_figures(
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group(key=key)
-        group.add(response, prices)
-        everything.add(response, prices)
-        owner[response["response_id"]] = (group, everything)
-        served_by[response["response_id"]] = response.get("service")
+        model = response["model"]
+        if model not in price_of:
+            price_of[model] = prices.price_of(model)
+        group.add(response, price_of[model])
+        owner[response["response_id"]] = (group, response.get("service"))
     latest: dict[tuple[str, str], bool | None] = {}
     unmatched_evaluations = 0
     for evaluation in sorted(evaluations, key=lambda e: (e["time"], e["id"])):
         if epoch_of(evaluation["time"]) >= until:
             continue
-        if evaluation["response_id"] not in owner or not _same_service(
-            evaluation, served_by[evaluation["response_id"]]
-        ):
+        found = owner.get(evaluation["response_id"])
+        if found is None or not _same_service(evaluation, found[1]):
             unmatched_evaluations += 1
             continue
         kind = str(evaluation["evaluation"]).lower()
@@ -289,22 +310,21 @@ def llm_figures(
         if verdict is None:
             unreadable += 1
             continue
-        for group in owner[response_id]:
-            group.judge(kind, verdict)
+        owner[response_id][0].judge(kind, verdict)
     unmatched_votes = 0
     for vote in votes:
         if not since <= epoch_of(vote["time"]) < until:
             continue
         down = vote["vote"] == "down"
-        targets = owner.get(vote.get("response_id") or "")
-        if targets is not None and not _same_service(vote, served_by[vote["response_id"]]):
-            targets = None
-        if targets is None:
+        found = owner.get(vote.get("response_id") or "")
+        if found is None or not _same_service(vote, found[1]):
             unmatched_votes += 1
-            everything.vote(down)
+            unmatched.vote(down)
         else:
-            for group in targets:
-                group.vote(down)
+            found[0].vote(down)
+    everything = _Group(key=())
+    for group in (*groups.values(), unmatched):
+        everything.absorb(group)
     return {
         "since": window.since.isoformat(),
         "until": window.until.isoformat(),

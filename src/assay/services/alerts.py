@@ -42,7 +42,7 @@ from assay.store import Store
 from assay.store.alerts import ActionRow, AlertRow
 from assay.store.audit_log import AuditLog
 from assay.store.canonical import canonical_json_of_parsed
-from assay.store.events import events_digest
+from assay.store.events import events_digest, parse_body
 
 __all__ = [
     "ACKNOWLEDGED",
@@ -97,14 +97,14 @@ def _ratio_events(
         responses_body = _bodies(store, ["llm_response"], since - 86_400, now)
         responses = {}
         for body in responses_body:
-            response = json.loads(body)
-            responses[response["response_id"]] = response
+            served = parse_body(body)
+            responses[served["response_id"]] = served
         kind = "feedback" if indicator == "product.downvotes" else "evaluation"
         judgements = _bodies(store, [kind], since, now)
         read = responses_body + judgements
         latest: dict[str, tuple[float, bool]] = {}
         for body in judgements:
-            event = json.loads(body)
+            event = parse_body(body)
             response = responses.get(event.get("response_id") or "")
             if kind == "evaluation":
                 if str(event["evaluation"]).lower() != _JUDGED[indicator] or response is None:
@@ -129,7 +129,7 @@ def _ratio_events(
     elif indicator in ("llm.errors", "llm.latency"):
         read = _bodies(store, ["llm_response"], since, now)
         for body in read:
-            response = json.loads(body)
+            response = parse_body(body)
             if not _matches(response, selector, ("service", *_SELECTED_BY_RESPONSE)):
                 continue
             if indicator == "llm.errors":
@@ -145,7 +145,7 @@ def _ratio_events(
     else:  # audit.runs
         read = _bodies(store, ["audit"], since, now)
         for body in read:
-            run = json.loads(body)
+            run = parse_body(body)
             if _matches(run, selector, ("model", "version")):
                 times.append(epoch_of(run["time"]))
                 bad.append(run["outcome"] != "pass")

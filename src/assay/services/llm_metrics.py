@@ -3,7 +3,6 @@ roster and survey answers), each with the digest of the events it came from."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ from assay.metrics.prices import PriceTable
 from assay.metrics.product import product_figures
 from assay.metrics.windows import Window
 from assay.store import Store
-from assay.store.events import events_digest
+from assay.store.events import events_digest, parse_body
 
 __all__ = ["llm_report", "people_report", "product_report"]
 
@@ -35,7 +34,7 @@ def _read(
             before=window.until.timestamp(),
         )
     )
-    return [json.loads(body) for body in bodies], bodies
+    return [parse_body(body) for body in bodies], bodies
 
 
 def llm_report(
@@ -50,6 +49,7 @@ def llm_report(
     """The LLM figures of the responses of ``service``/``model`` (all when None) in
     ``window``, per group, with the prices' provenance and the events' digest."""
     responses, bodies = _read(store, ["llm_response"], window, service=service, model=model)
+    all_read = responses
     if service is not None:
         responses = [r for r in responses if r.get("service") == service]
     if model is not None:
@@ -58,14 +58,16 @@ def llm_report(
     evaluations = [e for e in judgements if e["type"] == "evaluation"]
     votes = [e for e in judgements if e["type"] == "feedback"]
     figures = llm_figures(responses, evaluations, votes, window, prices, group_by=group_by)
-    read = bodies + judgement_bodies
     return {
         "service": service,
         "model": model,
         "group_by": list(group_by),
         **figures,
         "prices": {"currency": prices.currency, "as_of": prices.as_of, "source": prices.source},
-        "events": {"count": len(read), "digest": events_digest(read)},
+        "events": {
+            "count": len(bodies) + len(judgement_bodies),
+            "digest": events_digest(bodies + judgement_bodies, all_read + judgements),
+        },
     }
 
 
@@ -76,7 +78,7 @@ def product_report(store: Store, window: Window, *, service: str | None = None) 
     usage = [e for e in events if e["type"] == "feature_used"]
     return {
         **product_figures(votes, usage, window, service=service),
-        "events": {"count": len(bodies), "digest": events_digest(bodies)},
+        "events": {"count": len(bodies), "digest": events_digest(bodies, events)},
     }
 
 
@@ -95,7 +97,7 @@ def people_report(
     return {
         "service": service,
         **people_figures(incidents, window, roster=roster, answers=answers),
-        "events": {"count": len(bodies), "digest": events_digest(bodies)},
+        "events": {"count": len(bodies), "digest": events_digest(bodies, incidents)},
     }
 
 

@@ -3,7 +3,6 @@ a snapshot of them in the evidence ledger with the digest of the events they cam
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from assay.metrics.planes import plane_evidence
 from assay.metrics.tiers import tiers_of
 from assay.metrics.windows import Window
 from assay.store import Store
-from assay.store.events import events_digest
+from assay.store.events import events_digest, parse_body
 
 __all__ = [
     "SNAPSHOT",
@@ -58,7 +57,7 @@ def loaded_events(
     bodies = list(
         store.events.bodies(environment=environment, service=service, types=types, before=until)
     )
-    return [json.loads(body) for body in bodies], bodies
+    return [parse_body(body) for body in bodies], bodies
 
 
 def _tiers_year(year: int | None) -> int:
@@ -177,7 +176,7 @@ def delivery_by_service(store: Store, window: Window) -> list[tuple[str, str, di
     what ``/metrics`` and the dashboard show."""
     until = window.until.timestamp()
     bodies = store.events.bodies(types=DELIVERY_TYPES, before=until)
-    events = [json.loads(body) for body in bodies]
+    events = [parse_body(body) for body in bodies]
     rows = []
     selections = _grouped(events, lambda e: (e.get("service"), e.get("environment")))
     for (service, environment), selected in selections.items():
@@ -202,7 +201,7 @@ def ml_report(
     """The ML life-cycle figures of ``model`` (or of every model) over ``window``."""
     until = window.until.timestamp()
     bodies = list(store.events.bodies(types=ML_TYPES, before=until))
-    events = [json.loads(body) for body in bodies]
+    events = [parse_body(body) for body in bodies]
     figures = ml_figures(events, window, environment=environment, model=model)
     notes = []
     if not any(e["type"] == "drift_alert" for e in events):

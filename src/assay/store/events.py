@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection, and_, func, or_, select
 
 from assay.metrics.events import epoch_of
@@ -17,7 +18,16 @@ from assay.store.canonical import canonical_json_of_parsed
 from assay.store.database import Database
 from assay.store.schema import events
 
-__all__ = ["EventRow", "EventStore", "events_digest", "row_of"]
+__all__ = ["EventRow", "EventStore", "events_digest", "parse_body", "row_of"]
+
+_BODY = msgspec.json.Decoder()
+
+
+def parse_body(body: str) -> dict[str, Any]:
+    """A stored event's canonical JSON as a dict (msgspec's decoder: the same values as the
+    json module, in about half the time, which counts when a figure reads a million)."""
+    event: dict[str, Any] = _BODY.decode(body)
+    return event
 
 
 @dataclass(frozen=True)
@@ -89,13 +99,14 @@ def _copy_insert(conn: Connection, values: list[tuple[Any, ...]]) -> int:
         return int(cursor.rowcount)
 
 
-def events_digest(bodies: Iterable[str]) -> str:
+def events_digest(bodies: Iterable[str], events: Iterable[Mapping[str, Any]] | None = None) -> str:
     """SHA-256 over the events a figure was computed from: each event's canonical JSON, in
-    (source, id) order, one per line (docs/metrics.md shows how to recompute it)."""
-    keyed = []
-    for body in bodies:
-        event = json.loads(body)
-        keyed.append((event["source"], event["id"], body))
+    (source, id) order, one per line (docs/metrics.md shows how to recompute it). ``events``,
+    when given, are the bodies already parsed, in the same order (they are not parsed again)."""
+    parsed = events if events is not None else (parse_body(body) for body in bodies)
+    keyed = [
+        (event["source"], event["id"], body) for event, body in zip(parsed, bodies, strict=True)
+    ]
     keyed.sort()
     digest = hashlib.sha256()
     for _, _, body in keyed:
