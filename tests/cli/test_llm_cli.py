@@ -208,3 +208,31 @@ def test_the_metrics_collector_reads_llm_figures(
     assert traced.value == 200.0
     assert traced.metadata["events"] == 3
     assert yaml.safe_dump(traced.metadata)  # plain data, storable as evidence
+
+
+def test_an_uploaded_spec_reads_only_its_own_targets_figures(tmp_path: Path) -> None:
+    from assay.collectors.base import CollectionError
+    from assay.collectors.confinement import Allowances, Confinement
+
+    load_plugins()
+    confined = Confinement(tmp_path, Allowances(), ())
+    store = open_store(DatabaseChoice(f"sqlite:///{tmp_path / 'a.db'}", "test"))
+    try:
+        for interface in (
+            {"kind": "metrics", "metric": "llm_latency_p50", "service": "billing"},
+            {"kind": "metrics", "metric": "change_failure_rate"},  # every service
+        ):
+            collector, parameters = parse_interface(interface)
+            context = CollectContext(
+                tmp_path, {}, target="bot@3", confinement=confined, store=store
+            )
+            with pytest.raises(CollectionError, match="its own target only"):
+                collector.collect(parameters, context)
+        collector, parameters = parse_interface(
+            {"kind": "metrics", "metric": "llm_latency_p50", "service": "bot"}
+        )
+        context = CollectContext(tmp_path, {}, target="bot@3", confinement=confined, store=store)
+        with pytest.raises(CollectionError, match="nothing to compute it from"):
+            collector.collect(parameters, context)  # allowed: its own (empty) figures
+    finally:
+        store.close()

@@ -149,6 +149,7 @@ class MetricsCollector:
         nothing to compute it from."""
         if context.store is None:
             raise CollectionError("the metrics collector needs the store of the run")
+        context.confined(self._own_target_problem(parameters, context))
         window = window_of(now=datetime.now(UTC), window=parse_duration(parameters.window))
         if parameters.metric not in DELIVERY_FIGURES and parameters.metric not in ML_FIGURES:
             return self._from_report(parameters, context, window)
@@ -228,6 +229,23 @@ class MetricsCollector:
                 "events_digest": report["events"]["digest"],
             },
         )
+
+    def _own_target_problem(
+        self, parameters: MetricsParameters, context: CollectContext
+    ) -> str | None:
+        """A spec uploaded to the server reads the figures of its own target only (the service
+        or model named as the run's target, ``NAME`` or ``NAME@VERSION``): an auditee must not
+        read another service's figures through a spec of its own."""
+        if context.confinement is None:
+            return None
+        own = (context.target or "").rpartition("@")[0] or context.target
+        named = {parameters.service, parameters.model} - {None}
+        if not named or named != {own}:
+            return (
+                f"an uploaded spec reads the figures of its own target only: give service or "
+                f"model {own!r} (the run's target {context.target!r})"
+            )
+        return None
 
     def confinement_problem(
         self, parameters: MetricsParameters, confinement: Confinement, environ: Mapping[str, str]
