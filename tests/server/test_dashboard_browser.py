@@ -181,10 +181,21 @@ def test_the_maturity_radar_page(browser: webdriver.Chrome, tmp_path: Path) -> N
             row.find_element(By.TAG_NAME, "td").text
             for row in browser.find_elements(By.CSS_SELECTOR, "#ml tr")[1:]
         ]
-        assert models == ["churn", "credit-default"]
+        # The assistant appears once its P1 alert rolled it back (a model deployment event).
+        assert models == ["churn", "credit-default", "support-assistant"]
         lead = browser.find_element(By.CSS_SELECTOR, "#dora tr:nth-child(2) td:nth-child(3)")
         assert "tier-elite" in (lead.get_attribute("class") or "")
         shot(browser, "delivery")
+        # The demo's LLM assistant and the alerts its degradation raised.
+        browser.find_element(By.LINK_TEXT, "Alerts").click()
+        cells = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table td")]
+        assert "faithfulness-with-downvotes" in cells
+        assert "P1" in cells
+        shot(browser, "alerts")
+        browser.find_element(By.LINK_TEXT, "LLM").click()
+        heads = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "table th")]
+        assert any("version=support-assistant@3" in head for head in heads)
+        shot(browser, "llm")
 
 
 def test_the_public_status_page_on_a_phone(browser: webdriver.Chrome, tmp_path: Path) -> None:
