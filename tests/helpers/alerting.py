@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.helpers.server import free_port, stop, wait_for_health
+from tests.helpers.server import started_on_free_port, stop
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 
@@ -43,11 +43,11 @@ def alertmanager(directory: Path) -> Iterator[Alertmanager]:
     assert ALERTMANAGER, "prometheus-alertmanager is not installed (.ci/run installs it)"
     config = directory / "alertmanager.yml"
     config.write_text('route:\n  receiver: "null"\nreceivers:\n  - name: "null"\n')
-    for attempt in range(5):
-        port = free_port()
-        process = subprocess.Popen(
+
+    def start(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             [
-                ALERTMANAGER,
+                str(ALERTMANAGER),
                 f"--config.file={config}",
                 f"--storage.path={directory / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
@@ -57,15 +57,8 @@ def alertmanager(directory: Path) -> Iterator[Alertmanager]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_health(process, f"{url}/-/ready", seconds=30)
-        except AssertionError:
-            stop(process)
-            if attempt == 4:
-                raise
-            continue
-        break
+
+    process, url = started_on_free_port(start, "/-/ready", seconds=30)
     try:
         yield Alertmanager(url)
     finally:

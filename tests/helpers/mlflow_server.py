@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.server import free_port, stop, wait_for_health
+from tests.helpers.server import started_on_free_port, stop
 
 MLFLOW = Path(sys.executable).parent / "mlflow"
 
@@ -70,18 +70,9 @@ def mlflow_server(directory: Path, env: dict[str, str] | None = None) -> Iterato
     environment), once it answers; stopped after. MLflow cannot be asked to pick a free port
     itself, so a port taken by another process between the choice and the bind is met by
     starting again on another."""
-    for attempt in range(5):
-        port = free_port()
-        uri = f"http://127.0.0.1:{port}"
-        process = _start(directory, port, env)
-        try:
-            wait_for_health(process, f"{uri}/health", seconds=120)
-        except AssertionError:
-            stop(process)
-            if attempt == 4:
-                raise
-            continue
-        break
+    process, uri = started_on_free_port(
+        lambda port: _start(directory, port, env), "/health", seconds=120
+    )
     try:
         from mlflow.tracking import MlflowClient
 

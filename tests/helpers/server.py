@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,6 +111,28 @@ def running_api(url: str, spec_dir: Path, **options: Any) -> Iterator[Api]:
     )
     with TestClient(create_app(settings)) as client:
         yield Api(client, url, tokens)
+
+
+def started_on_free_port(
+    start: Callable[[int], subprocess.Popen[str]], health: str, *, seconds: float
+) -> tuple[subprocess.Popen[str], str]:
+    """A server that cannot be asked to pick a free port itself, started by ``start(port)`` on
+    a free one and answering ``http://127.0.0.1:PORT{health}``; a port taken by another
+    process between the choice and the bind is met by starting again on another (five tries).
+    Returns the process and its base URL."""
+    for attempt in range(5):
+        port = free_port()
+        process = start(port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_health(process, f"{base}{health}", seconds=seconds)
+        except AssertionError:
+            stop(process)
+            if attempt == 4:
+                raise
+            continue
+        return process, base
+    raise AssertionError("unreachable")
 
 
 def free_port() -> int:
