@@ -8,39 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from assay.errors import InvalidInputError
-from assay.files.documents import parse_json
+from assay.files.jsonlines import json_objects
 
 __all__ = ["read_answers", "read_questions"]
-
-_MAX_LINE = 1_000_000
 
 
 def _objects(path: Path, expected: str) -> list[tuple[str, dict[str, Any]]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInputError("the file is not UTF-8 text", source=str(path)) from None
+        with path.open(encoding="utf-8") as handle:
+            return [
+                (f"{path}:{number}", data)
+                for number, data in json_objects(handle, str(path), expected=expected)
+            ]
     except OSError as error:
         raise InvalidInputError(
             f"cannot read the file ({error.strerror})", source=str(path), expected=expected
         ) from None
-    out = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        if len(line) > _MAX_LINE:
-            raise InvalidInputError(
-                f"the line is longer than {_MAX_LINE:,} characters", source=where
-            )
-        try:
-            data = parse_json(line)
-        except ValueError as error:
-            raise InvalidInputError(f"not JSON: {error}", source=where, expected=expected) from None
-        if not isinstance(data, dict):
-            raise InvalidInputError("not a JSON object", source=where, expected=expected)
-        out.append((where, data))
-    return out
 
 
 def _ids(value: Any, where: str, key: str, expected: str) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy import Connection
 
 from assay.errors import InvalidInputError
-from assay.files.documents import parse_json
+from assay.files.jsonlines import json_objects
 from assay.integrations.git_history import git_deployments
 from assay.metrics.events import EventProblem, parse_event
 from assay.store import Store
@@ -32,8 +32,6 @@ __all__ = [
     "ingest_stream",
     "resolve_adapted",
 ]
-
-_MAX_LINE = 1_000_000  # characters of one JSON line
 
 
 @dataclass
@@ -208,38 +206,14 @@ def _file_chunks(
     """The objects of a JSON-lines file, a chunk at a time (a file larger than memory loads
     too); a line that is not a JSON object raises :class:`InvalidInputError` naming it."""
     chunk: list[dict[str, Any]] = []
-    try:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            if len(line) > _MAX_LINE:
-                raise InvalidInputError(
-                    f"the line is longer than {_MAX_LINE:,} characters", source=where
-                )
-            try:
-                data = parse_json(line)
-            except ValueError as error:
-                raise InvalidInputError(
-                    f"not JSON: {error}", source=where, expected="one JSON object per line"
-                ) from None
-            if not isinstance(data, dict):
-                raise InvalidInputError(
-                    f"a JSON {type(data).__name__}, not an object",
-                    source=where,
-                    expected="one JSON object per line",
-                )
-            if source is not None:
-                data.setdefault("source", source)
-            chunk.append(data)
-            lines.append(number)
-            if len(chunk) == _CHUNK:
-                yield chunk
-                chunk = []
-    except UnicodeDecodeError as error:
-        raise InvalidInputError(
-            f"not UTF-8 text ({error.reason})", source=str(path), expected="UTF-8 JSON lines"
-        ) from None
+    for number, data in json_objects(handle, str(path)):
+        if source is not None:
+            data.setdefault("source", source)
+        chunk.append(data)
+        lines.append(number)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
     if chunk:
         yield chunk
 
