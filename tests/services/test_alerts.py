@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -405,3 +405,41 @@ def test_an_slo_on_an_audit_measurement(tmp_path: Path, capsys: pytest.CaptureFi
     assert (long["events"], long["bad"]) == (4, 3)
     assert long["burn_rate"] == pytest.approx(0.75 / 0.1)
     assert state["firing"]
+
+
+def test_an_alert_resolves_when_its_slo_stops_burning_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'assay.db'}"
+    assert (
+        run_cli(
+            capsys, "events", "import", str(_all_down(tmp_path / "v.jsonl")), "--db", db
+        ).exit_code
+        == 0
+    )
+    with webhook_receiver() as hook:
+        slos = tmp_path / "slos.yaml"
+        slos.write_text(yaml.safe_dump(_hook_only(hook.url, attempts=3)))
+        opened = run_cli(
+            capsys, "alerts", "evaluate", "--slos", str(slos), "--db", db, "--format", "json"
+        )
+        assert json.loads(opened.stdout)["opened"] == [1]
+        later = (datetime.now(UTC) + timedelta(hours=2)).isoformat()  # nothing in its spans then
+        closed = run_cli(
+            capsys,
+            "alerts",
+            "evaluate",
+            "--slos",
+            str(slos),
+            "--db",
+            db,
+            "--at",
+            later,
+            "--format",
+            "json",
+        )
+        assert json.loads(closed.stdout)["resolved"] == [1]
+        assert [p["phase"] for p in hook.payloads()] == ["open", "resolve"]
+    [alert] = json.loads(run_cli(capsys, "alerts", "list", "--db", db, "--format", "json").stdout)
+    assert alert["state"] == "resolved"
+    assert _kinds(db)["alert.resolved"] == 1

@@ -295,10 +295,13 @@ def evaluate_alerts(
                 opened,
                 resolved,
             )
-        began = {rule: row.opened for rule, row in open_now.items() if rule in states}
-        for name in states:
-            if states[name]["firing"] and name not in began:
-                began[name] = moment
+        # When each signal that fires now began: its open alert's opening, or now. A signal
+        # that stopped firing (its alert was just resolved) is not one.
+        began = {
+            name: open_now[name].opened if name in open_now else moment
+            for name, evidence in states.items()
+            if evidence["firing"]
+        }
         for rule in slos.correlations:
             fires = correlated(rule, began)
             evidence = _correlation_evidence(rule, states, began, now, fires)
@@ -381,6 +384,7 @@ def _settle(
             opened=moment,
             evidence=evidence,
             actions=route,
+            due=time.time(),  # actions run on the clock, also for an evaluation --at a past time
         )
         if alert_id is not None:
             store.ledger.append_in(
@@ -394,7 +398,7 @@ def _settle(
             for name in _route(slos, current.alert_class)
             if any(a.name == name and a.type in _RESOLVE_TYPES for a in slos.actions)
         ]
-        store.alerts.add_actions_in(conn, current.id, notify, "resolve", moment)
+        store.alerts.add_actions_in(conn, current.id, notify, "resolve", time.time())
         store.ledger.append_in(
             conn,
             [

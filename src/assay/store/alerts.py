@@ -94,9 +94,11 @@ class AlertStore:
         opened: float,
         evidence: dict[str, Any],
         actions: Sequence[str],
+        due: float,
     ) -> int | None:
-        """Open an alert for ``rule`` with its actions pending, in the caller's transaction;
-        None when the rule has an open alert already (opened by this or another process)."""
+        """Open an alert for ``rule`` with its actions pending from ``due``, in the caller's
+        transaction; None when the rule has an open alert already (opened by this or another
+        process)."""
         if self._open_id(conn, rule) is not None:
             return None
         try:
@@ -114,7 +116,7 @@ class AlertStore:
                 ).inserted_primary_key[0]  # type: ignore[index]
         except IntegrityError:
             return None
-        self.add_actions_in(conn, int(alert_id), actions, "open", opened)
+        self.add_actions_in(conn, int(alert_id), actions, "open", due)
         return int(alert_id)
 
     def add_actions_in(
