@@ -6,7 +6,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from collections import defaultdict
 
 from assay.store import open_store
@@ -17,10 +16,20 @@ APPENDER = TESTS / "helpers" / "appender.py"
 
 
 def start_appender(
-    url: str, writer: str, count: int, start_at: float = 0.0
+    url: str, writer: str, count: int, start_at: float | None = 0.0
 ) -> subprocess.Popen[str]:
+    """An appender process; with ``start_at`` None it waits, once its store is open, for a
+    line on its standard input (see :mod:`tests.helpers.appender`)."""
     return subprocess.Popen(
-        [sys.executable, str(APPENDER), url, writer, str(count), str(start_at)],
+        [
+            sys.executable,
+            str(APPENDER),
+            url,
+            writer,
+            str(count),
+            "-" if start_at is None else str(start_at),
+        ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -43,12 +52,19 @@ def parse_window(output: str) -> tuple[float, float]:
 
 def test_four_processes_appending_at_once_form_one_chain(database_url: str) -> None:
     writers, per_writer = 4, 500
-    # The database is fresh: the writers also race to create the schema. Then they wait for
-    # a common start time, so that all of them append at once.
-    start_at = time.time() + 4
+    # The database is fresh: the writers also race to create the schema. Then each says it is
+    # ready and waits until all are (a barrier, however slowly the machine starts them), so
+    # that all of them append at once.
     processes = {
-        f"w{k}": start_appender(database_url, f"w{k}", per_writer, start_at) for k in range(writers)
+        f"w{k}": start_appender(database_url, f"w{k}", per_writer, None) for k in range(writers)
     }
+    for process in processes.values():
+        assert process.stdout is not None
+        assert process.stdout.readline() == "ready\n", process.communicate(timeout=60)[1]
+    for process in processes.values():  # all of them, before waiting for any
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
     acks: dict[str, list[tuple[int, int]]] = {}
     windows = []
     for name, process in processes.items():
