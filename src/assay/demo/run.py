@@ -98,8 +98,9 @@ def run_demo(directory: Path, console: Console, program: str = "assay") -> bool:
     console.print(
         "[bold green]demo complete[/]: two assessment rounds reported, two model versions "
         "audited — the fair one promoted to champion and certified, the biased one refused and "
-        "rolled back from production — 90 days of delivery and ML events measured, the ledger "
-        "verified, and the tampered copy caught"
+        "rolled back from production — 90 days of delivery and ML events measured, an LLM "
+        "assistant's falling faithfulness and rising down-votes turned into one P1 alert that "
+        "rolled its alias back, the ledger verified, and the tampered copy caught"
         if outcome.as_expected
         else "[bold red]demo failed[/]: a check did not come out as expected"
     )
