@@ -24,11 +24,12 @@ from assay.cli.common import (
     existing_store,
     store_from_option,
 )
+from assay.cli.metrics import option_time
 from assay.errors import InvalidInputError
 from assay.files.slo import load_slo_file
 from assay.metrics.slo import slo_json_schema
 from assay.names import printable
-from assay.services.alerts import acknowledge, evaluate_alerts, evaluation_time, run_due_actions
+from assay.services.alerts import acknowledge, evaluate_alerts, run_due_actions
 from assay.store.alerts import ActionRow, AlertRow
 
 app = typer.Typer(
@@ -110,7 +111,7 @@ def evaluate(
     back-off). The server does this on its own every --alert-interval seconds."""
     config = load_slo_file(_slo_path(slos))
     table = load_prices(prices)
-    moment = evaluation_time(at)
+    moment = option_time(at, "--at") or datetime.now(UTC)
     with store_from_option(db) as store:
         outcome = evaluate_alerts(store, config, now=moment, prices=table)
         outcome["actions"] = run_due_actions(store, config)

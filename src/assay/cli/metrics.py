@@ -94,7 +94,8 @@ RecordOption = Annotated[
 ]
 
 
-def _time(text: str | None, option: str) -> datetime | None:
+def option_time(text: str | None, option: str) -> datetime | None:
+    """The time an option gives (RFC 3339 or a date; UTC when it names no offset), or None."""
     if text is None:
         return None
     try:
@@ -119,8 +120,8 @@ def _window(since: str | None, until: str | None, window: str | None) -> Window:
     try:
         return window_of(
             now=datetime.now(UTC),
-            since=_time(since, "--since"),
-            until=_time(until, "--until"),
+            since=option_time(since, "--since"),
+            until=option_time(until, "--until"),
             window=_duration(window, "--window") if window else None,
         )
     except ValueError as error:

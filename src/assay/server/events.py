@@ -214,11 +214,11 @@ def ingest_delivered(request: Request, raw: list[dict[str, Any]], where: str) ->
     when one is not valid (nothing stored), 403 when a scoped token sends events of another
     service or model than its scope."""
     token = presented_token(request)
-    if token is not None and token.scope is not None:
-        for event in raw:
-            subject = event.get("service") or event.get("model")
-            if subject is not None and subject != token.scope:
-                raise ApiError(403, "out_of_scope", f"this token is limited to {token.scope!r}")
+    scope = token.scope if token is not None else None
+    try:
+        raw = [stamp_scope(event, scope) for event in raw]
+    except OutOfScope as problem:
+        raise ApiError(403, "out_of_scope", str(problem)) from None
     try:
         return adapt_and_ingest(store_of(request), raw, where=where)
     except InvalidInputError as error:

@@ -598,16 +598,3 @@ def run_due_actions(
             store.ledger.append_in(conn, [(ACTION, entry)])
         done.append(entry)
     return done
-
-
-def evaluation_time(text: str | None) -> datetime:
-    """``text`` (RFC 3339) as the moment to evaluate at, or now."""
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(
-            f"{text!r} is not a time", source="--at", expected="an RFC 3339 time"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
