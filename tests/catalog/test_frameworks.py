@@ -30,13 +30,21 @@ def normalized(text: str) -> str:
 
 
 def test_builtin_frameworks_load() -> None:
-    assert builtin_framework_ids() == ("ai-first", "iml4e", "marvelous", "microsoft")
+    assert builtin_framework_ids() == (
+        "ai-first",
+        "iml4e",
+        "marvelous",
+        "microsoft",
+        "ml-test-score",
+    )
     for framework_id in builtin_framework_ids():
         framework = load_framework(framework_id)
         assert framework.source.title
         assert framework.source.attribution
         assert [step.level for step in framework.scale] == (
-            [] if framework.kind is FrameworkKind.checklist else [0, 1, 2, 3, 4]
+            []
+            if framework.kind in (FrameworkKind.checklist, FrameworkKind.rubric)
+            else [0, 1, 2, 3, 4]
         )
 
 

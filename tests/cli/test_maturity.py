@@ -48,6 +48,7 @@ def test_frameworks_lists_the_catalog(capsys: pytest.CaptureFixture[str], assay_
         "ai-first": ("levels", 4, 4),
         "iml4e": ("levels", 7, 32),
         "marvelous": ("checklist", 7, 56),
+        "ml-test-score": ("rubric", 4, 28),
         "microsoft": ("scale", 0, 0),
     }
 

@@ -33,18 +33,26 @@ from assay.files.documents import load_document
 from assay.maturity.answers import SINGLE_RESPONDENT, Assessment
 from assay.maturity.frameworks import Framework, FrameworkKind
 from assay.maturity.history import History
+from assay.maturity.rubric import RubricScore
 from assay.maturity.scoring import (
     ChecklistScore,
+    LevelScore,
     Respondent,
 )
 from assay.names import check_name
-from assay.reports.maturity_json import checklist_score_json, level_score_json
+from assay.reports.maturity_json import (
+    checklist_score_json,
+    level_score_json,
+    rubric_score_json,
+)
 from assay.reports.maturity_template import answers_document, answers_template
 from assay.reports.maturity_terminal import (
     checklist_score_view,
+    evidence_table,
     history_table,
     level_score_view,
     measured_table,
+    rubric_score_view,
 )
 from assay.store.rounds import load_history, save_round
 
@@ -162,6 +170,16 @@ def score(
     window: Annotated[
         str, typer.Option("--window", help="The window of the measured figures (with --measured).")
     ] = "90d",
+    evidence_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--evidence",
+            help="A scan (`assay scan --format json`): each topic shows the evidence-based "
+            "suggestion beside the answer, and conflicts join the discussions to have.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: Annotated[
         ScoreFormat,
@@ -178,6 +196,12 @@ def score(
     and the roadmap; for a checklist, the yes counts and whether the project is mature."""
     assessment = load_assessment(file, framework)
     result = assessment.score(target)
+    scanned = _scan_evidence(evidence_file, assessment, result) if evidence_file else None
+    if isinstance(result, RubricScore):
+        _score_rubric(
+            assessment, result, fmt, output, measured=measured, project=project, scanned=scanned
+        )
+        return
     past = _history(db, project, assessment.framework.id) if project else None
     evidence = _measured(db, result, window) if measured else None
     if fmt in (ScoreFormat.markdown, ScoreFormat.html):
@@ -189,6 +213,7 @@ def score(
             "markdown" if fmt is ScoreFormat.markdown else "html",
             history=past,
             measured=evidence,
+            scanned=scanned,
             current_label=file.name,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         )
@@ -208,6 +233,68 @@ def score(
     if evidence is not None:
         data["measured"] = evidence
         view = Group(view, measured_table(evidence))
+    if scanned is not None:
+        data["evidence"] = scanned
+        view = Group(view, evidence_table(scanned))
+    emit(output, OutputFormat(fmt.value), data, view)
+
+
+def _scan_evidence(
+    path: Path, assessment: Assessment, result: LevelScore | ChecklistScore | RubricScore
+) -> dict[str, Any]:
+    """The comparison of the consensus answers with the scan in ``path``."""
+    from assay.files.scan_evidence import load_scan
+    from assay.scan.conflicts import compare_with_evidence
+
+    scan = load_scan(path, assessment.framework.id)
+    answered: dict[str, Any]
+    if isinstance(result, LevelScore):
+        answered = {topic.id: topic.level for topic in result.topics}
+    elif isinstance(result, ChecklistScore):
+        answered = dict(result.statements)
+    else:
+        answered = dict(result.tests)
+    try:
+        comparison = compare_with_evidence(assessment.framework, answered, scan)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise InvalidInputError(
+            f"the scan document is malformed ({type(error).__name__}: {error})",
+            source=str(path),
+            expected="the JSON written by `assay scan --format json`, unchanged",
+        ) from None
+    comparison["capabilities"] = scan["capabilities"]
+    return comparison
+
+
+def _score_rubric(
+    assessment: Assessment,
+    result: RubricScore,
+    fmt: ScoreFormat,
+    output: Path | None,
+    *,
+    measured: bool,
+    project: str | None,
+    scanned: dict[str, Any] | None,
+) -> None:
+    """A rubric's score as a table or JSON (its reports and history are not drawn yet)."""
+    for given, option in ((measured, "--measured"), (project is not None, "--project")):
+        if given:
+            raise InvalidInputError(
+                f"{option} is not available for the rubric {assessment.framework.id}",
+                source=option,
+                expected="a level framework or a checklist",
+            )
+    if fmt in (ScoreFormat.markdown, ScoreFormat.html):
+        raise InvalidInputError(
+            f"--format {fmt.value} is not available for the rubric {assessment.framework.id}",
+            source="--format",
+            expected="table or json",
+        )
+    data = rubric_score_json(assessment, result)
+    view = rubric_score_view(assessment, result)
+    if scanned is not None:
+        data["evidence"] = scanned
+        view = Group(view, evidence_table(scanned))
     emit(output, OutputFormat(fmt.value), data, view)
 
 
@@ -317,6 +404,7 @@ def export_xlsx(
     from assay.reports.maturity_workbook import answers_workbook  # openpyxl: slow to import
 
     loaded = _answerable(framework)
+    _refuse_rubric(loaded, "export-xlsx")
     for name, option in ((project, "--project"), (respondent, "--respondent")):
         if name is not None:
             check_name(name, source=option, what=option.removeprefix("--") + " name")
@@ -382,6 +470,16 @@ def _answerable(reference: str) -> Framework:
     return loaded
 
 
+def _refuse_rubric(framework: Framework, command: str) -> None:
+    if framework.kind is FrameworkKind.rubric:
+        raise InvalidInputError(
+            f"`assay maturity {command}` does not support the rubric {framework.id} yet",
+            source="--framework",
+            expected="a level framework or a checklist; for a rubric, write answers from "
+            "`assay maturity template` and score them",
+        )
+
+
 def _refuse_overwrite(output: Path, force: bool) -> None:
     if output.exists() and not force:
         raise InvalidInputError(
@@ -438,6 +536,7 @@ def assess(
         output = Path(f"assessment-{_answerable(framework).id}.yaml")
     if output.exists():
         assessment = load_assessment(output, framework)
+        _refuse_rubric(assessment.framework, "assess")
         reference = _refuse_other_framework(output, assessment.framework)
     else:
         if framework is None:
@@ -447,6 +546,7 @@ def assess(
                 expected="--framework ID to start a new assessment in it",
             )
         assessment = Assessment(_answerable(framework), None, ())
+        _refuse_rubric(assessment.framework, "assess")
         reference = _reference(assessment.framework, framework, output)
     if project is not None:
         check_name(project, source="--project", what="project name")

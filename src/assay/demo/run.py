@@ -219,8 +219,8 @@ def _maturity(store: Store, directory: Path, console: Console, program: str) -> 
         copies.append(copy)
         assessment = load_assessment(copy)
         score = assessment.score()
-        entry = save_round(store.ledger, assessment, score, project=DEMO_PROJECT, label=label)
         assert isinstance(score, LevelScore)
+        entry = save_round(store.ledger, assessment, score, project=DEMO_PROJECT, label=label)
         console.print(
             f"   {label}: {copy.name} → overall level {score.overall} ({score.overall_name}), "
             f"{len(score.disputed)} topics to discuss; saved as ledger entry {entry.seq}"
@@ -229,6 +229,7 @@ def _maturity(store: Store, directory: Path, console: Console, program: str) -> 
     console.print(history_table(history))
     latest = load_assessment(copies[-1])
     score = latest.score()
+    assert isinstance(score, LevelScore)
     report_path = directory / MATURITY_REPORT
     markdown_path = report_path.with_suffix(".md")
     report_path.write_text(maturity_report(latest, score, "html", history=history), "utf-8")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.maturity.frameworks import Framework, FrameworkKind
+from assay.maturity.rubric import RubricScore, parse_credit, score_rubric
 from assay.maturity.scoring import (
     Answer,
     ChecklistScore,
@@ -42,10 +43,12 @@ class Assessment:
     project: str | None
     respondents: tuple[Respondent, ...]
 
-    def score(self, target: int | None = None) -> LevelScore | ChecklistScore:
+    def score(self, target: int | None = None) -> LevelScore | ChecklistScore | RubricScore:
         """Score the answers by the framework's kind (``target`` is the roadmap's level)."""
         if self.framework.kind is FrameworkKind.checklist:
             return score_checklist(self.framework, self.respondents)
+        if self.framework.kind is FrameworkKind.rubric:
+            return score_rubric(self.framework, self.respondents)
         return score_levels(self.framework, self.respondents, target=target)
 
 
@@ -92,10 +95,11 @@ def _answer(
     where: tuple[str | int, ...],
     problems: list[Problem],
 ) -> Answer | None:
-    checklist = framework.kind is FrameworkKind.checklist
+    rubric = framework.kind is FrameworkKind.rubric
+    checklist = framework.kind is FrameworkKind.checklist or rubric
     known = {s.id for s in framework.statements} if checklist else {t.id for t in framework.topics}
     if item_id not in known:
-        what = "statement" if checklist else "topic"
+        what = "test" if rubric else "statement" if checklist else "topic"
         problems.append((where, f"{framework.id} has no {what} {item_id!r}"))
         return None
     evidence = note = None
@@ -111,9 +115,19 @@ def _answer(
         value = value.get("answer" if checklist else "level")
     if value is None:
         return None
-    parsed = parse_yes_no(value) if checklist else parse_level(value)
+    parsed: int | bool | float | None
+    if rubric:
+        parsed = parse_credit(value)
+    else:
+        parsed = parse_yes_no(value) if checklist else parse_level(value)
     if parsed is None:
-        expectation = "yes or no (y/n)" if checklist else "an integer level 0-4"
+        expectation = (
+            "0, 0.5 or 1 (or no, manual, automated)"
+            if rubric
+            else "yes or no (y/n)"
+            if checklist
+            else "an integer level 0-4"
+        )
         problems.append((where, f"{value!r} is not a valid answer; expected {expectation}"))
         return None
     return Answer(parsed, evidence, note)

@@ -30,11 +30,12 @@ LEVELS = range(0, 5)
 
 class FrameworkKind(StrEnum):
     """``levels``: topics answered 0-4; ``checklist``: statements answered yes/no;
-    ``scale``: only names the five levels."""
+    ``scale``: only names the five levels; ``rubric``: tests scored 0, 0.5 or 1 per section."""
 
     levels = "levels"
     checklist = "checklist"
     scale = "scale"
+    rubric = "rubric"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class Framework:
     scale: tuple[ScaleLevel, ...]
     areas: tuple[Area, ...] = ()
     sections: tuple[Section, ...] = ()
+    credits: tuple[tuple[float, str], ...] = ()
+    bands: tuple[tuple[float | None, str], ...] = ()
 
     @property
     def topics(self) -> tuple[Topic, ...]:
@@ -175,6 +178,15 @@ def framework_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, .
                         f"group {group['id']!r} should start with {section['id']}.",
                     )
                 )
+        for t, test in enumerate(section.get("tests", [])):
+            unique(test["id"], ("sections", s, "tests", t, "id"), "test")
+            if not test["id"].startswith(section["id"] + "-"):
+                problems.append(
+                    (
+                        ("sections", s, "tests", t, "id"),
+                        f"test {test['id']!r} should start with {section['id']}-",
+                    )
+                )
         for path, prefix, statement in _statements_with_prefix(section, s):
             unique(statement["id"], (*path, "id"), "statement")
             if not statement["id"].startswith(prefix + "."):
@@ -191,7 +203,7 @@ def _statements_with_prefix(
         for g, group in enumerate(section["groups"]):
             for n, statement in enumerate(group["statements"]):
                 yield ("sections", s, "groups", g, "statements", n), group["id"], statement
-    else:
+    elif "statements" in section:
         for n, statement in enumerate(section["statements"]):
             yield ("sections", s, "statements", n), section["id"], statement
 
@@ -229,6 +241,8 @@ def framework_from_data(data: Mapping[str, Any], scale: tuple[ScaleLevel, ...]) 
             for area in data.get("areas", [])
         ),
         sections=tuple(_section(section) for section in data.get("sections", [])),
+        credits=tuple((float(c["credit"]), c["name"]) for c in data.get("credits", [])),
+        bands=tuple((b["above"], b["name"]) for b in data.get("bands", [])),
     )
 
 
@@ -239,8 +253,9 @@ def _section(section: Mapping[str, Any]) -> Section:
             for group in section["groups"]
         )
     else:
-        groups = (StatementGroup(None, None, _statements(section["statements"])),)
-    return Section(section["id"], section["name"], section["baseline"], groups)
+        items = section.get("statements") or section.get("tests", [])
+        groups = (StatementGroup(None, None, _statements(items)),)
+    return Section(section["id"], section["name"], section.get("baseline", False), groups)
 
 
 def _statements(items: list[Mapping[str, Any]]) -> tuple[Statement, ...]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assay.maturity.answers import Assessment
+from assay.maturity.rubric import RubricScore
 from assay.maturity.scoring import ChecklistScore, LevelScore
 
 __all__ = [
@@ -27,7 +28,11 @@ ROUND_KIND = "maturity.round"
 
 
 def round_payload(
-    assessment: Assessment, score: LevelScore | ChecklistScore, *, project: str, label: str
+    assessment: Assessment,
+    score: LevelScore | ChecklistScore | RubricScore,
+    *,
+    project: str,
+    label: str,
 ) -> dict[str, Any]:
     """The ledger payload of a saved round: who answered what (with evidence), and the scores
     that followed, so history never has to re-score old answers against a changed catalog."""
@@ -35,6 +40,12 @@ def round_payload(
         scores: dict[str, Any] = {
             "areas": {area.id: area.score for area in score.areas},
             "overall": score.overall,
+        }
+    elif isinstance(score, RubricScore):
+        scores = {
+            "areas": {section.id: section.sum for section in score.sections},
+            "final": score.final,
+            "complete": score.complete,
         }
     else:
         scores = {

@@ -44,9 +44,10 @@ HIGHEST_LEVEL = 4
 
 @dataclass(frozen=True)
 class Answer:
-    """One respondent's answer to a topic (a level 0-4) or a statement (True for yes)."""
+    """One respondent's answer to a topic (a level 0-4), a statement (True for yes) or a
+    rubric test (a credit 0, 0.5 or 1)."""
 
-    value: int | bool
+    value: int | bool | float
     evidence: str | None = None
     note: str | None = None
 

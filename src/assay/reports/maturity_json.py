@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from assay.maturity.answers import Assessment
+from assay.maturity.rubric import RubricScore
 from assay.maturity.scoring import ChecklistScore, LevelScore
 
-__all__ = ["checklist_score_json", "level_score_json"]
+__all__ = ["checklist_score_json", "level_score_json", "rubric_score_json"]
 
 
 def _header(assessment: Assessment) -> dict[str, Any]:
@@ -93,4 +94,27 @@ def checklist_score_json(assessment: Assessment, score: ChecklistScore) -> dict[
         "statements": dict(score.statements),
         "disputed": list(score.disputed),
         "mature": score.mature,
+    }
+
+
+def rubric_score_json(assessment: Assessment, score: RubricScore) -> dict[str, Any]:
+    """Per section the sum of credits, per test its credit, the final score (the lowest
+    section sum), whether every test is answered, and what the final score means."""
+    return {
+        **_header(assessment),
+        "sections": [
+            {
+                "id": section.id,
+                "name": section.name,
+                "sum": section.sum,
+                "total": section.total,
+                "unanswered": list(section.unanswered),
+            }
+            for section in score.sections
+        ],
+        "tests": dict(score.tests),
+        "disputed": list(score.disputed),
+        "final": score.final,
+        "complete": score.complete,
+        "band": score.band,
     }

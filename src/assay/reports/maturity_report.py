@@ -20,6 +20,7 @@ from assay.maturity.history import History, Round, respondents_payload
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.reports.charts import ChartSeries, radar_svg
 from assay.reports.maturity_json import checklist_score_json, level_score_json
+from assay.reports.scan_html import capability_groups
 from assay.reports.templating import template_environment
 
 __all__ = ["maturity_chart", "maturity_report", "rounds_chart"]
@@ -29,7 +30,7 @@ ReportFormat = Literal["markdown", "html"]
 
 @cache
 def _environment(fmt: ReportFormat) -> Environment:
-    from assay.reports.maturity_terminal import expectation_text
+    from assay.reports.maturity_terminal import expectation_text, shown, suggestion
     from assay.reports.metrics_report import figure
 
     return template_environment(
@@ -38,6 +39,8 @@ def _environment(fmt: ReportFormat) -> Environment:
             "level": lambda value: "—" if value is None else str(value),
             "figure": figure,
             "expectation": expectation_text,
+            "shown": shown,
+            "suggestion": suggestion,
         },
     )
 
@@ -97,12 +100,15 @@ def maturity_report(
     *,
     history: History | None = None,
     measured: Mapping[str, Any] | None = None,
+    scanned: Mapping[str, Any] | None = None,
     current_label: str = "now",
     generated: str | None = None,
 ) -> str:
     """The report of a scored assessment in ``fmt``: overall level or checklist verdict, areas
     or sections, disputed items, the roadmap or the blocking statements, and the saved rounds of
-    ``history`` (overlaid on the HTML radar chart, as a table in both)."""
+    ``history`` (overlaid on the HTML radar chart, as a table in both). With ``scanned`` (see
+    :func:`assay.scan.conflicts.compare_with_evidence`), the conflicts between answers and
+    evidence join the discussions to have and the HTML draws the capability map."""
     framework = assessment.framework
     checklist = isinstance(score, ChecklistScore)
     model = (
@@ -128,6 +134,8 @@ def maturity_report(
         "generated": generated,
         "chart": None,
         "measured": measured,
+        "scanned": scanned,
+        "capability_groups": capability_groups(scanned["capabilities"]) if scanned else None,
     }
     if fmt == "html":
         context["chart"] = Markup(maturity_chart(score, history, current_label))

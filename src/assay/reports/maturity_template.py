@@ -46,6 +46,20 @@ def answer_text(answer: Answer | None, checklist: bool) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def rubric_answer_text(answer: Answer | None) -> str:
+    """A rubric test's answer as a YAML value: ``~``, a credit, or a flow mapping."""
+    if answer is None:
+        return "~"
+    value = f"{float(answer.value):g}"
+    if answer.evidence is None and answer.note is None:
+        return value
+    parts = [f"answer: {value}"]
+    for name, text in (("evidence", answer.evidence), ("note", answer.note)):
+        if text is not None:
+            parts.append(f"{name}: {json.dumps(text, ensure_ascii=False)}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def answers_document(
     framework: Framework,
     project: str | None,
@@ -58,8 +72,12 @@ def answers_document(
     ``respondents:`` with names. ``framework:`` is ``reference`` (for a framework file, its
     path relative to the answers file) or else the framework's id."""
     checklist = framework.kind is FrameworkKind.checklist
+    rubric = framework.kind is FrameworkKind.rubric
     how = (
-        "Answer each statement with yes or no, or {answer: yes, evidence: ..., note: ...}."
+        "Answer each test with 0 (no), 0.5 (manual) or 1 (automated), or "
+        "{answer: 0.5, evidence: ..., note: ...}."
+        if rubric
+        else "Answer each statement with yes or no, or {answer: yes, evidence: ..., note: ...}."
         if checklist
         else "Answer each topic with a level 0-4, or {level: 2, evidence: ..., note: ...}."
     )
@@ -72,7 +90,9 @@ def answers_document(
             "",
         ),
     ]
-    if not checklist:
+    if rubric:
+        lines.append("# Credits: " + "; ".join(f"{c:g} {name}" for c, name in framework.credits))
+    elif not checklist:
         lines.append("# Levels: " + "; ".join(f"{s.level} {s.name}" for s in framework.scale))
     lines += [
         f"framework: {json.dumps(reference or framework.id)}",
@@ -93,6 +113,15 @@ def _answer_lines(
     framework: Framework, answers: Mapping[str, Answer], indent: str, *, comments: bool
 ) -> list[str]:
     lines: list[str] = []
+    if framework.kind is FrameworkKind.rubric:
+        for section in framework.sections:
+            lines.append(f"{indent}# ── {section.name} ──")
+            for test in section.statements:
+                if comments:
+                    lines += _comment(f"{test.id} {test.text}", indent)
+                answer = answers.get(test.id)
+                lines.append(f'{indent}"{test.id}": {rubric_answer_text(answer)}')
+        return lines
     if framework.kind is FrameworkKind.checklist:
         for section in framework.sections:
             kind = "baseline" if section.baseline else "advanced"

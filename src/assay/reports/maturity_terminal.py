@@ -11,10 +11,19 @@ from rich.text import Text
 
 from assay.maturity.answers import Assessment
 from assay.maturity.history import History
+from assay.maturity.rubric import RubricScore
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.reports.metrics_report import figure
 
-__all__ = ["checklist_score_view", "history_table", "level_score_view"]
+__all__ = [
+    "checklist_score_view",
+    "evidence_table",
+    "history_table",
+    "level_score_view",
+    "rubric_score_view",
+    "shown",
+    "suggestion",
+]
 
 
 def _title(assessment: Assessment) -> Text:
@@ -100,6 +109,61 @@ def checklist_score_view(assessment: Assessment, score: ChecklistScore) -> Rende
     return Group(*parts)
 
 
+def rubric_score_view(assessment: Assessment, score: RubricScore) -> RenderableType:
+    """The final score and its meaning, the sum per section and the unanswered tests."""
+    final = f"Final score {score.final:g} (the lowest section sum)"
+    if not score.complete:
+        final += "; some tests are unanswered, so it is a lower bound"
+    sections = Table("section", "sum", "of", "unanswered")
+    for section in score.sections:
+        sections.add_row(
+            section.name, f"{section.sum:g}", str(section.total), ", ".join(section.unanswered)
+        )
+    parts: list[RenderableType] = [_title(assessment), Text(final, style="bold"), sections]
+    if score.band:
+        parts.insert(2, Text(score.band))
+    return Group(*parts)
+
+
+def evidence_table(comparison: Mapping[str, Any]) -> Table:
+    """Per item the evidence reaches: the answer, the evidence's suggestion and the conflict."""
+    scan = comparison["scan"]
+    commit = (scan.get("commit") or "")[:12]
+    table = Table(
+        "item",
+        "answered",
+        "evidence suggests",
+        "conflict",
+        title=f"Answers beside the scan of {scan.get('project')} {commit}".rstrip(),
+    )
+    for item in comparison["items"]:
+        table.add_row(
+            f"{item['id']} {item['name']}",
+            shown(item["answered"]),
+            suggestion(item),
+            item["message"] or "",
+        )
+    return table
+
+
+def suggestion(item: Mapping[str, Any]) -> str:
+    """The evidence's suggestion: the credited value, else "≤ ceiling", else —."""
+    if item["suggested"] is None and item.get("ceiling") is not None:
+        return f"≤ {shown(item['ceiling'])}"
+    return shown(item["suggested"])
+
+
+def shown(value: Any) -> str:
+    """An answer or suggestion for people: — for none, yes/no, 0.5, 3."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def history_table(history: History) -> Table:
     """Areas down, rounds across, and each area's change from its first to its last score."""
     table = Table("area", *(saved.label for saved in history.rounds), "change")
@@ -107,7 +171,7 @@ def history_table(history: History) -> Table:
         table.add_row(
             history.area_names.get(change.area, change.area),
             *("—" if value is None else str(value) for value in change.scores),
-            "" if change.change is None else f"{change.change:+d}",
+            "" if change.change is None else f"{change.change:+g}",
         )
     if any(saved.overall is not None for saved in history.rounds):
         table.add_row(

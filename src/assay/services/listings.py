@@ -20,6 +20,7 @@ __all__ = [
     "CertificateRow",
     "certificate_rows",
     "coverage_of",
+    "ethics_coverage_of",
     "evidence_digests",
     "run_history",
     "spec_risks",
@@ -176,5 +177,44 @@ def coverage_of(loaded: LoadedSpec) -> dict[str, Any]:
                 ],
             }
             for phase in methodology.phases
+        ],
+    }
+
+
+def ethics_coverage_of(loaded: LoadedSpec) -> dict[str, Any]:
+    """Which categories of the AI-ethics metric typology (IML4E D4.4 §5.1) the spec's
+    measurements measure: per category, the measurements (see ``catalog/scan/ethics.yaml``)."""
+    from assay.audit.coverage import ethics_coverage
+    from assay.catalog.scan import ethics_categories, ethics_mapping
+    from assay.collectors import parse_interface
+
+    mapping = ethics_mapping()
+
+    def categories_of(interface: str | dict[str, Any]) -> tuple[str, ...]:
+        collector, parameters = parse_interface(interface)
+        if collector.kind == "probe":
+            family = str(parameters.probe).split(".")[0]  # type: ignore[attr-defined]
+            return tuple(mapping["probe_families"].get(family, ()))
+        if collector.kind == "metrics":
+            metric = str(getattr(parameters, "metric", ""))
+            for prefix, found in mapping["metric_prefixes"].items():
+                if metric.startswith(prefix):
+                    return tuple(found)
+        return tuple(mapping["collectors"].get(collector.kind, ()))
+
+    categories = ethics_categories()
+    rows = ethics_coverage(loaded.spec, tuple(c["id"] for c in categories), categories_of)
+    return {
+        "spec": loaded.spec.id,
+        "typology": "IML4E D4.4 section 5.1",
+        "covered": sum(1 for ids in rows.values() if ids),
+        "categories": [
+            {
+                "id": category["id"],
+                "name": category["name"],
+                "covered": bool(rows[category["id"]]),
+                "measurements": list(rows[category["id"]]),
+            }
+            for category in categories
         ],
     }

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assay.errors import InvalidInputError
 from assay.maturity.answers import Assessment
 from assay.maturity.history import ROUND_KIND, History, build_history, round_payload
+from assay.maturity.rubric import RubricScore
 from assay.maturity.scoring import ChecklistScore, LevelScore
 from assay.names import check_name
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger
 
-__all__ = ["load_history", "save_round"]
+__all__ = ["append_round", "load_history", "save_round"]
 
 
 def save_round(
     ledger: Ledger,
     assessment: Assessment,
-    score: LevelScore | ChecklistScore,
+    score: LevelScore | ChecklistScore | RubricScore,
     *,
     project: str,
     label: str,
@@ -24,9 +27,15 @@ def save_round(
     """Append the round ``label`` of ``project`` and return its entry. Refuses (with
     :class:`~assay.errors.InvalidInputError`, nothing stored) a label the project has already
     used; the check and the append are one transaction, so two savers cannot both succeed."""
+    return append_round(ledger, round_payload(assessment, score, project=project, label=label))
+
+
+def append_round(ledger: Ledger, payload: dict[str, Any]) -> LedgerEntry:
+    """Append a round payload (answered or scanned) after checking its project name and label;
+    refuses a label the project already used, in the transaction that appends."""
+    project, label = payload["project"], payload["round"]
     check_name(project, source="--project", what="project name")
     check_name(label, source="--round", what="round label")
-    payload = round_payload(assessment, score, project=project, label=label)
     with ledger.database.writing() as conn:
         for existing in ledger.entries_in(conn, kind=ROUND_KIND):
             found = existing.content or {}
