@@ -17,7 +17,7 @@ from assay.integrations.otlp import (
     encode_response,
     trace_events,
 )
-from assay.server.api.answers import ERRORS
+from assay.server.api.answers import ERRORS, ErrorBody
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.services.telemetry import ingest_traces
@@ -25,7 +25,13 @@ from assay.store.tokens import Role
 
 __all__ = ["router"]
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter(
+    responses={
+        **ERRORS,
+        # OTLP/HTTP answers a request it cannot decode with 400 (not 422).
+        400: {"model": ErrorBody, "description": "the body is not an OTLP trace export"},
+    }
+)
 
 
 @router.post(
