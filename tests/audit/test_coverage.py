@@ -100,3 +100,76 @@ def test_probes_cover_the_items_they_serve(
     data = json.loads(run_cli(capsys, "audit", "coverage", str(path), "-f", "json").stdout)
     covered = {i["id"] for p in data["phases"] for i in p["items"] if i["covered"]}
     assert covered == {"operation.drift"}, "attested elements are not automated coverage"
+
+
+def test_ethics_coverage_by_interface_and_by_tag() -> None:
+    from assay.audit.coverage import ethics_coverage
+    from assay.audit.spec import Specification
+
+    spec = Specification.model_validate(
+        {
+            "spec": 1,
+            "id": "s",
+            "name": "s",
+            "dimensions": [
+                {
+                    "id": "d",
+                    "name": "d",
+                    "tags": ["ethics:domain"],
+                    "requirements": [
+                        {
+                            "id": "r",
+                            "name": "r",
+                            "metrics": [
+                                {
+                                    "id": "m",
+                                    "name": "m",
+                                    "assessment_interface": "probe:fairness.demographic_parity_ratio",
+                                    "measurements": [
+                                        {
+                                            "id": "parity",
+                                            "name": "p",
+                                            "comparison": "greater_than",
+                                            "target": 0.8,
+                                        }
+                                    ],
+                                },
+                                {
+                                    "id": "q",
+                                    "name": "q",
+                                    "measurements": [
+                                        {
+                                            "id": "missing",
+                                            "name": "m",
+                                            "comparison": "less_than",
+                                            "target": 0.1,
+                                            "assessment_interface": "probe:quality.missing_ratio",
+                                            "tags": ["ethics:business"],
+                                        }
+                                    ],
+                                },
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    by_family = {"fairness": ("model", "user"), "quality": ("data",)}
+
+    def categories_of(interface: object) -> tuple[str, ...]:
+        family = str(interface).split(":", 1)[1].split(".")[0]
+        return by_family[family]
+
+    covered = ethics_coverage(
+        spec, ("data", "model", "system", "process", "business", "user", "domain"), categories_of
+    )
+    assert covered == {
+        "data": ("missing",),
+        "model": ("parity",),
+        "system": (),
+        "process": (),
+        "business": ("missing",),
+        "user": ("parity",),
+        "domain": ("parity", "missing"),
+    }

@@ -259,17 +259,18 @@ class TaskRunners:
         ]
         if not chosen and parser.has_option("tox", "envlist"):
             chosen = [e.strip() for e in re.split(r"[,\s]+", parser.get("tox", "envlist")) if e]
-        sections = [f"testenv:{env}" for env in chosen] + ["testenv"]
         lines = text.split("\n")
-        for section in sections:
+        for env in chosen or [""]:
+            # An environment without its own commands runs those of [testenv].
+            section = f"testenv:{env}"
+            if not parser.has_option(section, "commands"):
+                section = "testenv"
             if not parser.has_option(section, "commands"):
                 continue
             for command in parser.get(section, "commands").split("\n"):
                 command = command.strip()
                 if command:
                     yield Step(command, path, _line_containing(lines, command))
-            if section != "testenv":
-                break
 
     # pyproject scripts and npm -----------------------------------------------------------------
 
