@@ -102,6 +102,9 @@ def test_probes_cover_the_items_they_serve(
     assert covered == {"operation.drift"}, "attested elements are not automated coverage"
 
 
+PARITY = "probe:fairness.demographic_parity_ratio"
+
+
 def test_ethics_coverage_by_interface_and_by_tag() -> None:
     from assay.audit.coverage import ethics_coverage
     from assay.audit.spec import Specification
@@ -124,7 +127,7 @@ def test_ethics_coverage_by_interface_and_by_tag() -> None:
                                 {
                                     "id": "m",
                                     "name": "m",
-                                    "assessment_interface": "probe:fairness.demographic_parity_ratio",
+                                    "assessment_interface": PARITY,
                                     "measurements": [
                                         {
                                             "id": "parity",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,10 +42,11 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path / "fixture"
 
 
-def _scan(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> dict:
+def _scan(capsys: pytest.CaptureFixture[str], repo: Path, *args: str) -> dict[str, Any]:
     result = run_cli(capsys, "scan", str(repo), "-f", "json", *args)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
 def _ledger_size(capsys: pytest.CaptureFixture[str]) -> int:
@@ -62,7 +64,8 @@ def test_scan_json_in_a_subprocess_has_every_contracted_key(repo: Path) -> None:
     assert len(document["capabilities"]) == 18
     for capability in document["capabilities"].values():
         assert capability["present"] in (True, False, None)
-        assert isinstance(capability["tools"], list) and isinstance(capability["evidence"], list)
+        assert isinstance(capability["tools"], list)
+        assert isinstance(capability["evidence"], list)
     assert document["capabilities"]["ci-cd-pipelines"]["present"] is True
     assert document["capabilities"]["ci-cd-pipelines"]["tools"] == ["github-actions"]
     # Not in the code, and no server was read: not observed, rather than missing.
@@ -98,7 +101,8 @@ def test_overrides_show_beside_the_automatic_answer_and_stale_ones_are_flagged(
     findings = {f["id"]: f for f in document["findings"]}
     pinned = findings["docker-base-image-pinned"]
     assert (pinned["outcome"], pinned["automatic"]["outcome"]) == ("yes", "no")
-    assert pinned["override"]["by"] == "alice" and pinned["override"]["seq"] >= 1
+    assert pinned["override"]["by"] == "alice"
+    assert pinned["override"]["seq"] >= 1
     assert findings["codeowners"]["outcome"] == "no"  # expired: not applied
     assert [o["probe"] for o in document["overrides"]["expired"]] == ["codeowners"]
     unused = document["overrides"]["unused"]
@@ -172,7 +176,8 @@ def test_answers_beside_the_evidence_show_conflicts_as_discussions(
         "answered level 3 for tracking of experiments; the evidence allows at most 1: "
         "experiment-tracking-in-code: no tracking calls in code"
     )
-    assert items["26"]["conflict"] is False and items["26"]["suggested"] == 1
+    assert items["26"]["conflict"] is False
+    assert items["26"]["suggested"] == 1
     assert evidence["conflicts"] == [i["message"] for i in evidence["items"] if i["conflict"]]
     page = tmp_path / "report.html"
     html = run_cli(
@@ -189,7 +194,8 @@ def test_answers_beside_the_evidence_show_conflicts_as_discussions(
     )
     assert html.exit_code == 0, html.stderr
     text = page.read_text()
-    assert 'id="evidence-conflicts"' in text and "answered level 3 for tracking" in text
+    assert 'id="evidence-conflicts"' in text
+    assert "answered level 3 for tracking" in text
     assert text.count('data-capability="') == 18
     markdown = run_cli(
         capsys, "maturity", "score", str(answers), "--evidence", str(scan_file), "-f", "markdown"
@@ -217,7 +223,8 @@ def test_html_report_escapes_repository_text_and_draws_the_map(
     page = tmp_path / "scan.html"
     assert run_cli(capsys, "scan", str(repo), "-f", "html", "-o", str(page)).exit_code == 0
     text = page.read_text()
-    assert "<script>" not in text and "&lt;script&gt;" in text
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
     assert text.count('data-capability="') == 18
     assert 'id="finding-ci-runs-tests"' in text
 

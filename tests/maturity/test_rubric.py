@@ -37,16 +37,18 @@ def test_sums_final_score_consensus_and_band() -> None:
     assert score.tests["model-1"] == 0.5
     assert score.disputed == ("model-1",)
     assert [s.sum for s in score.sections] == [7.0, 6.5, 7.0, 7.0]
-    assert score.final == 6.5 and score.complete
+    assert score.final == 6.5
+    assert score.complete
     assert score.band == "Exceptional automated testing and monitoring."
     partial = score_rubric(framework, [Respondent("c", {"data-1": Answer(0.5)})])
-    assert partial.final == 0.0 and not partial.complete
+    assert partial.final == 0.0
+    assert not partial.complete
     assert partial.band == "A research project rather than a system in production."
     three = score_rubric(
         framework, [Respondent("d", {t.id: Answer(0.5) for t in framework.statements})]
     )
-    assert three.final == 3.5  # 7 × 0.5 in every section; above 3: strong
-    assert three.band.startswith("Strong automated testing")
+    assert three.final == 3.5  # 7 times 0.5 in every section; above 3: strong
+    assert (three.band or "").startswith("Strong automated testing")
 
 
 def test_cli_scores_a_rubric_and_refuses_what_it_cannot_draw(
@@ -60,17 +62,21 @@ def test_cli_scores_a_rubric_and_refuses_what_it_cannot_draw(
     result = run_cli(capsys, "maturity", "score", str(answers), "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["sections"][0]["sum"] == 1.5 and data["final"] == 0.0
-    assert data["complete"] is False and data["tests"]["infra-1"] == 1.0
+    assert data["sections"][0]["sum"] == 1.5
+    assert data["final"] == 0.0
+    assert data["complete"] is False
+    assert data["tests"]["infra-1"] == 1.0
     html = run_cli(capsys, "maturity", "score", str(answers), "-f", "html")
-    assert html.exit_code == 2 and "table or json" in html.stderr
+    assert html.exit_code == 2
+    assert "table or json" in html.stderr
     answers.write_text("framework: ml-test-score\nanswers:\n  data-1: 2\n  data-9: 1\n")
     bad = run_cli(capsys, "maturity", "score", str(answers))
     assert bad.exit_code == 2
     assert "data-1: 2 is not a valid answer; expected 0, 0.5 or 1" in bad.stderr
     assert "ml-test-score has no test 'data-9'" in bad.stderr
     template = run_cli(capsys, "maturity", "template", "--framework", "ml-test-score")
-    assert '"monitor-7": ~' in template.stdout and "# Credits: 0 not done" in template.stdout
+    assert '"monitor-7": ~' in template.stdout
+    assert "# Credits: 0 not done" in template.stdout
     xlsx = run_cli(
         capsys,
         "maturity",
@@ -80,4 +86,5 @@ def test_cli_scores_a_rubric_and_refuses_what_it_cannot_draw(
         "-o",
         str(tmp_path / "x.xlsx"),
     )
-    assert xlsx.exit_code == 2 and "does not support the rubric" in xlsx.stderr
+    assert xlsx.exit_code == 2
+    assert "does not support the rubric" in xlsx.stderr

@@ -99,7 +99,8 @@ CASES = [
         {
             ".gitlab-ci.yml": (
                 ".template:\n  script:\n    - bandit -r src\n"
-                "test:\n  image: python:3.12\n  script:\n    - pip install nox\n    - nox -s tests\n"
+                "test:\n  image: python:3.12\n  script:\n"
+                "    - pip install nox\n    - nox -s tests\n"
                 "never:\n  script: [pip-audit]\n  when: never\n"
             ),
             "noxfile.py": (
@@ -226,7 +227,8 @@ CASES = [
         "uv lock with hashes; docker images pinned by digest; compose; review settings",
         {
             "pyproject.toml": '[project]\nname = "m"\n',
-            "uv.lock": 'version = 1\n[[package]]\nname = "numpy"\nsdist = { url = "x", hash = "sha256:'
+            "uv.lock": 'version = 1\n[[package]]\nname = "numpy"\n'
+            + 'sdist = { url = "x", hash = "sha256:'
             + "b" * 64
             + '" }\n',
             "Dockerfile": (

@@ -10,7 +10,7 @@ from assay.scan.findings import Confidence, Finding, Outcome
 from assay.scan.tiers import credit_tiers, requirement_outcome
 
 Y, N, U, NA = Outcome.yes, Outcome.no, Outcome.unknown, Outcome.not_applicable
-LEVELS = {level: level - 1 for level in range(5)}
+LEVELS: dict[float, float] = {level: level - 1 for level in range(5)}
 
 
 def test_a_requirement_is_met_by_any_alternative() -> None:
@@ -23,7 +23,7 @@ def test_a_requirement_is_met_by_any_alternative() -> None:
 
 
 def test_tiers_are_credited_from_the_bottom_and_stop_at_the_first_gap() -> None:
-    tiers = {2: [["a"]], 3: [["b"], ["c", "d"]], 4: [["e"]]}
+    tiers: dict[float, list[list[str]]] = {2: [["a"]], 3: [["b"], ["c", "d"]], 4: [["e"]]}
     everything = {"a": Y, "b": Y, "c": N, "d": Y, "e": Y}
     assert credit_tiers(tiers, everything, step_below=LEVELS).credited == 4
     refuted = credit_tiers(tiers, {**everything, "b": N}, step_below=LEVELS)

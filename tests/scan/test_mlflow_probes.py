@@ -46,7 +46,8 @@ def _train(server: Mlflow, commit: str, *, signature: bool, register: str | None
     target = [0, 1, 0, 1]
     model = LogisticRegression().fit(frame, target)
     with mlflow.start_run(tags={"mlflow.source.git.commit": commit}) as run:
-        mlflow.log_input(mlflow.data.from_pandas(frame, name="train"), context="training")
+        dataset = mlflow.data.from_pandas(frame, name="train")  # type: ignore[attr-defined]
+        mlflow.log_input(dataset, context="training")
         mlflow.sklearn.log_model(
             model,
             name="model",
@@ -96,7 +97,8 @@ def test_a_traceable_registry_then_one_that_is_not(server: Mlflow, tmp_path: Pat
     assert found["mlflow-datasets-logged"]["outcome"] == "yes"
     evidence = found["mlflow-runs-linked-to-commits"]["evidence"][0]
     assert evidence["uri"] == f"{server.uri}/api/2.0/mlflow/runs/get?run_id={run_id}"
-    assert first in evidence["snippet"] and evidence["read_at"].endswith("Z")
+    assert first in evidence["snippet"]
+    assert evidence["read_at"].endswith("Z")
     aliases = found["mlflow-model-aliases"]["evidence"][0]["snippet"]
     assert aliases == "churn: @champion → v1"
 

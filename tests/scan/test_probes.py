@@ -63,7 +63,9 @@ def test_symlinks_are_never_followed_and_odd_files_do_not_stop_the_scan(tmp_path
             ".github/workflows/bad.yml": "on: push\njobs: [not, a, mapping]\n",
             "bad.py": 'def broken(:\n    x = """never closed\n',
             "Makefile": "check: check\n\tmake check\n",
-            ".github/workflows/loop.yml": "on: push\njobs:\n  a:\n    steps:\n      - run: make check\n",
+            ".github/workflows/loop.yml": (
+                "on: push\njobs:\n  a:\n    steps:\n      - run: make check\n"
+            ),
         },
     )
     os.symlink(outside / "train.py", repo / "train.py")
@@ -83,3 +85,12 @@ def test_two_scans_of_the_same_content_diff_cleanly(tmp_path: Path) -> None:
     assert first == second
     ids = [f["id"] for f in first.values()]
     assert ids == sorted(ids)
+
+
+def test_the_guide_describes_every_probe() -> None:
+    from tests.helpers.paths import REPO
+
+    guide = (REPO / "docs" / "scan.md").read_text(encoding="utf-8")
+    for definition in probe_definitions():
+        assert f"\n### {definition.id}\n" in guide, definition.id
+        assert definition.remediation in guide, definition.id

@@ -3,9 +3,11 @@ the CI jobs, the commands they run through task runners, the code lines that men
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
 from assay.scan.ci import CiJob, ci_jobs
@@ -14,9 +16,16 @@ from assay.scan.code import CodeLine, code_lines, is_code_path, is_test_path
 from assay.scan.findings import Evidence, evidence_at
 from assay.scan.mlflow_view import MlflowView
 from assay.scan.runners import TaskRunners
-from assay.scan.tree import Tree
+from assay.scan.tree import Tree, suffix_of
 
 __all__ = ["Check", "ScanContext"]
+
+
+@lru_cache(maxsize=256)
+def _alternatives(needles: tuple[str, ...]) -> re.Pattern[str]:
+    """One regular expression matching any of the plain strings ``needles``."""
+    return re.compile("|".join(re.escape(needle) for needle in needles))
+
 
 T = TypeVar("T")
 
@@ -40,6 +49,8 @@ class ScanContext:
         self.mlflow = mlflow
         self._texts: dict[str, str | None] = {}
         self._memo: dict[str, Any] = {}
+        self._lines: dict[str, list[CodeLine]] = {}
+        self._joins: dict[tuple[str, bool], tuple[str, list[int]]] = {}
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` once per scan, for parses several probes share."""
@@ -77,13 +88,45 @@ class ScanContext:
         """Code lines (not comments, docstrings or Markdown) of ``paths`` (default: every code
         file) containing one of ``needles`` in their code, or anywhere on the line (string
         contents included) when ``raw``."""
+        pattern = _alternatives(needles)
         for path in self.code_paths if paths is None else paths:
             text = self.text(path)
-            if text is None or not any(needle in text for needle in needles):
+            if text is None or not pattern.search(text):
                 continue
-            for line in code_lines(self.tree, path):
-                if any(needle in (line.raw if raw else line.text) for needle in needles):
-                    yield line
+            lines = self.lines_of(path)
+            joined, starts = self._joined(path, raw)
+            last = -1
+            # Search the file's code once; a match's offset tells its line.
+            for match in pattern.finditer(joined):
+                index = bisect_right(starts, match.start()) - 1
+                if index != last:
+                    last = index
+                    yield lines[index]
+
+    def with_suffix(self, *suffixes: str) -> list[str]:
+        """The paths whose extension is one of ``suffixes`` (``.yaml``), in order."""
+        key = "suffix:" + ",".join(sorted(suffixes))
+        return self.memo(key, lambda: [p for p in self.tree.paths if suffix_of(p) in suffixes])
+
+    def _joined(self, path: str, raw: bool) -> tuple[str, list[int]]:
+        """The file's code lines joined by newlines, and where each line starts."""
+        key = (path, raw)
+        found = self._joins.get(key)
+        if found is None:
+            texts = [line.raw if raw else line.text for line in self.lines_of(path)]
+            starts, offset = [], 0
+            for text in texts:
+                starts.append(offset)
+                offset += len(text) + 1
+            found = self._joins[key] = ("\n".join(texts), starts)
+        return found
+
+    def lines_of(self, path: str) -> list[CodeLine]:
+        """The code lines of one file, read and split once per scan."""
+        found = self._lines.get(path)
+        if found is None:
+            found = self._lines[path] = list(code_lines(self.tree, path))
+        return found
 
     @cached_property
     def jobs(self) -> tuple[CiJob, ...]:

@@ -6,8 +6,10 @@ and benchmarks hand in the same thing. Nothing here touches the file system.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from fnmatch import fnmatchcase
+from fnmatch import translate
+from functools import lru_cache
 from typing import Any, Protocol
 
 __all__ = ["Document", "Tree", "matching", "suffix_of"]
@@ -61,9 +63,20 @@ def suffix_of(path: str) -> str:
 def matching(tree: Tree, *patterns: str) -> Iterator[str]:
     """The paths of ``tree`` that match one of the glob ``patterns``; a pattern without ``/``
     matches the file name in any directory."""
+    by_path, by_name = _compiled(patterns)
     for path in tree.paths:
-        name = path.rsplit("/", 1)[-1]
-        for pattern in patterns:
-            if fnmatchcase(path if "/" in pattern else name, pattern):
-                yield path
-                break
+        if (by_path and by_path.match(path)) or (
+            by_name and by_name.match(path[path.rfind("/") + 1 :])
+        ):
+            yield path
+
+
+@lru_cache(maxsize=256)
+def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """One regular expression for the patterns with a ``/`` and one for the name patterns."""
+    paths = [translate(p) for p in patterns if "/" in p]
+    names = [translate(p) for p in patterns if "/" not in p]
+    return (
+        re.compile("|".join(paths)) if paths else None,
+        re.compile("|".join(names)) if names else None,
+    )

@@ -9,7 +9,7 @@ from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
-from assay.scan.tree import matching, suffix_of
+from assay.scan.tree import matching
 
 _DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
 _FROM = re.compile(
@@ -109,8 +109,8 @@ def _kubernetes_kinds(ctx: ScanContext) -> list[tuple[str, int, str, str]]:
 
 def _read_kubernetes_kinds(ctx: ScanContext) -> list[tuple[str, int, str, str]]:
     objects = []
-    for path in ctx.tree.paths:
-        if suffix_of(path) not in (".yml", ".yaml") or path.startswith(".github/"):
+    for path in ctx.with_suffix(".yml", ".yaml"):
+        if path.startswith(".github/"):
             continue
         text = ctx.text(path) or ""
         if "apiVersion:" not in text or "kind:" not in text:
@@ -136,9 +136,8 @@ def infrastructure_as_code(ctx: ScanContext) -> Finding:
     tools: set[str] = set()
     terraform = [
         p
-        for p in ctx.tree.paths
-        if (suffix_of(p) == ".tf" and 'resource "' in (ctx.text(p) or ""))
-        or (suffix_of(p) == ".tf" and 'module "' in (ctx.text(p) or ""))
+        for p in ctx.with_suffix(".tf")
+        if 'resource "' in (ctx.text(p) or "") or 'module "' in (ctx.text(p) or "")
     ]
     if terraform:
         tools.add("terraform")
@@ -195,13 +194,12 @@ def deployment_strategy(ctx: ScanContext) -> Finding:
             if kind == wanted_kind and api.startswith(group):
                 evidence.append(ctx.evidence(path, line))
                 tools.add(tool)
-    for path in ctx.tree.paths:
-        if suffix_of(path) in (".yml", ".yaml"):
-            text = ctx.text(path) or ""
-            for needle, tool in (("canaryTrafficPercent:", "kserve"), ("traffic:", "seldon")):
-                if needle in text and (tool != "seldon" or "SeldonDeployment" in text):
-                    evidence.append(ctx.evidence(path, text.count("\n", 0, text.index(needle)) + 1))
-                    tools.add(tool)
+    for path in ctx.with_suffix(".yml", ".yaml"):
+        text = ctx.text(path) or ""
+        for needle, tool in (("canaryTrafficPercent:", "kserve"), ("traffic:", "seldon")):
+            if needle in text and (tool != "seldon" or "SeldonDeployment" in text):
+                evidence.append(ctx.evidence(path, text.count("\n", 0, text.index(needle)) + 1))
+                tools.add(tool)
     return found(
         "deployment-strategy",
         evidence[:MAX_EVIDENCE],

@@ -9,7 +9,7 @@ from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
-from assay.scan.tree import matching, suffix_of
+from assay.scan.tree import matching
 
 
 @probe("dvc-pipeline")
@@ -97,9 +97,7 @@ def _assay_specs(ctx: ScanContext) -> list[tuple[str, int, str]]:
 
     def read() -> list[tuple[str, int, str]]:
         specs = []
-        for path in ctx.tree.paths:
-            if suffix_of(path) not in (".yml", ".yaml"):
-                continue
+        for path in ctx.with_suffix(".yml", ".yaml"):
             text = ctx.text(path) or ""
             if "dimensions:" in text and "measurements:" in text and "requirements:" in text:
                 specs.append((path, 1, text))

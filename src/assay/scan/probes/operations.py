@@ -10,14 +10,12 @@ from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
 from assay.scan.probes.data import _assay_specs
-from assay.scan.tree import matching, suffix_of
+from assay.scan.tree import matching
 
 
 def _prometheus_rules(ctx: ScanContext) -> list[Evidence]:
     evidence = []
-    for path in ctx.tree.paths:
-        if suffix_of(path) not in (".yml", ".yaml"):
-            continue
+    for path in ctx.with_suffix(".yml", ".yaml"):
         text = ctx.text(path) or ""
         if "groups:" in text and "rules:" in text:
             match = re.search(r"(?m)^\s*-?\s*alert:\s*\S", text)
@@ -28,9 +26,7 @@ def _prometheus_rules(ctx: ScanContext) -> list[Evidence]:
 
 def _grafana_dashboards(ctx: ScanContext) -> list[Evidence]:
     evidence = []
-    for path in ctx.tree.paths:
-        if suffix_of(path) != ".json":
-            continue
+    for path in ctx.with_suffix(".json"):
         text = ctx.text(path) or ""
         if '"panels"' in text and ('"schemaVersion"' in text or '"dashboard"' in text):
             evidence.append(ctx.evidence(path, None))
@@ -87,16 +83,15 @@ def alerting_rules(ctx: ScanContext) -> Finding:
     """yes when Prometheus alert rules or assay SLO files are in the repository."""
     evidence = _prometheus_rules(ctx)
     tools = {"prometheus"} if evidence else set()
-    for path in ctx.tree.paths:
-        if suffix_of(path) in (".yml", ".yaml"):
-            text = ctx.text(path) or ""
-            if (
-                "objectives:" in text
-                and ("burn" in text or "target:" in text)
-                and "slo" in path.lower()
-            ):
-                evidence.append(ctx.evidence(path, None))
-                tools.add("assay")
+    for path in ctx.with_suffix(".yml", ".yaml"):
+        text = ctx.text(path) or ""
+        if (
+            "objectives:" in text
+            and ("burn" in text or "target:" in text)
+            and "slo" in path.lower()
+        ):
+            evidence.append(ctx.evidence(path, None))
+            tools.add("assay")
     return found(
         "alerting-rules",
         evidence[:MAX_EVIDENCE],
