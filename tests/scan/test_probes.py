@@ -94,3 +94,25 @@ def test_the_guide_describes_every_probe() -> None:
     for definition in probe_definitions():
         assert f"\n### {definition.id}\n" in guide, definition.id
         assert definition.remediation in guide, definition.id
+
+
+def test_hostile_files_are_skipped_not_fatal(tmp_path: Path) -> None:
+    bomb = "on: push\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(9)
+    )
+    make_repo(
+        tmp_path,
+        {
+            ".github/workflows/bomb.yml": bomb + "jobs:\n  t:\n    steps:\n      - run: pytest\n",
+            "notebook.ipynb": "[" * 5000 + "]" * 5000,
+            "Jenkinsfile": "sh '''" * 30_000,
+            "big.py": "import mlflow\nmlflow.start_run()\n" + "#" * 1_100_000,
+        },
+    )
+    findings = scan_findings(tmp_path)
+    # The bomb is refused by the strict loader, so its job is not read at all.
+    assert findings["ci-configured"]["outcome"] == "no"
+    # Files over 1 MB are not read as text.
+    assert findings["experiment-tracking-in-code"]["outcome"] == "no"

@@ -190,7 +190,17 @@ def repository_commits(tree: DirectoryTree, limit: int = 100_000) -> frozenset[s
         return frozenset(known)
     try:
         listed = subprocess.run(
-            ["git", "--git-dir", str(tree.git_dir), "rev-list", "--all", f"--max-count={limit}"],
+            # The repository is not trusted: no fsmonitor or other configured program runs.
+            [
+                "git",
+                "-c",
+                "core.fsmonitor=false",
+                "--git-dir",
+                str(tree.git_dir),
+                "rev-list",
+                "--all",
+                f"--max-count={limit}",
+            ],
             capture_output=True,
             text=True,
             timeout=60,

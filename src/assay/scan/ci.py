@@ -189,6 +189,9 @@ def _gitlab(tree: Tree, path: str) -> list[CiJob]:
     return found
 
 
+# Pipelines are short; a longer file is not read, so crafted text cannot make the lazy
+# quote-matching below scan the file once per opening quote.
+MAX_JENKINSFILE = 100_000
 _JENKINS_STEP = re.compile(
     r"""\b(?:sh|bat|pwsh|powershell)\s*\(?\s*(?:script\s*:\s*)?(?P<q>'''|\"\"\"|'|")(?P<body>.*?)(?P=q)""",
     re.DOTALL,
@@ -197,7 +200,7 @@ _JENKINS_STEP = re.compile(
 
 def _jenkins(tree: Tree, path: str) -> list[CiJob]:
     text = tree.text(path)
-    if text is None:
+    if text is None or len(text) > MAX_JENKINSFILE:
         return []
     # Groovy comments would otherwise read as steps.
     code = re.sub(r"/\*.*?\*/", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.DOTALL)
