@@ -293,29 +293,10 @@ def probes(fmt: FormatOption = OutputFormat.table, output: OutputOption = None) 
     """List the probes: what each asks, its severity and where its answer counts."""
     from assay.catalog.scan import probe_definitions
 
-    rows = []
+    definitions = probe_definitions()
+    rows = [d.to_dict() for d in definitions]
     table = Table("probe", "question", "severity", "capabilities")
-    for d in probe_definitions():
-        rows.append(
-            {
-                "id": d.id,
-                "title": d.title,
-                "question": d.question,
-                "looks_at": list(d.looks_at),
-                "outcomes": dict(d.outcomes),
-                "remediation": d.remediation,
-                "severity": d.severity,
-                "maps_to": {
-                    "iml4e": [{"topic": m.target, "level": int(m.tier)} for m in d.iml4e],
-                    "marvelous": list(d.marvelous),
-                    "ml_test_score": [
-                        {"test": m.target, "credit": m.tier} for m in d.ml_test_score
-                    ],
-                    "capabilities": list(d.capabilities),
-                },
-                "ethics": list(d.ethics),
-            }
-        )
+    for d in definitions:
         table.add_row(d.id, d.question, d.severity, ", ".join(d.capabilities))
     emit(output, fmt, rows, table)
 

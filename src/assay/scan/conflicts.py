@@ -23,6 +23,20 @@ def _reasons(scan: Mapping[str, Any], probes: list[str], outcome: str | None = N
     return "; ".join(parts)
 
 
+def _item(
+    item_id: str, name: str, answered: Any, suggested: Any, ceiling: Any, message: str | None
+) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "name": name,
+        "answered": answered,
+        "suggested": suggested,
+        "ceiling": ceiling,
+        "conflict": message is not None,
+        "message": message,
+    }
+
+
 def _level_items(
     framework: Framework,
     answered: Mapping[str, Any],
@@ -45,17 +59,7 @@ def _level_items(
                 f"answered level {human} for {names[topic_id].lower()}; the evidence supports "
                 f"level {credited}: " + _reasons(scan, evidence["probes"], "yes")
             )
-        items.append(
-            {
-                "id": topic_id,
-                "name": names[topic_id],
-                "answered": human,
-                "suggested": credited,
-                "ceiling": ceiling,
-                "conflict": message is not None,
-                "message": message,
-            }
-        )
+        items.append(_item(topic_id, names[topic_id], human, credited, ceiling, message))
     return items
 
 
@@ -76,17 +80,7 @@ def _statement_items(
                 f"answered {'yes' if human else 'no'} to {statement_id} ({texts[statement_id]}); "
                 f"the evidence says {found}: " + _reasons(scan, evidence["probes"], found)
             )
-        items.append(
-            {
-                "id": statement_id,
-                "name": texts[statement_id],
-                "answered": human,
-                "suggested": found,
-                "ceiling": None,
-                "conflict": message is not None,
-                "message": message,
-            }
-        )
+        items.append(_item(statement_id, texts[statement_id], human, found, None, message))
     return items
 
 
@@ -114,17 +108,7 @@ def _test_items(
                     f"answered {human:g} for {test_id}; the evidence supports {score:g}: "
                     + _reasons(scan, evidence["probes"], "yes")
                 )
-            items.append(
-                {
-                    "id": test_id,
-                    "name": evidence["text"],
-                    "answered": human,
-                    "suggested": score,
-                    "ceiling": at_most,
-                    "conflict": message is not None,
-                    "message": message,
-                }
-            )
+            items.append(_item(test_id, evidence["text"], human, score, at_most, message))
     return items
 
 

@@ -45,6 +45,29 @@ class ProbeDefinition:
     capabilities: tuple[str, ...]
     ethics: tuple[str, ...]
 
+    def maps_to(self) -> dict[str, Any]:
+        """Where the probe's answer counts, as JSON."""
+        return {
+            "iml4e": [{"topic": m.target, "level": int(m.tier)} for m in self.iml4e],
+            "marvelous": list(self.marvelous),
+            "ml_test_score": [{"test": m.target, "credit": m.tier} for m in self.ml_test_score],
+            "capabilities": list(self.capabilities),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as JSON (``assay scan probes --format json``)."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "question": self.question,
+            "looks_at": list(self.looks_at),
+            "outcomes": dict(self.outcomes),
+            "remediation": self.remediation,
+            "severity": self.severity,
+            "maps_to": self.maps_to(),
+            "ethics": list(self.ethics),
+        }
+
 
 def definition_from_data(data: Mapping[str, Any]) -> ProbeDefinition:
     """Build a definition from schema-valid data."""

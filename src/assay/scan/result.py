@@ -63,14 +63,7 @@ def _finding(
         "evidence": [evidence.to_dict() for evidence in finding.evidence],
         "severity": definition.severity,
         "remediation": definition.remediation,
-        "maps_to": {
-            "iml4e": [{"topic": m.target, "level": int(m.tier)} for m in definition.iml4e],
-            "marvelous": list(definition.marvelous),
-            "ml_test_score": [
-                {"test": m.target, "credit": m.tier} for m in definition.ml_test_score
-            ],
-            "capabilities": list(definition.capabilities),
-        },
+        "maps_to": definition.maps_to(),
         "ethics": list(definition.ethics),
     }
 
