@@ -119,6 +119,36 @@ CASES = [
         places=(("ci-runs-tests", ".gitlab-ci.yml", 8), ("ci-runs-tests", "noxfile.py", 7)),
     ),
     Case(
+        "a job's working directory, gitlab extends, pre-commit hooks run in CI",
+        {
+            ".github/workflows/ci.yml": (
+                "on: push\njobs:\n  t:\n    defaults:\n      run:\n"
+                "        working-directory: service\n    steps:\n      - run: make test\n"
+                "      - run: pre-commit run --all-files\n        working-directory: .\n"
+            ),
+            "service/Makefile": "test:\n\tpytest -q\n",
+            ".pre-commit-config.yaml": (
+                "repos:\n  - repo: https://github.com/pre-commit/mirrors-mypy\n"
+                "    rev: v1.11.0\n    hooks:\n      - id: mypy\n"
+                "  - repo: https://github.com/PyCQA/bandit\n    rev: 1.7.9\n    hooks:\n"
+                "      - id: bandit\n"
+            ),
+            ".gitlab-ci.yml": ".lint:\n  script:\n    - flake8 src\nlint:\n  extends: .lint\n",
+        },
+        {
+            "ci-runs-tests": "yes",
+            "ci-runs-type-check": "yes",
+            "ci-runs-security-scan": "yes",
+            "ci-runs-lint": "yes",
+        },
+        places=(
+            ("ci-runs-tests", "service/Makefile", 2),
+            ("ci-runs-type-check", ".pre-commit-config.yaml", 5),
+            ("ci-runs-lint", ".gitlab-ci.yml", 3),
+        ),
+        tools={"ci-runs-lint": ("flake8", "pre-commit"), "ci-runs-security-scan": ("bandit",)},
+    ),
+    Case(
         "jenkins shell steps through tox, comments ignored",
         {
             "Jenkinsfile": (

@@ -16,7 +16,12 @@ from tests.scan.cases import CASES
 
 
 def test_sarif_is_valid_with_one_rule_per_probe_and_levels_by_outcome(tmp_path: Path) -> None:
-    files = {**CASES[0].files, **CASES[13].files, "tests/test_a.py": "def test_a():\n    pass\n"}
+    cases = {case.name: case for case in CASES}
+    files = {
+        **cases["ci through make to pytest and ruff"].files,
+        **cases["a base image by tag only"].files,
+        "tests/test_a.py": "def test_a():\n    pass\n",
+    }
     commit = make_repo(tmp_path / "repo", files)
     result = run_process(
         "scan", str(tmp_path / "repo"), "--format", "sarif", "-o", str(tmp_path / "scan.sarif")

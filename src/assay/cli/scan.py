@@ -29,8 +29,10 @@ from assay.cli.common import (
 )
 from assay.errors import InvalidInputError
 from assay.names import check_name
-from assay.store import Store, open_existing_store
+from assay.store import open_existing_store
 from assay.store.config import choose_database
+
+__all__ = ["app"]
 
 
 class _RunByDefault(TyperGroup):
@@ -299,6 +301,3 @@ def probes(fmt: FormatOption = OutputFormat.table, output: OutputOption = None) 
     for d in definitions:
         table.add_row(d.id, d.question, d.severity, ", ".join(d.capabilities))
     emit(output, fmt, rows, table)
-
-
-__all__ = ["Store", "app"]

@@ -9,7 +9,7 @@ workflow without triggers) is kept but marked disabled: its commands are not evi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assay.scan.runners import Step
@@ -114,6 +114,7 @@ def _github(tree: Tree, path: str) -> list[CiJob]:
             reason = "the job's condition is always false"
         steps: list[Step] = []
         uses: list[ActionUse] = []
+        job_directory = _working_directory(data, job)
         raw_steps: list[Any] = job["steps"] if isinstance(job.get("steps"), list) else []
         for index, step in enumerate(raw_steps):
             if not isinstance(step, dict):
@@ -122,7 +123,11 @@ def _github(tree: Tree, path: str) -> list[CiJob]:
                 continue
             where = ("jobs", name, "steps", index)
             if isinstance(step.get("run"), str):
-                steps += _script_steps(document, (*where, "run"), step["run"], path)
+                cwd = step.get("working-directory", job_directory)
+                steps += [
+                    replace(found, cwd=cwd if isinstance(cwd, str) else "")
+                    for found in _script_steps(document, (*where, "run"), step["run"], path)
+                ]
             if isinstance(step.get("uses"), str):
                 uses.append(ActionUse(step["uses"], path, document.line_of((*where, "uses")) or 1))
         if isinstance(job.get("uses"), str):  # a reusable workflow
@@ -140,6 +145,17 @@ def _github(tree: Tree, path: str) -> list[CiJob]:
             )
         )
     return found
+
+
+def _working_directory(workflow: dict[str, Any], job: dict[str, Any]) -> str:
+    """``defaults.run.working-directory`` of the job, else of the workflow, else the root."""
+    for holder in (job, workflow):
+        defaults = holder.get("defaults")
+        run = defaults.get("run") if isinstance(defaults, dict) else None
+        directory = run.get("working-directory") if isinstance(run, dict) else None
+        if isinstance(directory, str):
+            return directory
+    return ""
 
 
 def _gitlab(tree: Tree, path: str) -> list[CiJob]:
@@ -167,7 +183,9 @@ def _gitlab(tree: Tree, path: str) -> list[CiJob]:
             reason = "every rule of the job says when: never"
         steps: list[Step] = []
         for key in ("before_script", "script", "after_script"):
-            holder, where = (job, (name, key)) if key in job else (default, ("default", key))
+            holder, where = _gitlab_source(data, name, key)
+            if holder is None:
+                holder, where = default, ("default", key)
             value = holder.get(key) if isinstance(holder, dict) else None
             items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
             for index, item in enumerate(items):
@@ -187,6 +205,24 @@ def _gitlab(tree: Tree, path: str) -> list[CiJob]:
             )
         )
     return found
+
+
+def _gitlab_source(
+    data: dict[str, Any], name: str, key: str, depth: int = 0
+) -> tuple[dict[str, Any] | None, tuple[str | int, ...]]:
+    """The job (``name`` or a template it ``extends``, nearest first) that defines ``key``."""
+    job = data.get(name)
+    if not isinstance(job, dict) or depth > 10:
+        return None, ()
+    if key in job:
+        return job, (name, key)
+    parents = job.get("extends")
+    for parent in reversed(parents if isinstance(parents, list) else [parents]):
+        if isinstance(parent, str):
+            found, where = _gitlab_source(data, parent, key, depth + 1)
+            if found is not None:
+                return found, where
+    return None, ()
 
 
 # Pipelines are short; a longer file is not read, so crafted text cannot make the lazy

@@ -146,7 +146,7 @@ class ScanContext:
             if not job.enabled:
                 continue
             for step in job.steps:
-                for reached in self.runners.expand(step):
+                for reached in self.runners.expand(step, step.cwd):
                     for kind, tool in kinds_of_command(reached.words):
                         chain = (*reached.via, (reached.path, reached.line))
                         found.append(Check(kind, tool, job, chain))

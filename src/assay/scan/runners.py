@@ -32,6 +32,7 @@ class Step:
     path: str
     line: int
     via: tuple[tuple[str, int], ...] = ()
+    cwd: str = ""  # the directory it runs in, relative to the repository
 
     @property
     def words(self) -> list[str]:
@@ -92,6 +93,8 @@ class TaskRunners:
             yield from self._nox(args, directory)
         elif program == "tox":
             yield from self._tox(args, directory)
+        elif program == "pre-commit" and args[:1] == ["run"]:
+            yield from self._pre_commit(args[1:], directory)
         elif program == "poe" and args:
             yield from self._pyproject_script(directory, ("tool", "poe", "tasks"), args[0])
         elif program in ("npm", "yarn", "pnpm"):
@@ -234,6 +237,30 @@ class TaskRunners:
             tasks[function.name] = commands
         self._python_tasks[key] = tasks
         return tasks
+
+    # pre-commit ------------------------------------------------------------------------------
+
+    def _pre_commit(self, args: list[str], directory: str) -> Iterator[Step]:
+        """The hooks ``pre-commit run [HOOK]`` runs, each as its tool's command; formatters
+        count in check mode, since a hook fails when it would change a file."""
+        path = _join(directory, ".pre-commit-config.yaml")
+        document = self._tree.document(path) if path in self._paths else None
+        data = document.data if document is not None else None
+        repos = data.get("repos") if isinstance(data, dict) else None
+        chosen = [a for a in args if not a.startswith("-")][:1]
+        for r, repo in enumerate(repos if isinstance(repos, list) else []):
+            hooks = repo.get("hooks") if isinstance(repo, dict) else None
+            for h, hook in enumerate(hooks if isinstance(hooks, list) else []):
+                hook_id = hook.get("id") if isinstance(hook, dict) else None
+                if not isinstance(hook_id, str) or (chosen and hook_id not in chosen):
+                    continue
+                line = document.line_of(("repos", r, "hooks", h, "id")) if document else None
+                command = {"ruff-format": "ruff format --check", "ruff-check": "ruff check"}.get(
+                    hook_id, hook_id
+                )
+                if hook_id in ("black", "isort"):
+                    command += " --check"
+                yield Step(command, path, line or 1)
 
     # tox --------------------------------------------------------------------------------------
 
