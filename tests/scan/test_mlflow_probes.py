@@ -35,13 +35,14 @@ def _outcomes(repo: Path, uri: str) -> dict[str, dict[str, Any]]:
     return {probe: findings[probe] for probe in SERVER_PROBES}
 
 
-def _train(server: Mlflow, commit: str, *, signature: bool, register: str | None) -> str:
+def _train(commit: str, *, signature: bool, register: str | None) -> str:
+    """A run on the server that MLFLOW_TRACKING_URI names (set through monkeypatch, so it does
+    not outlive the test: mlflow.set_tracking_uri would leak into every later test)."""
     import mlflow
     import pandas as pd
     from mlflow.models import infer_signature
     from sklearn.linear_model import LogisticRegression
 
-    mlflow.set_tracking_uri(server.uri)
     frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
     target = [0, 1, 0, 1]
     model = LogisticRegression().fit(frame, target)
@@ -78,13 +79,16 @@ def test_an_empty_server_then_a_run_without_datasets(server: Mlflow, tmp_path: P
     assert "1 name commits of other repositories" in linked["automatic"]["reason"]
 
 
-def test_a_traceable_registry_then_one_that_is_not(server: Mlflow, tmp_path: Path) -> None:
+def test_a_traceable_registry_then_one_that_is_not(
+    server: Mlflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.uri)
     repo = tmp_path / "repo"
     make_repo(repo, {"train.py": "print(1)\n"})
     first = git(repo, "rev-parse", "HEAD")
     (repo / "train.py").write_text("print(2)\n")
     git(repo, "commit", "-qam", "second")
-    run_id = _train(server, first, signature=True, register="churn")
+    run_id = _train(first, signature=True, register="churn")
     server.client.set_registered_model_alias("churn", "champion", "1")
     found = _outcomes(repo, server.uri)
     assert {p: f["outcome"] for p, f in found.items() if p != "mlflow-datasets-logged"} == {
@@ -102,7 +106,7 @@ def test_a_traceable_registry_then_one_that_is_not(server: Mlflow, tmp_path: Pat
     aliases = found["mlflow-model-aliases"]["evidence"][0]["snippet"]
     assert aliases == "churn: @champion → v1"
 
-    _train(server, first, signature=False, register=None)
+    _train(first, signature=False, register=None)
     server.client.create_registered_model("orphan")
     server.client.create_model_version("orphan", "s3://models/orphan/1")
     found = _outcomes(repo, server.uri)
