@@ -14,6 +14,7 @@ Exception tree::
     │   ├── SchemaVersionError       (exit 2) database written by a newer assay
     │   └── LedgerFileError          (exit 2) an exported ledger file that cannot be read
     ├── GateFailedError              (exit 1) the audited system is non-conformant
+    ├── VerificationFailedError      (exit 1) a signature or proof does not hold
     └── EvidenceIncompleteError      (exit 3) collection errors under ``--gate``
 """
 
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidInputError",
     "LedgerFileError",
     "SchemaVersionError",
+    "VerificationFailedError",
     "shorten",
 ]
 
@@ -128,6 +130,12 @@ class LedgerFileError(InvalidInputError):
 
 class GateFailedError(AssayError):
     """The audited system does not conform to its specification."""
+
+    exit_code = ExitCode.GATE_FAILED
+
+
+class VerificationFailedError(AssayError):
+    """A signature or proof was checked and does not hold (exit 1, like a failed gate)."""
 
     exit_code = ExitCode.GATE_FAILED
 

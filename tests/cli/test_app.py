@@ -14,7 +14,7 @@ from assay.store.config import DatabaseChoice
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.running import Result, run_cli, run_process
 
-GROUPS = ["db", "ledger", "maturity", "audit", "metrics", "serve", "demo"]
+GROUPS = ["db", "ledger", "maturity", "audit", "metrics", "scan", "keys", "serve", "demo"]
 
 
 def assert_one_line_error(result: Result, *fragments: str) -> None:

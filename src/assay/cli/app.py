@@ -24,6 +24,7 @@ from assay.cli import maturity as maturity_commands
 from assay.cli import metrics as metrics_commands
 from assay.cli import probe as probe_commands
 from assay.cli import scan as scan_commands
+from assay.cli import signing as signing_commands
 from assay.cli import token as token_commands
 from assay.demo.run import run_demo
 from assay.errors import AssayError, ExitCode, InvalidInputError
@@ -74,6 +75,9 @@ app.add_typer(metrics_commands.app, name="metrics")
 app.add_typer(llm_commands.app, name="llm")
 app.add_typer(alerts_commands.app, name="alerts")
 app.add_typer(scan_commands.app, name="scan")
+app.add_typer(signing_commands.keys_app, name="keys")
+app.command("sign")(signing_commands.sign)
+app.command("verify")(signing_commands.verify)
 
 
 @app.command()
