@@ -241,3 +241,17 @@ def test_bad_input_gets_one_message_and_exit_2(
         run_cli(capsys, "scan", str(tmp_path), "--mlflow", "ftp://host/x"), "--mlflow", "http(s)"
     )
     assert_invalid(run_cli(capsys, "scan", str(tmp_path), "--project", "bad\x1b[31m"), "--project")
+
+
+def test_credentials_in_the_mlflow_url_never_reach_the_output(
+    capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    from tests.helpers.server import free_port
+
+    url = f"http://reader:s3cret-token@127.0.0.1:{free_port()}"
+    result = run_cli(capsys, "scan", str(repo), "--mlflow", url, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "s3cret-token" not in result.stdout + result.stderr
+    document = json.loads(result.stdout)
+    assert document["mlflow"]["uri"].startswith("http://127.0.0.1:")
+    assert document["mlflow"]["error"]

@@ -30,7 +30,7 @@ from assay.cli.common import (
 from assay.errors import InvalidInputError
 from assay.names import check_name
 from assay.store import open_existing_store
-from assay.store.config import choose_database
+from assay.store.config import DEFAULT_DATABASE_FILENAME, choose_database
 
 __all__ = ["app"]
 
@@ -86,7 +86,8 @@ def _store_if_any(db: str | None) -> Any:
     """The store to read overrides from: the one chosen, if it exists (a missing default store
     means no overrides were ever recorded)."""
     choice = choose_database(db)
-    if choice.default_home is not None and not (choice.default_home / "assay.db").is_file():
+    default = choice.default_home
+    if default is not None and not (default / DEFAULT_DATABASE_FILENAME).is_file():
         yield None
         return
     store = open_existing_store(choice)

@@ -9,6 +9,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -16,7 +17,7 @@ from assay.errors import InvalidInputError
 from assay.files.documents import parse_document
 from assay.scan.mlflow_view import MlflowModel, MlflowModelVersion, MlflowRun, MlflowView
 
-__all__ = ["MAX_RUNS", "read_mlflow"]
+__all__ = ["MAX_RUNS", "read_mlflow", "without_credentials"]
 
 MAX_RUNS = 5_000
 MAX_SIGNATURES = 50
@@ -46,6 +47,7 @@ def read_mlflow(uri: str, commits: frozenset[str], *, timeout: float = 30.0) -> 
             expected="the URL of an MLflow tracking server, such as http://127.0.0.1:5000",
         )
     read_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    shown = without_credentials(uri)
     try:
         with _client(uri, timeout) as client:
             experiments = _experiments(client)
@@ -63,18 +65,26 @@ def read_mlflow(uri: str, commits: frozenset[str], *, timeout: float = 30.0) -> 
             ]
             models = _models(client)
     except httpx.HTTPError as error:
-        return MlflowView(uri, read_at, error=_describe(error), repository_commits=commits)
+        return MlflowView(shown, read_at, error=_describe(error), repository_commits=commits)
     except (ValueError, KeyError, TypeError) as error:
         return MlflowView(
-            uri, read_at, error=f"unexpected answer ({error})", repository_commits=commits
+            shown, read_at, error=f"unexpected answer ({error})", repository_commits=commits
         )
-    return MlflowView(uri, read_at, tuple(runs), tuple(models), None, truncated, commits)
+    return MlflowView(shown, read_at, tuple(runs), tuple(models), None, truncated, commits)
+
+
+def without_credentials(uri: str) -> str:
+    """``uri`` without a user name or password, as it may be shown in reports and evidence."""
+    parts = urlsplit(uri)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def _describe(error: httpx.HTTPError) -> str:
     if isinstance(error, httpx.HTTPStatusError):
         return f"HTTP {error.response.status_code} from {error.request.url.path}"
-    return f"{type(error).__name__}: {error}"
+    # Only the kind of a transport error and the text after any "user:password@".
+    return f"{type(error).__name__}: {str(error).split('@')[-1]}"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
