@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from assay.reports.scan_html import scan_html
+from assay.services.scan import scan_path
 from tests.helpers.mlflow_server import Mlflow, mlflow_server
 from tests.helpers.repos import git, make_repo, scan_findings
 from tests.helpers.server import free_port
@@ -105,6 +107,8 @@ def test_a_traceable_registry_then_one_that_is_not(
     assert evidence["read_at"].endswith("Z")
     aliases = found["mlflow-model-aliases"]["evidence"][0]["snippet"]
     assert aliases == "churn: @champion → v1"
+    page = scan_html(scan_path(repo, project="fixture", mlflow_uri=server.uri))
+    assert f"{server.uri}/api/2.0/mlflow/runs/get?run_id={run_id}" in page
 
     _train(first, signature=False, register=None)
     server.client.create_registered_model("orphan")
