@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
 from assay.cli.common import (
@@ -163,3 +164,87 @@ def list_entries(
     with existing_store(db) as store:
         entries = list(store.ledger.entries(since=since, limit=limit, kind=kind))
     emit(output, fmt, [entry.to_dict() for entry in entries], entry_table(entries))
+
+
+@app.command()
+def checkpoint(
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Sign the checkpoint with this Ed25519 private key (`assay keys generate`).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    origin: Annotated[
+        str, typer.Option("--origin", help="The log's name: the first line, and the key's name.")
+    ] = "assay.local/ledger",
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Print the ledger's Merkle tree size and root (RFC 9162) as a checkpoint in the C2SP
+    signed-note format, signed when --key is given."""
+    from assay.services.transparency import checkpoint as make_checkpoint
+
+    with existing_store(db) as store:
+        found = make_checkpoint(store, origin=origin, key=key)
+    if fmt is OutputFormat.json:
+        emit(output, fmt, found.to_dict())
+        return
+    with open_output(output) as stream:
+        stream.write(found.note)
+
+
+@app.command()
+def prove(
+    seq: Annotated[int, typer.Argument(min=1, max=LARGEST_SEQ, help="The entry number.")],
+    tree_size: Annotated[
+        int | None,
+        typer.Option(
+            "--tree-size",
+            min=1,
+            help="Prove against this tree size (default: the whole ledger).",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """The inclusion proof of entry SEQ (RFC 9162 §2.1.3): leaf_index, tree_size, root and the
+    audit path, hex."""
+    from assay.services.transparency import prove as make_proof
+
+    with existing_store(db) as store:
+        proof = make_proof(store, seq, tree_size)
+    emit(output, fmt, proof, _proof_table(proof))
+
+
+@app.command()
+def consistency(
+    old_size: Annotated[int, typer.Argument(min=1, max=LARGEST_SEQ, help="The older tree size.")],
+    new_size: Annotated[int, typer.Argument(min=1, max=LARGEST_SEQ, help="The newer tree size.")],
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """The consistency proof between two tree sizes (RFC 9162 §2.1.4): both roots and the
+    proof, hex."""
+    from assay.services.transparency import consistency as make_proof
+
+    with existing_store(db) as store:
+        proof = make_proof(store, old_size, new_size)
+    emit(output, fmt, proof, _proof_table(proof))
+
+
+def _proof_table(proof: dict[str, Any]) -> Table:
+    """A proof for people: its fields, then the path's nodes in order."""
+    table = Table("field", "value")
+    for key, value in proof.items():
+        if key != "proof":
+            table.add_row(key, str(value))
+    for index, node in enumerate(proof["proof"]):
+        table.add_row(f"proof[{index}]", node)
+    return table
