@@ -327,6 +327,21 @@ CASES = [
         },
     ),
     Case(
+        "a multi-document manifest: each object has its own apiVersion",
+        {
+            "k8s/app.yaml": (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n---\n"
+                "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: app\n"
+            ),
+        },
+        {"deployment-strategy": "yes", "infrastructure-as-code": "yes"},
+        places=(
+            ("deployment-strategy", "k8s/app.yaml", 7),
+            ("infrastructure-as-code", "k8s/app.yaml", 2),
+        ),
+        tools={"deployment-strategy": ("argo-rollouts",)},
+    ),
+    Case(
         "tools mentioned only in documentation, comments and strings are not used",
         {
             "README.md": "We use MLflow (mlflow.log_metric) and Feast, Airflow and pandera.\n",

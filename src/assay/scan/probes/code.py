@@ -9,6 +9,7 @@ from assay.scan.code import is_test_path
 from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, found
 from assay.scan.probes import MAX_EVIDENCE, probe
+from assay.scan.probes.resources import objects_of
 from assay.scan.tree import matching
 
 
@@ -169,7 +170,7 @@ def hyperparameter_tuning(ctx: ScanContext) -> Finding:
     evidence, tools = calls(
         ctx, _TUNING, ("optuna", "hyperopt", "fmin", "tune.", "SearchCV", "kt.")
     )
-    for path, line in _kinds(ctx, "Experiment", "kubeflow.org"):
+    for path, line in objects_of(ctx, "Experiment", "kubeflow.org"):
         evidence.append(ctx.evidence(path, line))
         tools.add("katib")
     return found(
@@ -192,12 +193,6 @@ _DISTRIBUTED = {
 }
 
 
-def _kinds(ctx: ScanContext, kind: str, group: str) -> list[tuple[str, int]]:
-    from assay.scan.probes.containers import _kubernetes_kinds
-
-    return [(p, line) for p, line, api, k in _kubernetes_kinds(ctx) if k == kind and group in api]
-
-
 @probe("distributed-training")
 def distributed_training(ctx: ScanContext) -> Finding:
     """yes when training is distributed over workers: PyTorch DDP, Horovod, DeepSpeed, Ray
@@ -218,7 +213,7 @@ def distributed_training(ctx: ScanContext) -> Finding:
         ),
     )
     for kind in ("PyTorchJob", "TFJob", "MPIJob", "TrainJob"):
-        for path, line in _kinds(ctx, kind, "kubeflow.org"):
+        for path, line in objects_of(ctx, kind, "kubeflow.org"):
             evidence.append(ctx.evidence(path, line))
             tools.add("kubeflow-training")
     return found(

@@ -9,6 +9,7 @@ from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
+from assay.scan.probes.resources import kubernetes_objects
 from assay.scan.tree import matching
 
 _DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile")
@@ -102,32 +103,6 @@ def docker_compose_present(ctx: ScanContext) -> Finding:
     )
 
 
-def _kubernetes_kinds(ctx: ScanContext) -> list[tuple[str, int, str, str]]:
-    """(path, line, apiVersion, kind) of every Kubernetes-style object in YAML files."""
-    return ctx.memo("kubernetes", lambda: _read_kubernetes_kinds(ctx))
-
-
-def _read_kubernetes_kinds(ctx: ScanContext) -> list[tuple[str, int, str, str]]:
-    objects = []
-    for path in ctx.with_suffix(".yml", ".yaml"):
-        if path.startswith(".github/"):
-            continue
-        text = ctx.text(path) or ""
-        if "apiVersion:" not in text or "kind:" not in text:
-            continue
-        for match in re.finditer(r"(?m)^kind:\s*([A-Za-z]+)\s*$", text):
-            api = re.search(r"(?m)^apiVersion:\s*(\S+)", text)
-            objects.append(
-                (
-                    path,
-                    text.count("\n", 0, match.start()) + 1,
-                    api.group(1) if api else "",
-                    match.group(1),
-                )
-            )
-    return objects
-
-
 @probe("infrastructure-as-code")
 def infrastructure_as_code(ctx: ScanContext) -> Finding:
     """yes when infrastructure is declared as code: Terraform, Helm charts, kustomize or
@@ -152,7 +127,7 @@ def infrastructure_as_code(ctx: ScanContext) -> Finding:
         evidence += [ctx.evidence(p, None) for p in kustomize[:2]]
     manifests = [
         o
-        for o in _kubernetes_kinds(ctx)
+        for o in kubernetes_objects(ctx)
         if o[3]
         in (
             "Deployment",
@@ -189,7 +164,7 @@ def deployment_strategy(ctx: ScanContext) -> Finding:
     ``canaryTrafficPercent`` or Seldon traffic splits."""
     evidence: list[Evidence] = []
     tools: set[str] = set()
-    for path, line, api, kind in _kubernetes_kinds(ctx):
+    for path, line, api, kind in kubernetes_objects(ctx):
         for (wanted_kind, group), tool in _PROGRESSIVE.items():
             if kind == wanted_kind and api.startswith(group):
                 evidence.append(ctx.evidence(path, line))
@@ -227,7 +202,7 @@ def model_serving(ctx: ScanContext) -> Finding:
     MLServer settings, or a FastAPI application in code."""
     evidence: list[Evidence] = []
     tools: set[str] = set()
-    for path, line, api, kind in _kubernetes_kinds(ctx):
+    for path, line, api, kind in kubernetes_objects(ctx):
         if kind == "InferenceService" and "kserve" in api:
             evidence.append(ctx.evidence(path, line))
             tools.add("kserve")

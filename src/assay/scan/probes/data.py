@@ -9,6 +9,7 @@ from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
+from assay.scan.probes.resources import assay_specs
 from assay.scan.tree import matching
 
 
@@ -92,20 +93,6 @@ _VALIDATION = {
 }
 
 
-def _assay_specs(ctx: ScanContext) -> list[tuple[str, int, str]]:
-    """(path, line, text) of assay specifications in the repository."""
-
-    def read() -> list[tuple[str, int, str]]:
-        specs = []
-        for path in ctx.with_suffix(".yml", ".yaml"):
-            text = ctx.text(path) or ""
-            if "dimensions:" in text and "measurements:" in text and "requirements:" in text:
-                specs.append((path, 1, text))
-        return specs
-
-    return ctx.memo("assay-specs", read)
-
-
 @probe("data-validation")
 def data_validation(ctx: ScanContext) -> Finding:
     """yes when data is validated by a tool: pandera schemas, Great Expectations suites,
@@ -126,7 +113,7 @@ def data_validation(ctx: ScanContext) -> Finding:
     for path in matching(ctx.tree, "great_expectations.yml", "gx/great_expectations.yml"):
         evidence.append(ctx.evidence(path, None))
         tools.add("great-expectations")
-    for path, _, text in _assay_specs(ctx):
+    for path, text in assay_specs(ctx):
         match = re.search(r"(?m)(kind:\s*probe|missing_ratio|duplicate|drift|psi|ks_)", text)
         if match:
             evidence.append(ctx.evidence(path, text.count("\n", 0, match.start()) + 1))

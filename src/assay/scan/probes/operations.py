@@ -9,7 +9,7 @@ from assay.scan.context import ScanContext
 from assay.scan.findings import Confidence, Evidence, Finding, Outcome, found
 from assay.scan.probes import MAX_EVIDENCE, probe
 from assay.scan.probes.code import calls
-from assay.scan.probes.data import _assay_specs
+from assay.scan.probes.resources import assay_specs, kubernetes_objects
 from assay.scan.tree import matching
 
 
@@ -35,7 +35,7 @@ def _grafana_dashboards(ctx: ScanContext) -> list[Evidence]:
 
 def _specs_with_frequency(ctx: ScanContext) -> list[Evidence]:
     evidence = []
-    for path, _, text in _assay_specs(ctx):
+    for path, text in assay_specs(ctx):
         match = re.search(r"(?m)^\s*frequency:\s*\S", text)
         if match:
             evidence.append(ctx.evidence(path, text.count("\n", 0, match.start()) + 1))
@@ -135,9 +135,7 @@ def orchestration(ctx: ScanContext) -> Finding:
     evidence, tools = calls(
         ctx, _ORCHESTRATION, ("airflow", "kfp", "prefect", "dagster", "metaflow", "zenml")
     )
-    from assay.scan.probes.containers import _kubernetes_kinds
-
-    for path, line, api, kind in _kubernetes_kinds(ctx):
+    for path, line, api, kind in kubernetes_objects(ctx):
         if "argoproj.io" in api and kind in ("Workflow", "CronWorkflow", "WorkflowTemplate"):
             evidence.append(ctx.evidence(path, line))
             tools.add("argo-workflows")
@@ -154,7 +152,7 @@ def orchestration(ctx: ScanContext) -> Finding:
 def audit_trail(ctx: ScanContext) -> Finding:
     """yes when predictions or decisions leave an audit trail: assay specs (a hash-chained
     evidence ledger), OpenTelemetry tracing, or MLflow inference tables."""
-    evidence: list[Evidence] = [ctx.evidence(path, line) for path, line, _ in _assay_specs(ctx)[:2]]
+    evidence: list[Evidence] = [ctx.evidence(path, 1) for path, _ in assay_specs(ctx)[:2]]
     tools = {"assay"} if evidence else set()
     more, more_tools = calls(
         ctx,
