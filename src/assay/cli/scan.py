@@ -24,12 +24,12 @@ from assay.cli.common import (
     OutputOption,
     announce,
     emit,
+    existing_store,
     open_output,
     store_from_option,
 )
 from assay.errors import InvalidInputError
 from assay.names import check_name
-from assay.store import open_existing_store
 from assay.store.config import DEFAULT_DATABASE_FILENAME, choose_database
 
 __all__ = ["app"]
@@ -90,11 +90,8 @@ def _store_if_any(db: str | None) -> Any:
     if default is not None and not (default / DEFAULT_DATABASE_FILENAME).is_file():
         yield None
         return
-    store = open_existing_store(choice)
-    try:
+    with existing_store(db) as store:
         yield store
-    finally:
-        store.close()
 
 
 @app.command()

@@ -21,7 +21,8 @@ from assay.scan.result import FRAMEWORK_IDS, ScanInputs, scan_document
 from assay.scan.rounds import scan_round_payload
 from assay.store import Store
 from assay.store.chain import LedgerEntry
-from assay.store.scan_records import load_overrides, record_override, save_scan_round
+from assay.store.rounds import append_round
+from assay.store.scan_records import load_overrides, record_override
 
 __all__ = [
     "FRAMEWORK_IDS",
@@ -135,4 +136,4 @@ def save_round_of_scan(
     payload = scan_round_payload(
         document, load_framework(framework_id), project=project, label=label
     )
-    return save_scan_round(store.ledger, payload)
+    return append_round(store.ledger, payload)
