@@ -114,6 +114,25 @@ def mlflow_registered_models(ctx: ScanContext) -> Finding:
     return _server(ctx, "mlflow-registered-models", answer)
 
 
+def _every(
+    probe_id: str,
+    lacking: list[str],
+    total: int,
+    evidence: tuple[Evidence, ...],
+    *,
+    have_not: str,
+    have: str,
+    name_them: bool = True,
+) -> Finding:
+    """no, naming up to five that lack it, when any of ``total`` lacks the property; else yes."""
+    if lacking:
+        named = f": {', '.join(lacking[:5])}" if name_them else ""
+        reason = f"{len(lacking)} of {total} {have_not}{named}"
+        return Finding(probe_id, Outcome.no, Confidence.high, reason, evidence, ("mlflow",))
+    reason = f"all {total} {have}"
+    return Finding(probe_id, Outcome.yes, Confidence.high, reason, evidence, ("mlflow",))
+
+
 def _registry_probe(
     ctx: ScanContext, probe_id: str, check: Callable[[MlflowView], Finding]
 ) -> Finding:
@@ -147,22 +166,13 @@ def mlflow_model_aliases(ctx: ScanContext) -> Finding:
             for m in models
             if m.aliases
         )[:MAX_EVIDENCE]
-        if without:
-            return Finding(
-                "mlflow-model-aliases",
-                Outcome.no,
-                Confidence.high,
-                f"{len(without)} of {len(models)} model(s) have no alias: {', '.join(without[:5])}",
-                evidence,
-                ("mlflow",),
-            )
-        return Finding(
+        return _every(
             "mlflow-model-aliases",
-            Outcome.yes,
-            Confidence.high,
-            f"all {len(models)} model(s) have aliases",
+            without,
+            len(models),
             evidence,
-            ("mlflow",),
+            have_not="model(s) have no alias",
+            have="model(s) have aliases",
         )
 
     return _registry_probe(ctx, "mlflow-model-aliases", check)
@@ -184,23 +194,13 @@ def mlflow_versions_linked_to_runs(ctx: ScanContext) -> Finding:
             for name, v in versions
             if v.run_id
         )[:MAX_EVIDENCE]
-        if unlinked:
-            return Finding(
-                "mlflow-versions-linked-to-runs",
-                Outcome.no,
-                Confidence.high,
-                f"{len(unlinked)} of {len(versions)} version(s) name no run: "
-                + ", ".join(unlinked[:5]),
-                evidence,
-                ("mlflow",),
-            )
-        return Finding(
+        return _every(
             "mlflow-versions-linked-to-runs",
-            Outcome.yes,
-            Confidence.high,
-            f"all {len(versions)} version(s) name their run",
+            unlinked,
+            len(versions),
             evidence,
-            ("mlflow",),
+            have_not="version(s) name no run",
+            have="version(s) name their run",
         )
 
     return _registry_probe(ctx, "mlflow-versions-linked-to-runs", check)
@@ -272,22 +272,14 @@ def mlflow_model_signatures(ctx: ScanContext) -> Finding:
             )
             for run in logged[:MAX_EVIDENCE]
         )
-        if unsigned:
-            return Finding(
-                "mlflow-model-signatures",
-                Outcome.no,
-                Confidence.high,
-                f"{len(unsigned)} of {len(logged)} logged model(s) have no signature",
-                evidence,
-                ("mlflow",),
-            )
-        return Finding(
+        return _every(
             "mlflow-model-signatures",
-            Outcome.yes,
-            Confidence.high,
-            f"all {len(logged)} logged model(s) have signatures",
+            unsigned,
+            len(logged),
             evidence,
-            ("mlflow",),
+            have_not="logged model(s) have no signature",
+            have="logged model(s) have signatures",
+            name_them=False,
         )
 
     return _server(ctx, "mlflow-model-signatures", answer)
