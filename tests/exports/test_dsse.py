@@ -147,3 +147,20 @@ def test_unusable_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     private_as_public = cli(capsys, "verify", str(target), "--key", str(tmp_path / "k"))
     assert private_as_public.exit_code == 2
     assert "Traceback" not in private_as_public.stderr
+
+
+def test_an_unwritable_envelope_is_one_message(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "r.txt"
+    target.write_text("x")
+    cli(capsys, "keys", "generate", "-o", str(tmp_path / "k"))
+    bundle = tmp_path / "missing-dir" / "r.dsse.json"
+    result = cli(capsys, "sign", str(target), "--key", str(tmp_path / "k"), "--bundle", str(bundle))
+    assert result.exit_code == 2
+    assert "cannot write the envelope" in result.stderr
+    directory = run_cli(
+        capsys, "verify", str(target), "--key", str(tmp_path / "k.pub"), "--bundle", str(tmp_path)
+    )
+    assert directory.exit_code == 2
+    assert "cannot read the envelope" in directory.stderr

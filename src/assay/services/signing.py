@@ -61,6 +61,10 @@ def _load_envelope(path: Path) -> Envelope:
             source=str(path),
             expected="the FILE.dsse.json `assay sign` wrote",
         ) from None
+    except OSError as error:
+        raise InvalidInputError(
+            f"cannot read the envelope ({error.strerror})", source=str(path)
+        ) from None
     except (JsonRefusedError, ValueError) as error:
         raise InvalidInputError(
             f"not JSON ({error})", source=str(path), expected="a DSSE envelope"
@@ -129,8 +133,14 @@ def sign_file(
         envelope = Envelope.signed(IN_TOTO_PAYLOAD_TYPE, payload, keyid, key.sign)
     text = json.dumps(envelope.to_json(), indent=2) + "\n"
     partial = target.with_name(target.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(target)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InvalidInputError(
+            f"cannot write the envelope ({error.strerror})", source=str(target)
+        ) from None
     return Signed(target, keyid, len(envelope.signatures), sha256)
 
 
