@@ -15,7 +15,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from assay.errors import InvalidInputError
 
-__all__ = ["generate_key", "key_id", "load_private_key", "load_public_key", "verifier"]
+__all__ = [
+    "generate_key",
+    "key_id",
+    "load_private_key",
+    "load_public_key",
+    "parse_public_key",
+    "public_pem",
+    "raw_public_key",
+    "verifier",
+]
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -24,6 +33,20 @@ def key_id(public: Ed25519PublicKey) -> str:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return hashlib.sha256(der).hexdigest()
+
+
+def raw_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of the (public half of the) key."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+    """The (public half of the) key as PEM SubjectPublicKeyInfo, as ``KEY.pub`` holds it."""
+    public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
 
 
 def generate_key(path: Path, *, force: bool = False) -> tuple[Path, str]:
@@ -95,18 +118,22 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """The Ed25519 public key in ``path`` (PEM SubjectPublicKeyInfo)."""
-    data = _read(path)
+    return parse_public_key(_read(path), str(path))
+
+
+def parse_public_key(data: bytes, source: str) -> Ed25519PublicKey:
+    """The Ed25519 public key in PEM ``data`` read from ``source`` (a file or a URL)."""
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError):
         raise InvalidInputError(
             "not a PEM public key",
-            source=str(path),
+            source=source,
             expected="the KEY.pub of `assay keys generate`",
         ) from None
     if not isinstance(key, Ed25519PublicKey):
         raise InvalidInputError(
-            "not an Ed25519 public key", source=str(path), expected="an Ed25519 public key"
+            "not an Ed25519 public key", source=source, expected="an Ed25519 public key"
         )
     return key
 

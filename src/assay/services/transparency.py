@@ -1,31 +1,28 @@
 """The ledger's Merkle tree for readers who check rather than trust: a checkpoint (size and
 root, signed as a C2SP note when a key is given), inclusion proofs and consistency proofs.
 
-The tree is computed from the stored entry hashes in order (one SHA-256 per leaf and node per
-request); keeping interior nodes so proofs need not rehash the ledger is not done yet.
+Roots and proofs are read from the stored perfect subtrees (:mod:`assay.store.ledger_tree`):
+O(log² n) rows per request, whatever the ledger's length.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from assay.errors import InvalidInputError
 from assay.exports.checkpoint import checkpoint_text, signed_note
-from assay.files.keys import load_private_key
+from assay.files.keys import load_private_key, raw_public_key
 from assay.store import Store
-from assay.store.merkle import consistency_proof, inclusion_proof, leaf_hash, tree_root
+from assay.store.merkle import consistency_spans, inclusion_spans
 
 __all__ = ["DEFAULT_ORIGIN", "Checkpoint", "checkpoint", "consistency", "prove"]
 
 DEFAULT_ORIGIN = "assay.local/ledger"
-
-
-def _leaves(store: Store) -> list[bytes]:
-    return [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
 
 
 @dataclass(frozen=True)
@@ -42,63 +39,72 @@ class Checkpoint:
 
 
 def checkpoint(
-    store: Store, *, origin: str = DEFAULT_ORIGIN, key: Path | None = None
+    store: Store,
+    *,
+    origin: str = DEFAULT_ORIGIN,
+    key: Path | Ed25519PrivateKey | None = None,
 ) -> Checkpoint:
-    """The current tree size and root as a C2SP checkpoint, signed by ``key`` (Ed25519) if
-    given, with the key named ``origin``."""
-    leaves = _leaves(store)
-    root = tree_root(leaves)
+    """The current tree size and root as a C2SP checkpoint, signed by ``key`` (an Ed25519 key
+    or its file) if given, with the key named ``origin``."""
+    with store.ledger.tree() as tree:
+        size = tree.size
+        (root,) = tree.roots([(0, size)]) if size else [_EMPTY_ROOT]
     try:
-        text = checkpoint_text(origin, len(leaves), root)
+        text = checkpoint_text(origin, size, root)
     except ValueError as error:
         raise InvalidInputError(str(error), source="--origin") from None
     if key is None:
-        return Checkpoint(len(leaves), root, text)
-    private = load_private_key(key)
-    public = private.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        return Checkpoint(size, root, text)
+    private = load_private_key(key) if isinstance(key, Path) else key
+    return Checkpoint(size, root, signed_note(text, origin, raw_public_key(private), private.sign))
+
+
+# RFC 9162 §2.1.1: the root of the empty tree is the hash of the empty string.
+_EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+
+
+def _sizes_error(size: int, source: str, expected: str) -> Callable[[str], InvalidInputError]:
+    return lambda problem: InvalidInputError(
+        f"{problem} (the ledger has {size} entries)", source=source, expected=expected
     )
-    return Checkpoint(len(leaves), root, signed_note(text, origin, public, private.sign))
 
 
 def prove(store: Store, seq: int, size: int | None = None) -> dict[str, Any]:
     """The inclusion proof of entry ``seq`` in the tree of ``size`` entries (default: all)."""
-    leaves = _leaves(store)
-    size = len(leaves) if size is None else size
-    if not 1 <= size <= len(leaves):
-        raise InvalidInputError(
-            f"the ledger has {len(leaves)} entries",
-            source="--tree-size",
-            expected=f"1-{len(leaves)}",
-        )
-    if not 1 <= seq <= size:
-        raise InvalidInputError(
-            f"no entry {seq} in a tree of {size} entries", source="SEQ", expected=f"1-{size}"
-        )
-    tree = leaves[:size]
+    with store.ledger.tree() as tree:
+        size = tree.size if size is None else size
+        if not 1 <= size <= tree.size:
+            raise _sizes_error(tree.size, "--tree-size", f"1-{tree.size}")(
+                f"no tree of {size} entries"
+            )
+        if not 1 <= seq <= size:
+            raise InvalidInputError(
+                f"no entry {seq} in a tree of {size} entries", source="SEQ", expected=f"1-{size}"
+            )
+        spans = inclusion_spans(seq - 1, size)
+        leaf, root, *path = tree.roots([(seq - 1, seq), (0, size), *spans])
     return {
         "leaf_index": seq - 1,
         "tree_size": size,
-        "leaf_hash": tree[seq - 1].hex(),
-        "root": tree_root(tree).hex(),
-        "proof": [node.hex() for node in inclusion_proof(tree, seq - 1)],
+        "leaf_hash": leaf.hex(),
+        "root": root.hex(),
+        "proof": [node.hex() for node in path],
     }
 
 
 def consistency(store: Store, old_size: int, new_size: int) -> dict[str, Any]:
     """The consistency proof between the trees of ``old_size`` and ``new_size`` entries."""
-    leaves = _leaves(store)
-    if not 1 <= old_size <= new_size <= len(leaves):
-        raise InvalidInputError(
-            f"sizes {old_size} and {new_size} do not fit a ledger of {len(leaves)} entries",
-            source="OLD_SIZE NEW_SIZE",
-            expected=f"1 <= OLD_SIZE <= NEW_SIZE <= {len(leaves)}",
-        )
-    tree = leaves[:new_size]
+    with store.ledger.tree() as tree:
+        if not 1 <= old_size <= new_size <= tree.size:
+            raise _sizes_error(
+                tree.size, "OLD_SIZE NEW_SIZE", f"1 <= OLD_SIZE <= NEW_SIZE <= {tree.size}"
+            )(f"sizes {old_size} and {new_size} do not fit")
+        spans = consistency_spans(old_size, new_size)
+        old_root, new_root, *path = tree.roots([(0, old_size), (0, new_size), *spans])
     return {
         "old_size": old_size,
         "new_size": new_size,
-        "old_root": tree_root(tree[:old_size]).hex(),
-        "new_root": tree_root(tree).hex(),
-        "proof": [node.hex() for node in consistency_proof(tree, old_size)],
+        "old_root": old_root.hex(),
+        "new_root": new_root.hex(),
+        "proof": [node.hex() for node in path],
     }

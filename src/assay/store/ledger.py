@@ -45,6 +45,7 @@ from assay.store.chain import (
     verify_chain,
 )
 from assay.store.database import Database
+from assay.store.ledger_tree import TreeView, add_entries
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
 __all__ = ["KIND_PATTERN", "Item", "Ledger", "Record"]
@@ -107,6 +108,7 @@ class Ledger:
 
     def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
         head = self._lock_head(conn)
+        size = head.seq
         entries: list[LedgerEntry] = []
         rows: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
@@ -147,6 +149,7 @@ class Ledger:
         conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
         if disclosures:
             conn.execute(insert(ledger_disclosures), disclosures)
+        add_entries(conn, size, [row["hash"] for row in rows])
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )
@@ -188,6 +191,13 @@ class Ledger:
         if newest_first:
             return _stream_backwards(conn, kind=kind)
         return _stream(conn, since=since, limit=limit, kind=kind)
+
+    @contextmanager
+    def tree(self) -> Iterator[TreeView]:
+        """The ledger's Merkle tree as of one consistent state: its size (the head's number)
+        and the roots of its subtrees, read from the stored nodes."""
+        with self._database.snapshot() as conn:
+            yield TreeView(conn, _read_head(conn).seq)
 
     @contextmanager
     def snapshot(

@@ -12,10 +12,17 @@ import hashlib
 from collections.abc import Sequence
 
 __all__ = [
+    "NodeKey",
+    "Span",
     "consistency_proof",
+    "consistency_spans",
+    "extend",
+    "fold",
     "inclusion_proof",
+    "inclusion_spans",
     "leaf_hash",
     "node_hash",
+    "perfect_parts",
     "tree_root",
     "verify_consistency",
     "verify_inclusion",
@@ -52,39 +59,107 @@ def tree_root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+Span = tuple[int, int]
+"""Leaves ``[start, end)`` of the tree: the subtree whose root is MTH of those leaves."""
+
+NodeKey = tuple[int, int]
+"""A perfect subtree: ``(level, index)`` covers leaves ``[index * 2**level, (index + 1) *
+2**level)``; level 0 is a leaf."""
+
+
+def inclusion_spans(index: int, size: int) -> list[Span]:
+    """The subtrees whose roots make PATH(index, D[size]), nearest sibling first."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf {index} is not in a tree of {size} leaves")
+    spans: list[Span] = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            spans.append((start + k, end))
+            end = start + k
+        else:
+            spans.append((start, start + k))
+            start += k
+    spans.reverse()
+    return spans
+
+
+def consistency_spans(old_size: int, size: int) -> list[Span]:
+    """The subtrees whose roots make PROOF(old_size, D[size]) (none when the sizes are
+    equal)."""
+    if not 0 < old_size <= size:
+        raise ValueError(f"no consistency proof from {old_size} to {size} leaves")
+    spans: list[Span] = []
+    start, end, m, whole = 0, size, old_size, True
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            spans.append((start + k, end))
+            end = start + k
+        else:
+            spans.append((start, start + k))
+            start, m, whole = start + k, m - k, False
+    if not whole:
+        spans.append((start, end))
+    spans.reverse()
+    return spans
+
+
+def perfect_parts(start: int, end: int) -> list[NodeKey]:
+    """The perfect subtrees, left to right, whose roots fold into MTH of leaves
+    ``[start, end)``. Every span of an RFC 9162 proof starts at a multiple of its largest
+    part, so the parts are the binary digits of its length."""
+    parts: list[NodeKey] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        if start % (1 << level):
+            raise ValueError(f"leaves [{start}, {end}) are not a subtree of an RFC 9162 tree")
+        parts.append((level, start >> level))
+        start += 1 << level
+    return parts
+
+
+def fold(part_roots: Sequence[bytes]) -> bytes:
+    """MTH of a span from the roots of its :func:`perfect_parts`, left to right: each split
+    puts the largest perfect subtree on the left."""
+    root = part_roots[-1]
+    for left in reversed(part_roots[:-1]):
+        root = node_hash(left, root)
+    return root
+
+
+def extend(
+    frontier: Sequence[tuple[NodeKey, bytes]], first_index: int, leaves: Sequence[bytes]
+) -> tuple[list[tuple[NodeKey, bytes]], list[tuple[NodeKey, bytes]]]:
+    """Append ``leaves`` (leaf hashes) at ``first_index`` to a tree whose ``frontier`` (the
+    :func:`perfect_parts` of ``[0, first_index)`` with their roots) is given.
+
+    Returns the perfect subtrees completed by the new leaves (the leaves themselves included)
+    and the frontier of the longer tree: a binary counter, one carry per completed pair.
+    """
+    stack = list(frontier)
+    completed: list[tuple[NodeKey, bytes]] = []
+    for offset, leaf in enumerate(leaves):
+        node: tuple[NodeKey, bytes] = ((0, first_index + offset), leaf)
+        completed.append(node)
+        while stack and stack[-1][0][0] == node[0][0]:
+            (level, index), left = stack.pop()
+            node = ((level + 1, index >> 1), node_hash(left, node[1]))
+            completed.append(node)
+        stack.append(node)
+    return completed, stack
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """PATH(index, D[n]): the audit path of leaf ``index``, nearest sibling first."""
-    if not 0 <= index < len(leaves):
-        raise ValueError(f"leaf {index} is not in a tree of {len(leaves)} leaves")
-    return _path(leaves, 0, len(leaves), index)
-
-
-def _path(leaves: Sequence[bytes], start: int, end: int, index: int) -> list[bytes]:
-    n = end - start
-    if n == 1:
-        return []
-    k = _split(n)
-    if index < k:
-        return [*_path(leaves, start, start + k, index), tree_root(leaves[start + k : end])]
-    return [*_path(leaves, start + k, end, index - k), tree_root(leaves[start : start + k])]
+    return [tree_root(leaves[s:e]) for s, e in inclusion_spans(index, len(leaves))]
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """PROOF(old_size, D[n]): the nodes that show the tree of ``old_size`` leaves is a prefix of
     the tree of all ``leaves`` (empty when the sizes are equal)."""
-    if not 0 < old_size <= len(leaves):
-        raise ValueError(f"no consistency proof from {old_size} to {len(leaves)} leaves")
-    return _subproof(leaves, 0, len(leaves), old_size, True)
-
-
-def _subproof(leaves: Sequence[bytes], start: int, end: int, m: int, whole: bool) -> list[bytes]:
-    n = end - start
-    if m == n:
-        return [] if whole else [tree_root(leaves[start:end])]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(leaves, start, start + k, m, whole), tree_root(leaves[start + k : end])]
-    return [*_subproof(leaves, start + k, end, m - k, False), tree_root(leaves[start : start + k])]
+    return [tree_root(leaves[s:e]) for s, e in consistency_spans(old_size, len(leaves))]
 
 
 def verify_inclusion(

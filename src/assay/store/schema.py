@@ -10,7 +10,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -25,6 +27,7 @@ __all__ = [
     "ledger_disclosures",
     "ledger_entries",
     "ledger_head",
+    "ledger_tree",
     "metadata",
     "schedule_jobs",
 ]
@@ -70,6 +73,17 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# The ledger's RFC 9162 Merkle tree as its perfect subtrees: the row (level, idx) holds the root
+# of leaves [idx * 2**level, (idx + 1) * 2**level), level 0 being the leaves. Written in each
+# append's transaction, so any root or proof needs O(log² n) rows, not a rehash of the ledger.
+ledger_tree = Table(
+    "ledger_tree",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", LargeBinary(32), nullable=False),
 )
 
 # Audit API tokens. Only a SHA-256 of each secret is kept; the secret is shown once at creation.

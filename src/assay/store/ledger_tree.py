@@ -1,0 +1,76 @@
+"""The ledger's Merkle tree kept in the database (table ``ledger_tree``).
+
+Each append adds its entries' leaves and every perfect subtree they complete, in the append's
+transaction (about two rows per entry). Roots and proofs then read only the perfect subtrees
+they fold (:func:`assay.store.merkle.perfect_parts`): O(log² n) rows for a proof, whatever the
+ledger's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, and_, insert, or_, select
+
+from assay.store.merkle import NodeKey, Span, extend, fold, leaf_hash, perfect_parts
+from assay.store.schema import ledger_tree
+
+__all__ = ["TreeView", "add_entries", "span_roots"]
+
+_KEYS_PER_QUERY = 200
+
+
+def _read(conn: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
+    wanted = sorted(set(keys))
+    found: dict[NodeKey, bytes] = {}
+    for start in range(0, len(wanted), _KEYS_PER_QUERY):
+        chunk = wanted[start : start + _KEYS_PER_QUERY]
+        rows = conn.execute(
+            select(ledger_tree.c.level, ledger_tree.c.idx, ledger_tree.c.hash).where(
+                or_(*(and_(ledger_tree.c.level == lv, ledger_tree.c.idx == ix) for lv, ix in chunk))
+            )
+        )
+        found.update({(int(lv), int(ix)): bytes(digest) for lv, ix, digest in rows})
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        raise LookupError(f"the ledger's Merkle tree lacks nodes {missing[:3]}")
+    return found
+
+
+def add_entries(conn: Connection, size: int, entry_hashes: Sequence[str]) -> None:
+    """Add the leaves of entries ``size + 1 …`` (their hashes as hex) to a tree of ``size``
+    leaves, inside the caller's write transaction (which holds the ledger's append lock)."""
+    if not entry_hashes:
+        return
+    keys = perfect_parts(0, size)
+    stored = _read(conn, keys)
+    frontier = [(key, stored[key]) for key in keys]
+    leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
+    completed, _ = extend(frontier, size, leaves)
+    conn.execute(
+        insert(ledger_tree),
+        [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed],
+    )
+
+
+def span_roots(conn: Connection, spans: Sequence[Span]) -> list[bytes]:
+    """MTH of each span (leaves ``[start, end)``), read from the stored subtrees in one pass."""
+    parts = [perfect_parts(start, end) for start, end in spans]
+    stored = _read(conn, (key for keys in parts for key in keys))
+    return [fold([stored[key] for key in keys]) for keys in parts]
+
+
+@dataclass(frozen=True)
+class TreeView:
+    """The tree of one consistent state of the ledger: its ``size`` and the roots of spans of
+    it, read through ``conn`` (a snapshot transaction)."""
+
+    conn: Connection
+    size: int
+
+    def roots(self, spans: Sequence[Span]) -> list[bytes]:
+        """MTH of each span; every span must lie within ``size``."""
+        if any(not 0 <= start < end <= self.size for start, end in spans):
+            raise ValueError(f"a span lies outside the tree of {self.size} leaves")
+        return span_roots(self.conn, spans)
