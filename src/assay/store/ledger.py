@@ -45,7 +45,7 @@ from assay.store.chain import (
     verify_chain,
 )
 from assay.store.database import Database
-from assay.store.ledger_tree import TreeView, add_entries
+from assay.store.ledger_tree import TreeAppender, TreeView
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
 __all__ = ["KIND_PATTERN", "Item", "Ledger", "Record"]
@@ -74,6 +74,7 @@ class Ledger:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._tree = TreeAppender()
 
     @property
     def database(self) -> Database:
@@ -108,7 +109,7 @@ class Ledger:
 
     def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
         head = self._lock_head(conn)
-        size = head.seq
+        before = head
         entries: list[LedgerEntry] = []
         rows: list[dict[str, Any]] = []
         disclosures: list[dict[str, Any]] = []
@@ -149,7 +150,9 @@ class Ledger:
         conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
         if disclosures:
             conn.execute(insert(ledger_disclosures), disclosures)
-        add_entries(conn, size, [row["hash"] for row in rows])
+        self._tree.add(
+            conn, (before.seq, before.hash), (head.seq, head.hash), [row["hash"] for row in rows]
+        )
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, and_, insert, or_, select
 from assay.store.merkle import NodeKey, Span, extend, fold, leaf_hash, perfect_parts
 from assay.store.schema import ledger_tree
 
-__all__ = ["TreeView", "add_entries", "span_roots"]
+__all__ = ["TreeAppender", "TreeView", "span_roots"]
 
 _KEYS_PER_QUERY = 200
 
@@ -38,20 +38,43 @@ def _read(conn: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     return found
 
 
-def add_entries(conn: Connection, size: int, entry_hashes: Sequence[str]) -> None:
-    """Add the leaves of entries ``size + 1 …`` (their hashes as hex) to a tree of ``size``
-    leaves, inside the caller's write transaction (which holds the ledger's append lock)."""
-    if not entry_hashes:
-        return
-    keys = perfect_parts(0, size)
-    stored = _read(conn, keys)
-    frontier = [(key, stored[key]) for key in keys]
-    leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
-    completed, _ = extend(frontier, size, leaves)
-    conn.execute(
-        insert(ledger_tree),
-        [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed],
-    )
+Frontier = list[tuple[NodeKey, bytes]]
+
+
+class TreeAppender:
+    """Adds appended entries to the stored tree, remembering the frontier (the perfect parts of
+    the whole tree) of the last append it made, keyed by the chain head it leads to: the next
+    append from that head reads nothing back. Any other head (another process appended, or
+    the remembered append was rolled back) reads the frontier from the table."""
+
+    def __init__(self) -> None:
+        self._remembered: tuple[tuple[int, str], Frontier] | None = None
+
+    def add(
+        self,
+        conn: Connection,
+        head: tuple[int, str],
+        new_head: tuple[int, str],
+        entry_hashes: Sequence[str],
+    ) -> None:
+        """Add the leaves of entries after ``head`` (seq, hash) up to ``new_head`` (their
+        hashes as hex) inside the caller's write transaction, which holds the append lock."""
+        if not entry_hashes:
+            return
+        size = head[0]
+        if self._remembered is not None and self._remembered[0] == head:
+            frontier = self._remembered[1]
+        else:
+            keys = perfect_parts(0, size)
+            stored = _read(conn, keys)
+            frontier = [(key, stored[key]) for key in keys]
+        leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
+        completed, after = extend(frontier, size, leaves)
+        conn.execute(
+            insert(ledger_tree),
+            [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed],
+        )
+        self._remembered = (new_head, after)
 
 
 def span_roots(conn: Connection, spans: Sequence[Span]) -> list[bytes]:
