@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip("ASSAY_TEST_POSTGRES_URL is not set")
     with postgres_schema() as url:
         yield url
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_home_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """assay's default data directory (the server's signing key, the default database) under a
+    temporary directory, never the user's own, for tests that set no ``ASSAY_HOME``."""
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
 
 
 @pytest.fixture

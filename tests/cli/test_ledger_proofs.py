@@ -79,3 +79,79 @@ def test_checkpoint_proofs_and_refusals(
         assert "Traceback" not in refused.stderr
     bad_origin = run_cli(capsys, "ledger", "checkpoint", "--origin", "two words")
     assert bad_origin.exit_code == 2
+
+
+def test_an_export_is_checked_against_a_signed_checkpoint(
+    capsys: pytest.CaptureFixture[str], assay_home: Path, tmp_path: Path
+) -> None:
+    _ledger(9)
+    key = tmp_path / "log.key"
+    run_cli(capsys, "keys", "generate", "-o", str(key))
+    note = tmp_path / "checkpoint.txt"
+    assert (
+        run_cli(capsys, "ledger", "checkpoint", "--key", str(key), "-o", str(note)).exit_code == 0
+    )
+    _ledger(3)  # the ledger grows after the checkpoint: the export still holds its tree
+    export = tmp_path / "ledger.jsonl"
+    run_cli(capsys, "ledger", "export", "-o", str(export))
+    pub = str(key) + ".pub"
+    ok = run_cli(
+        capsys,
+        "ledger",
+        "verify",
+        "--file",
+        str(export),
+        "--checkpoint",
+        str(note),
+        "--key",
+        pub,
+        "-f",
+        "json",
+    )
+    assert ok.exit_code == 0, ok.stderr
+    checked = json.loads(ok.stdout)["checkpoint"]
+    assert (checked["checkpoint"]["tree_size"], checked["export_entries"]) == (9, 12)
+
+    other = tmp_path / "other.key"
+    run_cli(capsys, "keys", "generate", "-o", str(other))
+    wrong_key = run_cli(
+        capsys,
+        "ledger",
+        "verify",
+        "--file",
+        str(export),
+        "--checkpoint",
+        str(note),
+        "--key",
+        str(other) + ".pub",
+    )
+    assert wrong_key.exit_code == 1
+    assert "no signature" in wrong_key.stderr
+    forged = note.read_text().splitlines()
+    forged[2] = base64.b64encode(bytes(32)).decode()
+    (tmp_path / "forged.txt").write_text("\n".join(forged[:3]) + "\n")
+    differs = run_cli(
+        capsys,
+        "ledger",
+        "verify",
+        "--file",
+        str(export),
+        "--checkpoint",
+        str(tmp_path / "forged.txt"),
+    )
+    assert differs.exit_code == 1
+    assert "histories differ" in differs.stderr
+    (tmp_path / "junk.txt").write_text("not a checkpoint\n")
+    junk = run_cli(
+        capsys,
+        "ledger",
+        "verify",
+        "--file",
+        str(export),
+        "--checkpoint",
+        str(tmp_path / "junk.txt"),
+    )
+    assert junk.exit_code == 2
+    assert "Traceback" not in junk.stderr
+    alone = run_cli(capsys, "ledger", "verify", "--checkpoint", str(note))
+    assert alone.exit_code == 2

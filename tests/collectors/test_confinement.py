@@ -184,7 +184,7 @@ def test_the_servers_own_database_is_never_read(tmp_path: Path, layout: dict[str
             assert upload(api, spec).status_code == 201
             node = measurement_of(run_of(api, spec))
             assert node["outcome"] == "error"
-            assert "the server's own database" in node["error"]
+            assert "the server's own files" in node["error"]
 
 
 def test_a_spec_stored_before_the_rules_is_stopped_when_it_runs(

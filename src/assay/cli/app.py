@@ -144,6 +144,22 @@ def serve(
             "--prices", help="The LLM price table (default: the one shipped).", show_default=False
         ),
     ] = None,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-key",
+            envvar="ASSAY_SIGNING_KEY",
+            help="The server's Ed25519 key (PEM, mode 600), which signs checkpoints, reports and "
+            "certificates; generated there when absent (default: server-signing.key in the "
+            "data directory).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    ledger_origin: Annotated[
+        str,
+        typer.Option("--ledger-origin", help="The log name the ledger's checkpoints carry."),
+    ] = "assay.local/ledger",
 ) -> None:
     """Serve the Audit API (/api/v1, token-guarded), public conformity status (/status/TARGET,
     .json) and badges (/badge/TARGET.svg), Prometheus /metrics and the dashboard (/ui), with
@@ -153,6 +169,7 @@ def serve(
     from assay.collectors.confinement import Allowances, load_allowances
     from assay.server.listening import listen
     from assay.server.settings import ServerSettings
+    from assay.server.signing import start_signing
     from assay.store import open_store
     from assay.store.config import choose_database
 
@@ -179,9 +196,14 @@ def serve(
         from assay.catalog.metrics import load_prices
 
         load_prices(prices)
+    from assay.exports.checkpoint import checkpoint_text
+
+    try:
+        checkpoint_text(ledger_origin, 0, bytes(32))
+    except ValueError as error:
+        raise InvalidInputError(str(error), source="--ledger-origin") from None
     sock = listen(host, port)  # a busy port or a bad host is refused before anything else
     try:
-        open_store(choice).close()  # migrate once, and report a bad database before serving
         settings = ServerSettings.for_database(
             choice,
             spec_dir=str(spec_base),
@@ -192,7 +214,15 @@ def serve(
             slo_file=str(slos.resolve()) if slos is not None else None,
             alert_interval=alert_interval,
             llm_prices=str(prices.resolve()) if prices is not None else None,
+            signing_key=str(signing_key.resolve()) if signing_key is not None else None,
+            ledger_origin=ledger_origin,
         )
+        store = open_store(choice)  # migrate once, and report a bad database before serving
+        try:
+            # The key is made, checked and recorded once, before any worker starts.
+            start_signing(store, settings)
+        finally:
+            store.close()
         settings.to_environment()
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host

@@ -18,7 +18,7 @@ from assay.cli.common import (
     existing_store,
     open_output,
 )
-from assay.errors import ExitCode
+from assay.errors import ExitCode, InvalidInputError
 from assay.reports.ledger_table import entry_table
 from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store import VerificationResult
@@ -49,16 +49,51 @@ def verify(
             show_default=False,
         ),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint",
+            help="With --file: also check that the export's first entries make the tree this "
+            "checkpoint states (assay ledger checkpoint, or the server's).",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="With --checkpoint: the public key the checkpoint must be signed with.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
-    """Recompute every entry's hash and link. Exit 0 when the chain is intact, 1 when it is
-    broken (naming the first bad entry and why)."""
+    """Recompute every entry's hash and link. Exit 0 when the chain is intact (and, with
+    --checkpoint, the export holds the checkpoint's tree), 1 when not (naming the first bad
+    entry or the differing roots)."""
+    if (checkpoint is not None or key is not None) and file is None:
+        raise InvalidInputError(
+            "--checkpoint and --key check an exported file",
+            source="--checkpoint",
+            expected="--file EXPORT --checkpoint CHECKPOINT [--key KEY.pub]",
+        )
+    if key is not None and checkpoint is None:
+        raise InvalidInputError(
+            "--key checks the signature of a checkpoint", source="--key", expected="--checkpoint"
+        )
     if file is not None:
         header, result = verify_export(file)
         subject = str(file)
         about: dict[str, object] = {"redacted": header.redacted, "scope": header.scope}
+        if checkpoint is not None and result.ok:
+            from assay.services.witness import check_export
+
+            about["checkpoint"] = check_export(file, checkpoint, key)
     else:
         with existing_store(db) as store:
             result = store.ledger.verify()
@@ -68,13 +103,13 @@ def verify(
         output,
         fmt,
         {"subject": subject, **about, **result.to_dict()},
-        _describe(result, subject),
+        _describe(result, subject, about),
     )
     if not result.ok:
         raise typer.Exit(ExitCode.GATE_FAILED)
 
 
-def _describe(result: VerificationResult, subject: str) -> Text:
+def _describe(result: VerificationResult, subject: str, about: dict[str, Any]) -> Text:
     span = f" ({result.first_seq}-{result.head.seq})" if result.entries else ""
     if result.problem is None:
         text = Text("ledger intact", style="bold green")
@@ -92,6 +127,15 @@ def _describe(result: VerificationResult, subject: str) -> Text:
             text.append(
                 "\n" + " and ".join(hidden) + ": their hashes are checked, their content is not"
                 " shown",
+                style="",
+            )
+        if checked := about.get("checkpoint"):
+            point = checked["checkpoint"]
+            signer = checked["signed_by"]
+            text.append(
+                f"\nholds the checkpoint's tree: {point['tree_size']} entries, root "
+                f"{point['root']} ({point['origin']}; "
+                + (f"signed by key {signer[:16]}…)" if signer else "signature not checked)"),
                 style="",
             )
         return text
@@ -248,3 +292,54 @@ def _proof_table(proof: dict[str, Any]) -> Table:
     for index, node in enumerate(proof["proof"]):
         table.add_row(f"proof[{index}]", node)
     return table
+
+
+@app.command()
+def witness(
+    url: Annotated[str, typer.Argument(help="The assay server's base URL.")],
+    state: Annotated[
+        Path,
+        typer.Option(
+            "--state",
+            help="Where the last checkpoint seen (and the pinned key) is kept; created on the "
+            "first run.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="The server's public key (default: the one pinned in --state, else the one the "
+            "server publishes, pinned on first use).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="ASSAY_TOKEN",
+            help="A token of the server (any role) to read the ledger's checkpoint with.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Fetch the server's signed checkpoint, check its signature and that it extends the last
+    one seen (an RFC 9162 consistency proof), and keep it. Exit 1 when the history was
+    rewritten or forked (naming both checkpoints), 2 when the server cannot be read."""
+    from assay.services.witness import witness as run_witness
+
+    report = run_witness(url, state, token=token, key=key)
+    if report.previous_size is None:
+        line = f"first checkpoint of {url}: {report.size} entries, root {report.root}"
+    else:
+        line = (
+            f"consistent: {report.size} entries (root {report.root}) extend the "
+            f"{report.previous_size} seen before"
+        )
+    emit(output, fmt, report.to_dict(), Text(f"{line}; signed by key {report.keyid[:16]}…"))

@@ -8,6 +8,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from assay.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    OutputOption,
+    emit,
+    existing_store,
+)
 
 __all__ = ["keys_app", "sign", "verify"]
 
@@ -103,3 +113,63 @@ def verify(
         f"verified {file}: sha256 {verified.sha256} is the subject of {verified.predicate_type}, "
         f"signed by key {verified.keyid} ({verified.signatures} signature(s) in the envelope)"
     )
+
+
+@keys_app.command("list")
+def list_keys(
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="List the keys a server publishes (/.well-known/assay/keys.json) instead of "
+            "those recorded in the local database.",
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """The server signing keys the ledger records (signing.key entries), oldest first: key
+    id, since when, why, and which one is current."""
+    if server is not None:
+        from assay.integrations.audit_api import AuditApiClient
+
+        with AuditApiClient(server, None) as api:
+            rows = api.json_list("/.well-known/assay/keys.json")
+    else:
+        from assay.services.server_key import signing_keys
+
+        with existing_store(db) as store:
+            rows = signing_keys(store)
+    table = Table("key id", "since", "ledger entry", "reason", "current")
+    for row in rows:
+        table.add_row(
+            str(row.get("keyid")),
+            str(row.get("since")),
+            str(row.get("seq")),
+            str(row.get("reason") or ""),
+            "yes" if row.get("current") else "",
+        )
+    emit(output, fmt, rows, table)
+
+
+@keys_app.command()
+def rotate(
+    key: Annotated[
+        Path,
+        typer.Argument(
+            help="The server's key file (as assay serve --signing-key names it).", dir_okay=False
+        ),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Replace the server's signing key with a new one and record the rotation in the ledger;
+    the old key file is kept as KEY.<time>.retired. Restart the server to sign with the new
+    key."""
+    from assay.services.server_key import rotate_key
+
+    with existing_store(db) as store:
+        new, retired = rotate_key(store, key)
+    kept = f"; the old key is kept as {retired}" if retired else ""
+    typer.echo(f"{key} now holds key {new.keyid}{kept}; recorded in the ledger")

@@ -6,7 +6,7 @@ within reach. Its collectors are therefore *confined*:
 
 - files (``file``, ``probe``) are read only inside the server's spec directory: no absolute
   paths, no ``~``, no ``..``, no symbolic link that leads out, never ``/proc``, ``/sys`` or
-  ``/dev``, and never the server's own database;
+  ``/dev``, and never the server's own database or signing key;
 - ``sql`` reaches only the databases whose URL the administrator put in an environment variable
   named in ``allow.databases`` (``url_env``); a URL written in the spec is refused;
 - ``command`` runs only programs whose leading arguments match an entry of
@@ -172,7 +172,9 @@ class Confinement:
                 real.name.startswith(guarded_real.name + "-")
                 and (real.parent == guarded_real.parent)
             ):
-                raise ConfinementError(f"{written!r} is the server's own database")
+                raise ConfinementError(
+                    f"{written!r} is one of the server's own files (its database or signing key)"
+                )
         return real
 
     # --- databases, commands, hosts --------------------------------------------------------

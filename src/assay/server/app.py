@@ -15,11 +15,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from assay import __version__
-from assay.server import api, dashboard, events, metrics, otlp, public, webhooks
+from assay.server import api, dashboard, events, keys, metrics, otlp, public, webhooks
 from assay.server.alerting import AlertLoop
 from assay.server.errors import BodyLimit, install_error_handlers
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
+from assay.server.signing import start_signing
 from assay.store import open_store
 
 __all__ = ["create_app", "create_app_from_environment"]
@@ -31,6 +32,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = open_store(settings.choice)
+        app.state.signing_key = start_signing(app.state.store, settings)
         scheduler = Scheduler(
             app.state.store,
             settings.spec_base,
@@ -73,6 +75,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in (
         public.router,
+        keys.router,
         *api.ROUTERS,
         events.router,
         webhooks.router,

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assay.collectors.confinement import Allowances, Confinement
-from assay.store.config import DatabaseChoice
+from assay.store.config import DatabaseChoice, assay_home
 
 __all__ = ["SETTINGS_VARIABLE", "ServerSettings"]
 
@@ -28,7 +28,9 @@ class ServerSettings:
     reach (:class:`Allowances` as JSON); ``max_body_bytes`` the largest request body accepted;
     ``scheduler`` whether this process runs due jobs (every ``tick`` seconds, holding a job at
     most ``lease`` seconds); ``slo_file`` the SLOs this process evaluates every
-    ``alert_interval`` seconds, ``llm_prices`` the price table of the cost figures."""
+    ``alert_interval`` seconds, ``llm_prices`` the price table of the cost figures;
+    ``signing_key`` the server's own Ed25519 key file, ``ledger_origin`` the name its
+    checkpoints carry."""
 
     database_url: str
     database_origin: str = "--db"
@@ -45,6 +47,16 @@ class ServerSettings:
     slo_file: str | None = None
     alert_interval: float = 30.0
     llm_prices: str | None = None
+    signing_key: str | None = None
+    ledger_origin: str = "assay.local/ledger"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """The server's signing key file: ``signing_key``, else ``server-signing.key`` in
+        assay's data directory."""
+        if self.signing_key:
+            return Path(self.signing_key).expanduser()
+        return assay_home() / "server-signing.key"
 
     @property
     def choice(self) -> DatabaseChoice:
@@ -60,7 +72,7 @@ class ServerSettings:
     @property
     def confinement(self) -> Confinement:
         """What uploaded specs may reach: the spec directory (never the server's own SQLite
-        file) and the administrator's allowances."""
+        file or signing key) and the administrator's allowances."""
         forbidden: tuple[Path, ...] = ()
         try:
             url = make_url(self.database_url)
@@ -68,6 +80,8 @@ class ServerSettings:
             url = None
         if url is not None and url.get_backend_name() == "sqlite" and url.database:
             forbidden = (Path(url.database).expanduser().resolve(),)
+        # The server's private key is never evidence, wherever the administrator put it.
+        forbidden += (self.signing_key_path.resolve(),)
         return Confinement(self.spec_base, Allowances.from_dict(self.allow), forbidden)
 
     def to_environment(self) -> None:

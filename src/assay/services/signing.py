@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from assay import __version__
 from assay.errors import InvalidInputError, VerificationFailedError
 from assay.exports.dsse import (
@@ -23,7 +25,15 @@ from assay.exports.dsse import (
 from assay.files.documents import JsonRefusedError, parse_json
 from assay.files.keys import key_id, load_private_key, load_public_key, verifier
 
-__all__ = ["BUNDLE_SUFFIX", "Signed", "Verified", "bundle_path", "sign_file", "verify_file"]
+__all__ = [
+    "BUNDLE_SUFFIX",
+    "Signed",
+    "Verified",
+    "bundle_path",
+    "envelope_of",
+    "sign_file",
+    "verify_file",
+]
 
 BUNDLE_SUFFIX = ".dsse.json"
 
@@ -75,6 +85,18 @@ def _load_envelope(path: Path) -> Envelope:
         raise InvalidInputError(str(error), source=str(path), expected="a DSSE envelope") from None
 
 
+def envelope_of(name: str, sha256: str, kind: str, key: Ed25519PrivateKey) -> Envelope:
+    """A DSSE envelope, signed by ``key``, of an in-toto statement whose subject is the file
+    ``name`` with digest ``sha256`` and whose predicate type follows from ``kind``."""
+    predicate: dict[str, Any] = {
+        "kind": kind,
+        "signedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "tool": {"name": "assay", "version": __version__},
+    }
+    payload = statement(name, sha256, PREDICATE_TYPES[kind], predicate)
+    return Envelope.signed(IN_TOTO_PAYLOAD_TYPE, payload, key_id(key.public_key()), key.sign)
+
+
 @dataclass(frozen=True)
 class Signed:
     """What signing wrote: the envelope file, the signing key's id, how many signatures."""
@@ -124,13 +146,7 @@ def sign_file(
                 source=str(target),
                 expected="--append to add a signature to it, or --force to replace it",
             )
-        predicate: dict[str, Any] = {
-            "kind": kind,
-            "signedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-            "tool": {"name": "assay", "version": __version__},
-        }
-        payload = statement(path.name, sha256, PREDICATE_TYPES[kind], predicate)
-        envelope = Envelope.signed(IN_TOTO_PAYLOAD_TYPE, payload, keyid, key.sign)
+        envelope = envelope_of(path.name, sha256, kind, key)
     text = json.dumps(envelope.to_json(), indent=2) + "\n"
     partial = target.with_name(target.name + ".partial")
     try:

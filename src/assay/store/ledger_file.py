@@ -37,7 +37,14 @@ from assay.store.chain import (
 )
 from assay.store.ledger import Ledger
 
-__all__ = ["EXPORT_FORMAT", "EXPORT_VERSION", "ExportHeader", "export_ledger", "verify_export"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "EXPORT_VERSION",
+    "ExportHeader",
+    "export_hashes",
+    "export_ledger",
+    "verify_export",
+]
 
 EXPORT_FORMAT = "assay-ledger-export"
 EXPORT_VERSION = 2
@@ -132,6 +139,23 @@ def verify_export(path: Path) -> tuple[ExportHeader, VerificationResult]:
         ) from error
     except UnicodeDecodeError as error:
         raise LedgerFileError("the file is not UTF-8 text", source=str(path)) from error
+
+
+def export_hashes(path: Path) -> tuple[ExportHeader, list[bytes]]:
+    """The header and the entry hashes (32 raw bytes each, in order) an export states, for
+    rebuilding its Merkle tree after :func:`verify_export` found its chain intact."""
+    try:
+        with path.open(encoding="utf-8") as stream:
+            header, entries = _read(stream, path)
+            return header, [bytes.fromhex(entry.hash) for entry in entries]
+    except OSError as error:
+        raise LedgerFileError(
+            f"cannot read the file ({error.strerror})", source=str(path)
+        ) from error
+    except (UnicodeDecodeError, ValueError) as error:
+        raise LedgerFileError(
+            f"the file is not a readable export ({error})", source=str(path)
+        ) from error
 
 
 def _read(stream: IO[str], path: Path) -> tuple[ExportHeader, Iterator[LedgerEntry]]:

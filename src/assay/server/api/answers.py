@@ -199,6 +199,49 @@ class LedgerVerification(_Answer):
     problem: LedgerProblem | None
 
 
+class LedgerCheckpoint(_Answer):
+    """The ledger's Merkle tree now: its size and root, and the C2SP checkpoint note stating
+    them, signed by the server's key."""
+
+    origin: str
+    tree_size: int
+    root: str = Field(description="hex SHA-256 root (RFC 9162 MTH)")
+    key_id: str = Field(description="the id of the server key that signed the note")
+    note: str = Field(description="the C2SP signed note (c2sp.org/tlog-checkpoint)")
+
+
+class InclusionProof(_Answer):
+    """RFC 9162 inclusion proof of one entry in the tree of ``tree_size`` entries."""
+
+    leaf_index: int
+    tree_size: int
+    leaf_hash: str
+    root: str
+    proof: list[str]
+
+
+class ConsistencyProof(_Answer):
+    """RFC 9162 consistency proof between two tree sizes."""
+
+    old_size: int
+    new_size: int
+    old_root: str
+    new_root: str
+    proof: list[str]
+
+
+class SigningKey(_Answer):
+    """A key the server signs (or signed) with, as its ledger records it."""
+
+    keyid: str
+    algorithm: str
+    public_key: str = Field(description="PEM SubjectPublicKeyInfo")
+    since: str
+    seq: int
+    reason: str | None
+    current: bool
+
+
 class CertificateRow(_Answer):
     """A certificate as it stands now, with its events."""
 

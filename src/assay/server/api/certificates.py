@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from assay.server.api.answers import ERRORS, CertificateEvent, CertificateRow
@@ -18,6 +19,7 @@ from assay.server.api.common import (
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
+from assay.server.signing import signed_response
 from assay.services import audit_actions
 from assay.services.listings import certificate_rows
 from assay.store.audit_log import AuditLog
@@ -50,6 +52,41 @@ def list_certificates(request: Request) -> list[dict[str, Any]]:
         for row in certificate_rows(store_of(request), now())
         if in_scope(token, row.spec, row.target)
     ]
+
+
+@router.get(
+    "/certificates/{certificate}",
+    openapi_extra=roles(Role.auditor, Role.certifier),
+    summary="One certificate as it stands now, signed by the server (auditor, certifier)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the certificate (as GET /certificates lists it), signed in the "
+            "Assay-Signature header (docs/signing.md)",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/CertificateRow"}}
+            },
+        },
+        404: ERRORS[404],
+    },
+)
+def get_certificate(certificate: str, request: Request) -> Response:
+    """The certificate's state, validity and events as JSON; the ``Assay-Signature`` header
+    holds a DSSE envelope (base64) whose in-toto subject is the SHA-256 of the body, signed by
+    the key at ``/.well-known/assay/signing-key.pub``."""
+    token = caller(request, Role.auditor, Role.certifier)
+    _certificate_in_scope(request, certificate, token)
+    (row,) = [
+        row for row in certificate_rows(store_of(request), now()) if row.certificate == certificate
+    ]
+    body = json.dumps(row.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return signed_response(
+        request,
+        body,
+        media_type="application/json",
+        name=f"certificate-{certificate}.json",
+        kind="certificate",
+    )
 
 
 @router.post(

@@ -7,12 +7,21 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from assay.server.api.answers import ERRORS, LedgerPage, LedgerVerification
+from assay.server.api.answers import (
+    ERRORS,
+    ConsistencyProof,
+    InclusionProof,
+    LedgerCheckpoint,
+    LedgerPage,
+    LedgerVerification,
+)
 from assay.server.auth import caller, store_of
 from assay.server.guard import GuardedRoute, roles
+from assay.server.signing import server_key
+from assay.services import transparency
 from assay.services.ledger_access import LedgerReader, ledger_view
 from assay.store.ledger_file import export_ledger
 from assay.store.tokens import Role
@@ -116,3 +125,57 @@ def verify_ledger(request: Request) -> dict[str, Any]:
         "head": {"seq": result.head.seq, "hash": result.head.hash},
         "problem": None if problem is None else {"seq": problem.seq, "reason": problem.reason},
     }
+
+
+# Roots and proofs hold hashes only: every role may check that its entries are in the one tree.
+_PROVERS = tuple(Role)
+_SEQ = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_SIZE = Annotated[int, Query(ge=1, le=2**63 - 1)]
+
+
+@router.get(
+    "/ledger/checkpoint",
+    response_model=LedgerCheckpoint,
+    openapi_extra=roles(*_PROVERS),
+    summary="The ledger's tree size and Merkle root as a signed checkpoint (every role)",
+)
+def get_checkpoint(request: Request) -> dict[str, Any]:
+    """A C2SP checkpoint note (origin, size, base64 root) signed with the server's key, which
+    ``/.well-known/assay/signing-key.pub`` serves; ``assay ledger witness`` keeps checking
+    that each one extends the last."""
+    caller(request, *_PROVERS)
+    key = server_key(request)
+    origin = request.app.state.settings.ledger_origin
+    point = transparency.checkpoint(store_of(request), origin=origin, key=key.private)
+    return {"origin": origin, **point.to_dict(), "key_id": key.keyid}
+
+
+@router.get(
+    "/ledger/proof/{seq}",
+    response_model=InclusionProof,
+    openapi_extra=roles(*_PROVERS),
+    summary="An RFC 9162 inclusion proof of one entry (every role)",
+)
+def get_inclusion_proof(
+    request: Request, seq: _SEQ, tree_size: _SIZE | None = None
+) -> dict[str, Any]:
+    """The audit path of entry ``seq`` (leaf ``seq - 1``) in the tree of ``tree_size``
+    entries (default: the whole ledger), and that tree's root."""
+    caller(request, *_PROVERS)
+    return transparency.prove(store_of(request), seq, tree_size)
+
+
+@router.get(
+    "/ledger/consistency",
+    response_model=ConsistencyProof,
+    openapi_extra=roles(*_PROVERS),
+    summary="An RFC 9162 consistency proof between two tree sizes (every role)",
+)
+def get_consistency_proof(
+    request: Request,
+    old: Annotated[int, Query(alias="from", ge=1, le=2**63 - 1)],
+    new: Annotated[int, Query(alias="to", ge=1, le=2**63 - 1)],
+) -> dict[str, Any]:
+    """The proof that the tree of ``from`` entries is a prefix of the tree of ``to``."""
+    caller(request, *_PROVERS)
+    return transparency.consistency(store_of(request), old, new)

@@ -23,6 +23,7 @@ from assay.server.api.common import (
 from assay.server.auth import caller, in_scope, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
+from assay.server.signing import signed_response
 from assay.services.audit_runs import run_audit
 from assay.services.listings import evidence_digests, spec_risks
 from assay.services.registrations import stored_spec
@@ -109,7 +110,8 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     response_class=Response,
     responses={
         200: {
-            "description": "the report in the format asked for",
+            "description": "the report in the format asked for, signed in the Assay-Signature "
+            "header (docs/signing.md)",
             "content": {
                 "text/html": {"schema": {"type": "string"}},
                 "text/markdown": {"schema": {"type": "string"}},
@@ -125,7 +127,9 @@ def get_report(
     audience: Audience = Audience.auditor,
 ) -> Response:
     """The report as ``assay audit run -f FORMAT --audience AUDIENCE`` renders it; auditors
-    without internal access get the auditor or public view only. Reading stores nothing."""
+    without internal access get the auditor or public view only. Reading stores nothing. The
+    ``Assay-Signature`` header holds a DSSE envelope (base64) signed by the server's key whose
+    in-toto subject is the SHA-256 of the body."""
     token, run = _visible_run(request, run_id)
     if (
         token.role is Role.auditor
@@ -146,7 +150,14 @@ def get_report(
         evidence = evidence_digests(store, run) if audience is Audience.auditor else []
         text = audit_report(model, format, audience, evidence=evidence, risks=_risks(store, run))
         media = "text/html; charset=utf-8" if format == "html" else "text/markdown; charset=utf-8"
-    return Response(text, media_type=media)
+    suffix = {"html": "html", "markdown": "md", "json": "json"}[format]
+    return signed_response(
+        request,
+        text,
+        media_type=media,
+        name=f"{run_id}-{audience.value}.{suffix}",
+        kind="report",
+    )
 
 
 def _risks(store: Store, run: RunModel) -> dict[str, dict[str, str]]:
