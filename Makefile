@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_api.py --values 100000
 	$(BIN)/python benchmarks/bench_otlp.py --spans 50000 --events 1000000
 	$(BIN)/python benchmarks/bench_scan.py --files 20000
+	$(BIN)/python benchmarks/bench_transparency.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
 	$(if $(ASSAY_TEST_POSTGRES_URL),$(BIN)/python benchmarks/bench_metrics.py --postgres $(ASSAY_TEST_POSTGRES_URL))
 
 # Write the server's OpenAPI document to docs/openapi.json (a test checks that it is current).

@@ -110,12 +110,16 @@ def evidence_digests(
     """The ledger entries a run was stored in, in order: position, kind, the element a
     measurement or attestation is about, and the entry's hash (what an auditor checks with
     ``assay ledger verify``). Read through ``conn`` inside a transaction that is writing them."""
-    if run.ledger is None:
+    if run.ledger is None and run.seq is None:
         return []
     if conn is None:
         with store.database.snapshot() as snapshot:
             return evidence_digests(store, run, snapshot)
-    first, last = run.ledger.first, run.ledger.last
+    if run.ledger is not None:
+        first, last = run.ledger.first, run.ledger.last
+    else:
+        assert run.seq is not None
+        first, last = _first_of_run(store, conn, run.run_id, run.seq), run.seq
     rows = []
     for entry in store.ledger.entries_in(conn, since=first, limit=last - first + 1):
         payload = entry.payload or {}
@@ -129,6 +133,23 @@ def evidence_digests(
             }
         )
     return rows
+
+
+_BACKWARD_WINDOW = 1000
+
+
+def _first_of_run(store: Store, conn: Connection, run_id: str, seq: int) -> int:
+    """The first entry of the batch a stored run was appended in: its measurements precede
+    the run entry ``seq`` and carry its ``run_id``."""
+    first = seq
+    while first > 1:
+        since = max(1, first - _BACKWARD_WINDOW)
+        window = list(store.ledger.entries_in(conn, since=since, limit=first - since))
+        for entry in reversed(window):
+            if (entry.payload or {}).get("run_id") != run_id:
+                return first
+            first = entry.seq
+    return first
 
 
 def spec_risks(loaded: LoadedSpec) -> dict[str, dict[str, str]]:

@@ -21,6 +21,7 @@ from assay.errors import InvalidInputError
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
 from tests.exports.test_dsse import independent_verify
+from tests.helpers.reference import oscal_validator
 from tests.helpers.running import run_cli
 from tests.helpers.server import Api, prepared, push, running_api
 from tests.store.test_merkle import rfc_mth, rfc_verify_consistency, rfc_verify_inclusion
@@ -122,13 +123,20 @@ def test_reports_and_certificates_are_signed_by_the_server(
     run = push(api, 0.95)
     pem = api.call(None, "GET", "/.well-known/assay/signing-key.pub").text.encode()
     (tmp_path / "server.pub").write_bytes(pem)
-    for fmt in ("html", "json", "markdown"):
+    for fmt in ("html", "json", "markdown", "oscal", "sarif"):
         report = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format={fmt}")
         assert report.status_code == 200
         envelope = _envelope(report)
         assert independent_verify(envelope, pem, report.content)
         assert not independent_verify(envelope, pem, report.content + b" ")
+    oscal = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=oscal")
+    assert list(oscal_validator("assessment-results").iter_errors(oscal.json())) == []
+    refused = api.call(
+        "auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=sarif&audience=public"
+    )
+    assert refused.status_code == 422
     saved = tmp_path / "report.json"
+    report = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=json")
     saved.write_bytes(report.content)
     (tmp_path / "report.json.dsse.json").write_text(json.dumps(_envelope(report)))
     ok = run_cli(capsys, "verify", str(saved), "--key", str(tmp_path / "server.pub"))

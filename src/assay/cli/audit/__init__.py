@@ -1,7 +1,16 @@
 """``assay audit``: conformity specifications, audit runs, status and certificates. One module
 per resource holds its commands; they are registered here, in the order ``--help`` lists them."""
 
-from assay.cli.audit import certificates, coverage, history, records, run, specs, status
+from assay.cli.audit import (
+    certificates,
+    coverage,
+    exports,
+    history,
+    records,
+    run,
+    specs,
+    status,
+)
 from assay.cli.audit.app import app
 
 for _command in (
@@ -18,5 +27,7 @@ for _command in (
     coverage.coverage,
 ):
     app.command()(_command)
+app.command("export")(exports.export)
+app.command("export-spec")(exports.export_spec)
 
 __all__ = ["app"]

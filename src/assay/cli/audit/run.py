@@ -22,15 +22,17 @@ from assay.cli.common import DbOption, OutputOption, PendingOutputs, announce, s
 from assay.cli.progress import progress
 from assay.collectors.runner import Fetched
 from assay.errors import EvidenceIncompleteError, GateFailedError
-from assay.files.spec import load_spec
+from assay.files.spec import LoadedSpec, load_spec
 from assay.names import check_target
 from assay.reports.audit_json import Audience, for_audience
 from assay.reports.audit_junit import junit_xml
 from assay.reports.audit_terminal import run_view
 from assay.reports.gate import gate_failures, gate_undecided
+from assay.reports.oscal import plan_file_name
 from assay.services.audit_runs import RunRecord, report_records, run_audit, target_of
 from assay.services.listings import evidence_digests, spec_risks
 from assay.services.model_registry import ModelVersion, registered_version, write_back
+from assay.services.run_exports import detailed_audience, oscal_results, sarif_log
 from assay.store import Store
 
 __all__ = ["RunFormat", "run"]
@@ -43,6 +45,11 @@ class RunFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
+    oscal = "oscal"
+    sarif = "sarif"
+
+
+EXPORTS = (RunFormat.oscal, RunFormat.sarif)
 
 
 def run(
@@ -64,7 +71,14 @@ def run(
         ),
     ] = False,
     fmt: Annotated[
-        RunFormat, typer.Option("--format", "-f", help="table, json, markdown or html.")
+        RunFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, json, markdown, html, oscal (OSCAL assessment results; with -o, the "
+            "assessment plan they import is written beside them) or sarif (SARIF 2.1.0 for code "
+            "scanning).",
+        ),
     ] = RunFormat.table,
     audience: Annotated[
         Audience,
@@ -131,18 +145,39 @@ def run(
     with PendingOutputs() as outputs:
         # Outputs are opened first and put in place last: a bad path stores nothing, and a run
         # whose reports cannot be written is not stored.
+        if fmt in EXPORTS:
+            detailed_audience(audience)  # refused before anything runs
         report_stream = outputs.open(output) if output is not None else None
         junit_stream = outputs.open(junit) if junit is not None else None
+        plan_path = (
+            output.parent / plan_file_name(loaded.spec.id)
+            if output is not None and fmt is RunFormat.oscal
+            else None
+        )
+        plan_stream = outputs.open(plan_path) if plan_path is not None else None
 
         def write_reports(conn: Connection, record: RunRecord) -> None:
-            model = for_audience(record.model, audience)
+            model = for_audience(record.model, audience) if fmt not in EXPORTS else {}
             evidence = (
                 evidence_digests(store, record.model, conn)
-                if audience is Audience.auditor and fmt in (RunFormat.html, RunFormat.markdown)
+                if fmt is RunFormat.oscal
+                or (audience is Audience.auditor and fmt in (RunFormat.html, RunFormat.markdown))
                 else []
             )
-            text = _render(model, fmt, audience, terminal=terminal, evidence=evidence, risks=risks)
-            reports: list[tuple[str, str, Path | None]] = [(fmt.value, text, output)]
+            reports: list[tuple[str, str, Path | None]] = []
+            if fmt is RunFormat.oscal:
+                results, plan = oscal_results(record.model, audience, evidence, loaded.data)
+                text = results.text
+                if plan is not None and plan_stream is not None:
+                    plan_stream.write(plan.text)
+                    reports.append(("oscal-plan", plan.text, plan_path))
+            elif fmt is RunFormat.sarif:
+                text = sarif_log(record.model, audience, spec_uri(spec), loaded_text(loaded))
+            else:
+                text = _render(
+                    model, fmt, audience, terminal=terminal, evidence=evidence, risks=risks
+                )
+            reports.insert(0, (fmt.value, text, output))
             if report_stream is not None:
                 report_stream.write(text)
             else:
@@ -165,7 +200,7 @@ def run(
         outputs.commit()
     for text in shown:
         sys.stdout.write(text)
-    for path in (output, junit):
+    for path in (output, junit, plan_path):
         announce(path)
     if registry is not None:
         with store_from_option(db) as store:
@@ -179,6 +214,23 @@ def run(
     )
     if gate:
         _gate(record, str(spec))
+
+
+def spec_uri(spec: Path) -> str:
+    """The spec file as a SARIF artifact URI: relative to the working directory (the
+    repository root in CI) where it lies below it, with forward slashes."""
+    try:
+        return spec.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return spec.resolve().as_uri()
+
+
+def loaded_text(loaded: LoadedSpec) -> str:
+    """The spec file's text, for the lines SARIF points at ('' when it cannot be read)."""
+    try:
+        return loaded.path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _gate(record: RunRecord, spec: str) -> None:

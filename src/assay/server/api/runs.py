@@ -116,6 +116,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
                 "text/html": {"schema": {"type": "string"}},
                 "text/markdown": {"schema": {"type": "string"}},
                 "application/json": {"schema": {"type": "object"}},
+                "application/sarif+json": {"schema": {"type": "object"}},
             },
         }
     },
@@ -123,7 +124,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
 def get_report(
     run_id: str,
     request: Request,
-    format: Literal["html", "markdown", "json"] = "html",
+    format: Literal["html", "markdown", "json", "oscal", "sarif"] = "html",
     audience: Audience = Audience.auditor,
 ) -> Response:
     """The report as ``assay audit run -f FORMAT --audience AUDIENCE`` renders it; auditors
@@ -139,6 +140,8 @@ def get_report(
         raise ApiError(
             403, "forbidden", "auditors without internal access read the auditor or public view"
         )
+    if format in ("oscal", "sarif"):
+        return _export(request, run, format, audience)
     model = for_audience(run, audience)
     if format == "json":
         text = json.dumps(model, indent=2, ensure_ascii=False) + "\n"
@@ -156,6 +159,32 @@ def get_report(
         text,
         media_type=media,
         name=f"{run_id}-{audience.value}.{suffix}",
+        kind="report",
+    )
+
+
+def _export(request: Request, run: RunModel, format: str, audience: Audience) -> Response:
+    """The run as OSCAL assessment results or SARIF, signed like every report."""
+    from assay.services.run_exports import oscal_results, sarif_log
+
+    store = store_of(request)
+    if format == "oscal":
+        try:
+            document = stored_spec(store, run.spec.id, run.spec.hash, Path(".")).data
+        except InvalidInputError:
+            document = None
+        results, _ = oscal_results(
+            run, audience, evidence_digests(store, run), document, option="audience"
+        )
+        text, name = results.text, f"{run.run_id}-assessment-results.json"
+    else:
+        text = sarif_log(run, audience, f"{run.spec.id}.yaml", "", option="audience")
+        name = f"{run.run_id}.sarif"
+    return signed_response(
+        request,
+        text,
+        media_type="application/sarif+json" if format == "sarif" else "application/json",
+        name=name,
         kind="report",
     )
 
