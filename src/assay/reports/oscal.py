@@ -25,6 +25,8 @@ __all__ = [
     "assessment_results",
     "component_definition",
     "plan_file_name",
+    "token",
+    "uuid_of",
 ]
 
 OSCAL_VERSION = "1.2.1"
@@ -34,11 +36,12 @@ _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]*$")
 _QUESTIONNAIRE_SOURCES = ("questionnaire:", "answers:")
 
 
-def _uuid(*parts: object) -> str:
+def uuid_of(*parts: object) -> str:
+    """A version-5 UUID of ``parts`` in assay's OSCAL namespace."""
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join(str(part) for part in parts)))
 
 
-def _token(identifier: str) -> str:
+def token(identifier: str) -> str:
     """``identifier`` as an OSCAL token (a letter or underscore first; letters, digits and
     ``._-`` after)."""
     if _TOKEN.match(identifier):
@@ -92,11 +95,11 @@ def assessment_plan(
     """The assessment plan of a specification (its parsed ``document``): each requirement a
     control to assess, each measurement an assessment objective, assay the assessing tool."""
     spec_id = str(spec.get("id"))
-    tool = _uuid("tool", "assay")
+    tool = uuid_of("tool", "assay")
     requirements = _spec_requirements(spec)
     return {
         "assessment-plan": {
-            "uuid": _uuid("plan", spec_id, spec_hash),
+            "uuid": uuid_of("plan", spec_id, spec_hash),
             "metadata": _metadata(
                 f"Assessment plan: {spec.get('name') or spec_id}",
                 modified,
@@ -111,7 +114,7 @@ def assessment_plan(
                 "control-selections": [
                     {
                         "include-controls": [
-                            {"control-id": _token(str(r["id"]))} for r in requirements
+                            {"control-id": token(str(r["id"]))} for r in requirements
                         ]
                     }
                     if requirements
@@ -179,8 +182,8 @@ def assessment_results(
     :func:`assay.services.listings.evidence_digests` lists them)."""
     run_id = str(model["run_id"])
     spec = model["spec"]
-    tool = _uuid("tool", "assay")
-    subject = _uuid("target", model["target"])
+    tool = uuid_of("tool", "assay")
+    subject = uuid_of("target", model["target"])
     entries = {
         str(e["element"]): e
         for e in evidence
@@ -206,7 +209,7 @@ def assessment_results(
                 related_risks.append({"risk-uuid": risk["uuid"]})
         outcome = str(requirement.get("outcome"))
         finding: dict[str, Any] = {
-            "uuid": _uuid("finding", run_id, requirement_id),
+            "uuid": uuid_of("finding", run_id, requirement_id),
             "title": str(requirement.get("name") or requirement_id),
             "description": f"Requirement {requirement_id} ({requirement.get('severity')}): "
             f"{outcome}.",
@@ -214,7 +217,7 @@ def assessment_results(
             "origins": tool_origin,
             "target": {
                 "type": "objective-id",
-                "target-id": _token(requirement_id),
+                "target-id": token(requirement_id),
                 "status": {
                     "state": "satisfied" if outcome == "pass" else "not-satisfied",
                     "reason": {"pass": "pass", "fail": "fail"}.get(outcome, "other"),
@@ -227,7 +230,7 @@ def assessment_results(
             finding["related-risks"] = related_risks
         findings.append(finding)
     result: dict[str, Any] = {
-        "uuid": _uuid("result", run_id),
+        "uuid": uuid_of("result", run_id),
         "title": f"Run {run_id} of {spec['id']} on {model['target']}",
         "description": f"Verdict {model['verdict']}: assay audit run of specification "
         f"{spec['id']} (sha256 {spec['hash']}) on {model['target']}.",
@@ -254,7 +257,7 @@ def assessment_results(
             "control-selections": [
                 {
                     "include-controls": [
-                        {"control-id": _token(str(r["id"]))} for _, r in _requirements(model)
+                        {"control-id": token(str(r["id"]))} for _, r in _requirements(model)
                     ]
                 }
                 if findings
@@ -281,7 +284,7 @@ def assessment_results(
         ]
     return {
         "assessment-results": {
-            "uuid": _uuid("results", run_id, spec["hash"]),
+            "uuid": uuid_of("results", run_id, spec["hash"]),
             "metadata": metadata,
             "import-ap": {"href": plan_href},
             "results": [result],
@@ -314,10 +317,10 @@ def _observation(
     origins = tool_origin
     attester = measurement.get("attested_by")
     if isinstance(attester, str) and attester:
-        party = parties.setdefault(attester, _uuid("party", attester))
+        party = parties.setdefault(attester, uuid_of("party", attester))
         origins = [{"actors": [{"type": "party", "actor-uuid": party}]}]
     observation: dict[str, Any] = {
-        "uuid": _uuid("observation", run_id, element),
+        "uuid": uuid_of("observation", run_id, element),
         "title": str(measurement.get("name") or element),
         "description": description + ".",
         "props": props,
@@ -334,7 +337,7 @@ def _observation(
     risk = None
     if isinstance(waiver, Mapping):
         risk = {
-            "uuid": _uuid("waiver", run_id, element),
+            "uuid": uuid_of("waiver", run_id, element),
             "title": f"Waived: {measurement.get('name') or element}",
             "description": str(waiver.get("justification") or "waived"),
             "statement": f"{element} is waived by {waiver.get('by')} until "
@@ -377,15 +380,15 @@ def component_definition(
                 props.append(_prop("measurement", summary))
         implemented.append(
             {
-                "uuid": _uuid("implemented", spec_id, spec_hash, requirement_id),
-                "control-id": _token(requirement_id),
+                "uuid": uuid_of("implemented", spec_id, spec_hash, requirement_id),
+                "control-id": token(requirement_id),
                 "description": str(requirement.get("name") or requirement_id),
                 "props": props,
             }
         )
     target = str(spec.get("target") or spec_id)
     component: dict[str, Any] = {
-        "uuid": _uuid("component", spec_id, spec_hash),
+        "uuid": uuid_of("component", spec_id, spec_hash),
         "type": "service",
         "title": target,
         "description": str(spec.get("description") or spec.get("name") or spec_id),
@@ -393,7 +396,7 @@ def component_definition(
     if implemented:
         component["control-implementations"] = [
             {
-                "uuid": _uuid("implementation", spec_id, spec_hash),
+                "uuid": uuid_of("implementation", spec_id, spec_hash),
                 "source": f"urn:assay:spec:{spec_id}:{spec_hash}",
                 "description": f"The requirements of the assay specification {spec_id}, each "
                 "checked by measurements at every audit run.",
@@ -402,7 +405,7 @@ def component_definition(
         ]
     return {
         "component-definition": {
-            "uuid": _uuid("component-definition", spec_id, spec_hash),
+            "uuid": uuid_of("component-definition", spec_id, spec_hash),
             "metadata": _metadata(
                 f"Component definition: {spec.get('name') or spec_id}",
                 modified,
