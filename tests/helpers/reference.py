@@ -39,3 +39,59 @@ def oscal_validator(model: str) -> Any:
 
     validator_class = jsonschema.validators.extend(jsonschema.Draft7Validator, {"pattern": pattern})
     return validator_class(schema)
+
+
+def oscal_catalog_validator() -> Any:
+    """A validator of OSCAL 1.2.1 catalogs. No catalog schema is kept here, so the catalog's
+    frame (uuid, metadata, groups of controls, back matter; from the OSCAL catalog model
+    reference) is written here and every part inside it refers to the official definitions of
+    the assessment-results schema (metadata, property, part, back matter, token, uuid)."""
+    base = oscal_validator("assessment-results")
+    schema = dict(base.schema)
+    prefix = "#/definitions/oscal-ar-oscal-"
+    control: dict[str, Any] = {
+        "type": "object",
+        "required": ["id", "title"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"$ref": "#/definitions/TokenDatatype"},
+            "title": {"type": "string", "minLength": 1},
+            "props": {"type": "array", "items": {"$ref": f"{prefix}metadata:property"}},
+            "parts": {"type": "array", "items": {"$ref": f"{prefix}control-common:part"}},
+        },
+    }
+    group: dict[str, Any] = {
+        "type": "object",
+        "required": ["title"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"$ref": "#/definitions/TokenDatatype"},
+            "title": {"type": "string", "minLength": 1},
+            "props": {"type": "array", "items": {"$ref": f"{prefix}metadata:property"}},
+            "controls": {"type": "array", "minItems": 1, "items": control},
+        },
+    }
+    schema.pop("properties", None)
+    schema.pop("oneOf", None)
+    schema.pop("required", None)
+    schema.update(
+        {
+            "type": "object",
+            "required": ["catalog"],
+            "additionalProperties": False,
+            "properties": {
+                "catalog": {
+                    "type": "object",
+                    "required": ["uuid", "metadata"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "uuid": {"$ref": "#/definitions/UUIDDatatype"},
+                        "metadata": {"$ref": f"{prefix}metadata:metadata"},
+                        "groups": {"type": "array", "minItems": 1, "items": group},
+                        "back-matter": {"$ref": f"{prefix}metadata:back-matter"},
+                    },
+                }
+            },
+        }
+    )
+    return type(base)(schema)

@@ -418,6 +418,23 @@ def export_xlsx(
     )
 
 
+@app.command("export-oscal")
+def export_oscal(framework: FrameworkOption, output: OutputOption = None) -> None:
+    """Write the framework as an OSCAL catalog (JSON): each area or section a group, each topic
+    or statement a control; a topic's described levels are its assessment objectives."""
+    import json
+
+    from assay import __version__
+    from assay.reports.oscal_catalog import framework_catalog
+
+    loaded = load_framework(framework)
+    modified = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    catalog = framework_catalog(loaded, modified, __version__)
+    with open_output(output) as stream:
+        stream.write(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n")
+    announce(output)
+
+
 @app.command("import-xlsx")
 def import_xlsx(
     files: Annotated[
