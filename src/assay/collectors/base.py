@@ -119,7 +119,47 @@ _SHORT_FORMS: dict[str, Callable[[str], dict[str, Any]]] = {
     "file": lambda rest: _with_selector({"kind": "file", "path": rest}, "path"),
     "command": lambda rest: {"kind": "command", "argv": shlex.split(rest)},
     "sql": lambda rest: {"kind": "sql", "query": rest},
+    "junit": lambda rest: _with_selector({"kind": "junit", "path": rest}, "path"),
+    "evidently": lambda rest: _evidently(rest),
+    "mlflow_evaluation": lambda rest: _keyed("mlflow_evaluation", rest, "path", "metric"),
+    "great_expectations": lambda rest: _with_selector(
+        {"kind": "great_expectations", "path": rest}, "path"
+    ),
+    "prometheus": lambda rest: _keyed("prometheus", rest, "url", "query"),
+    "giskard": lambda rest: _giskard(rest),
 }
+
+
+def _giskard(rest: str) -> dict[str, Any]:
+    """``giskard:PATH[#DETECTOR[/SEVERITY]]``."""
+    path, _, which = rest.partition("#")
+    detector, _, severity = which.partition("/")
+    interface: dict[str, Any] = {"kind": "giskard", "path": path}
+    if detector:
+        interface["detector"] = detector
+    if severity:
+        interface["severity"] = severity
+    return interface
+
+
+def _keyed(kind: str, rest: str, before: str, after: str) -> dict[str, Any]:
+    """``KIND:BEFORE#AFTER`` (both needed)."""
+    first, hash_mark, second = rest.partition("#")
+    if not hash_mark or not first or not second:
+        raise ValueError(f"{kind}:{rest} needs both parts: {kind}:{before.upper()}#{after.upper()}")
+    return {"kind": kind, before: first, after: second}
+
+
+def _evidently(rest: str) -> dict[str, Any]:
+    """``evidently:PATH#METRIC[/COLUMN[/SELECT]]``."""
+    interface = _keyed("evidently", rest, "path", "metric")
+    metric, *more = str(interface["metric"]).split("/")
+    interface["metric"] = metric
+    if more and more[0]:
+        interface["column"] = more[0]
+    if len(more) > 1 and more[1]:
+        interface["select"] = "/".join(more[1:])
+    return interface
 
 
 def _with_selector(interface: dict[str, Any], key: str) -> dict[str, Any]:
@@ -158,7 +198,9 @@ def _short_form(text: str) -> dict[str, Any]:
         return _SHORT_FORMS[kind](rest.strip())
     raise ValueError(
         f"{text!r} is not an assessment interface; expected file:PATH[#SELECTOR], "
-        "command:ARGS, http(s)://URL[#SELECTOR], sql:QUERY or a mapping with a kind"
+        "command:ARGS, http(s)://URL[#SELECTOR], sql:QUERY, junit:PATH#WHAT, "
+        "evidently:PATH#METRIC, great_expectations:PATH#WHAT, mlflow_evaluation:DIR#METRIC, "
+        "prometheus:URL#QUERY, giskard:PATH[#DETECTOR/SEVERITY] or a mapping with a kind"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -11,7 +12,7 @@ from assay.collectors.base import CollectContext, CollectionError, Parameters
 from assay.collectors.confinement import Confinement
 from assay.collectors.values import Format, Selector, decode, select
 
-__all__ = ["FileCollector", "FileParameters"]
+__all__ = ["FileCollector", "FileParameters", "read_file"]
 
 _FORMATS: dict[str, Format] = {
     ".json": "json",
@@ -30,6 +31,25 @@ class FileParameters(Parameters):
     select: Selector | None = None
 
 
+def read_file(written: str, context: CollectContext) -> tuple[Path, str, str]:
+    """The file ``written`` in a spec (relative to it; confined on a server): its path, the
+    name to show in messages and its text. :class:`CollectionError` when it cannot be read."""
+    path = context.resolve(written)
+    # A confined spec's messages name the path as written, not where the server keeps it.
+    shown = str(path) if context.confinement is None else written
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CollectionError(f"no such file: {shown}") from None
+    except IsADirectoryError:
+        raise CollectionError(f"cannot read {shown}: it is a directory") from None
+    except UnicodeDecodeError:
+        raise CollectionError(f"cannot read {shown}: it is not UTF-8 text") from None
+    except OSError as error:
+        raise CollectionError(f"cannot read {shown}: {error.strerror}") from None
+    return path, shown, text
+
+
 class FileCollector:
     """Reads a file beside the spec (or anywhere, by absolute path, for a local spec)."""
 
@@ -38,17 +58,7 @@ class FileCollector:
 
     def collect(self, parameters: FileParameters, context: CollectContext) -> Any:
         """The file's content, decoded and selected."""
-        path = context.resolve(parameters.path)
-        # A confined spec's messages name the path as written, not where the server keeps it.
-        shown = str(path) if context.confinement is None else parameters.path
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CollectionError(f"no such file: {shown}") from None
-        except UnicodeDecodeError:
-            raise CollectionError(f"cannot read {shown}: it is not UTF-8 text") from None
-        except OSError as error:
-            raise CollectionError(f"cannot read {shown}: {error.strerror}") from None
+        path, shown, text = read_file(parameters.path, context)
         fmt = parameters.format
         if fmt == "auto":
             fmt = _FORMATS.get(path.suffix.lower(), "auto")
