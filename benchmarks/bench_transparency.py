@@ -18,13 +18,11 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from scratch_schema import scratch_schema
 
 from assay.services import transparency
 from assay.store import Store, open_store
@@ -148,18 +146,8 @@ def main() -> None:
         lines += measure("SQLite", f"sqlite:///{directory}/t.db", args.entries)
         print("\n".join(lines), flush=True)
     if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        base = make_url(args.postgres).set(drivername="postgresql+psycopg")
-        admin = open_store(DatabaseChoice(base.render_as_string(hide_password=False), "bench"))
-        with admin.database.writing() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-            lines += measure("PostgreSQL", url.render_as_string(hide_password=False), args.entries)
-        finally:
-            with admin.database.writing() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.close()
+        with scratch_schema(args.postgres) as url:
+            lines += measure("PostgreSQL", url, args.entries)
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.write_text(report, encoding="utf-8")

@@ -18,8 +18,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
-from sqlalchemy.engine import make_url
+from scratch_schema import scratch_schema
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
 
 from assay.store import Store, open_store
 from assay.store.canonical import canonical_json
@@ -105,20 +105,8 @@ def main() -> None:
             "SQLite (WAL, synchronous=FULL)", f"sqlite:///{directory}/b.db", args.count
         )
     if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        base = make_url(args.postgres).set(drivername="postgresql+psycopg")
-        admin = open_store(DatabaseChoice(base.render_as_string(hide_password=False), "bench"))
-        with admin.database.writing() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-            lines += run_backend(
-                "PostgreSQL", url.render_as_string(hide_password=False), args.count
-            )
-        finally:
-            with admin.database.writing() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.close()
+        with scratch_schema(args.postgres) as url:
+            lines += run_backend("PostgreSQL", url, args.count)
     report = "\n".join(lines) + "\n"
     print(report)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -64,8 +64,9 @@ def test_five(broken): pass
 """
 
 
-def test_junit_counts_what_pytest_wrote(tmp_path: Path) -> None:
-    (tmp_path / "test_sample.py").write_text(TESTS)
+def write_junit(directory: Path, *options: str) -> None:
+    """Run pytest on TESTS in ``directory``, writing results.xml."""
+    (directory / "test_sample.py").write_text(TESTS)
     subprocess.run(
         [
             sys.executable,
@@ -76,14 +77,17 @@ def test_junit_counts_what_pytest_wrote(tmp_path: Path) -> None:
             "no:cacheprovider",
             "test_sample.py",
             "--junitxml=results.xml",
-            "-o",
-            "junit_suite_name=model-tests",
+            *options,
         ],
-        cwd=tmp_path,
+        cwd=directory,
         capture_output=True,
         check=False,
         env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
     )
+
+
+def test_junit_counts_what_pytest_wrote(tmp_path: Path) -> None:
+    write_junit(tmp_path, "-o", "junit_suite_name=model-tests")
     figures = {
         what: collect({"kind": "junit", "path": "results.xml", "select": what}, tmp_path)
         for what in ("tests", "passed", "failed", "errors", "skipped")
@@ -338,23 +342,7 @@ def test_a_spec_names_them_like_any_other_interface(
 ) -> None:
     from tests.helpers.running import run_cli
 
-    (tmp_path / "test_sample.py").write_text(TESTS)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "test_sample.py",
-            "--junitxml=results.xml",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        check=False,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-    )
+    write_junit(tmp_path)
     shutil.copy(GISKARD_SCAN, tmp_path / "scan.json")
 
     def measurement(ident: str, comparison: str, target: float, **more: Any) -> dict[str, Any]:

@@ -16,15 +16,13 @@ Short form: ``evidently:PATH#METRIC[/COLUMN[/SELECT]]`` (``evidently:drift.json#
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.confinement import Confinement
-from assay.collectors.file import read_file
+from assay.collectors.file import ReadsSpecFile, read_json
 from assay.collectors.values import Selector, select
 
 __all__ = ["EvidentlyCollector", "EvidentlyParameters", "evidently_value"]
@@ -90,7 +88,7 @@ def evidently_value(
     return value
 
 
-class EvidentlyCollector:
+class EvidentlyCollector(ReadsSpecFile):
     """Reads a metric's value from an Evidently JSON report beside the spec."""
 
     kind: ClassVar[str] = "evidently"
@@ -98,23 +96,10 @@ class EvidentlyCollector:
 
     def collect(self, parameters: EvidentlyParameters, context: CollectContext) -> Any:
         """The metric's value (see the module docstring)."""
-        _, shown, text = read_file(parameters.path, context)
-        try:
-            document = json.loads(text)
-        except ValueError as error:
-            raise CollectionError(f"{shown} is not JSON: {error}") from None
+        shown, document = read_json(parameters.path, context)
         return evidently_value(
             document, parameters.metric, parameters.column, parameters.select, shown
         )
-
-    def confinement_problem(
-        self,
-        parameters: EvidentlyParameters,
-        confinement: Confinement,
-        environ: Mapping[str, str],
-    ) -> str | None:
-        """A path that leaves the spec directory."""
-        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: EvidentlyParameters) -> str:
         """``evidently:PATH#METRIC/COLUMN/SELECT`` as written."""

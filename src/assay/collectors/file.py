@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +13,7 @@ from assay.collectors.base import CollectContext, CollectionError, Parameters
 from assay.collectors.confinement import Confinement
 from assay.collectors.values import Format, Selector, decode, select
 
-__all__ = ["FileCollector", "FileParameters", "read_file"]
+__all__ = ["FileCollector", "FileParameters", "ReadsSpecFile", "read_file", "read_json"]
 
 _FORMATS: dict[str, Format] = {
     ".json": "json",
@@ -48,6 +49,28 @@ def read_file(written: str, context: CollectContext) -> tuple[Path, str, str]:
     except OSError as error:
         raise CollectionError(f"cannot read {shown}: {error.strerror}") from None
     return path, shown, text
+
+
+def read_json(written: str, context: CollectContext) -> tuple[str, Any]:
+    """The JSON document in the file ``written`` (see :func:`read_file`) and its name for
+    messages. Python's reader: other tools write ``NaN``, which a value then carries."""
+    _, shown, text = read_file(written, context)
+    try:
+        return shown, json.loads(text)
+    except ValueError as error:
+        raise CollectionError(f"{shown} is not JSON: {error}") from None
+
+
+class ReadsSpecFile:
+    """For collectors whose parameters name one file, ``path``, beside the spec: on a server it
+    must lie inside the spec directory."""
+
+    def confinement_problem(
+        self, parameters: Any, confinement: Confinement, environ: Mapping[str, str]
+    ) -> str | None:
+        """A path that leaves the spec directory."""
+        problem: str | None = confinement.path_problem(parameters.path)
+        return problem
 
 
 class FileCollector:

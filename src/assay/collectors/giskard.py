@@ -12,15 +12,13 @@ major issues of every detector).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.confinement import Confinement
-from assay.collectors.file import read_file
+from assay.collectors.file import ReadsSpecFile, read_json
 
 __all__ = ["GiskardCollector", "GiskardParameters", "giskard_issues"]
 
@@ -59,7 +57,7 @@ def giskard_issues(report: Any, detector: str | None, severity: str | None, show
     )
 
 
-class GiskardCollector:
+class GiskardCollector(ReadsSpecFile):
     """Counts the issues of a Giskard scan report beside the spec."""
 
     kind: ClassVar[str] = "giskard"
@@ -67,18 +65,8 @@ class GiskardCollector:
 
     def collect(self, parameters: GiskardParameters, context: CollectContext) -> Any:
         """The number of issues (see the module docstring)."""
-        _, shown, text = read_file(parameters.path, context)
-        try:
-            report = json.loads(text)
-        except ValueError as error:
-            raise CollectionError(f"{shown} is not JSON: {error}") from None
+        shown, report = read_json(parameters.path, context)
         return giskard_issues(report, parameters.detector, parameters.severity, shown)
-
-    def confinement_problem(
-        self, parameters: GiskardParameters, confinement: Confinement, environ: Mapping[str, str]
-    ) -> str | None:
-        """A path that leaves the spec directory."""
-        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: GiskardParameters) -> str:
         """``giskard:PATH#DETECTOR/SEVERITY``."""

@@ -15,15 +15,13 @@ Short form: ``great_expectations:PATH#SELECT`` for the statistics.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.confinement import Confinement
-from assay.collectors.file import read_file
+from assay.collectors.file import ReadsSpecFile, read_json
 
 __all__ = ["GreatExpectationsCollector", "GreatExpectationsParameters", "gx_value"]
 
@@ -125,7 +123,7 @@ def gx_value(document: Any, parameters: GreatExpectationsParameters, shown: str)
     return result[parameters.select]
 
 
-class GreatExpectationsCollector:
+class GreatExpectationsCollector(ReadsSpecFile):
     """Reads a GX validation result beside the spec."""
 
     kind: ClassVar[str] = "great_expectations"
@@ -133,21 +131,8 @@ class GreatExpectationsCollector:
 
     def collect(self, parameters: GreatExpectationsParameters, context: CollectContext) -> Any:
         """The figure (see the module docstring)."""
-        _, shown, text = read_file(parameters.path, context)
-        try:
-            document = json.loads(text)
-        except ValueError as error:
-            raise CollectionError(f"{shown} is not JSON: {error}") from None
+        shown, document = read_json(parameters.path, context)
         return gx_value(document, parameters, shown)
-
-    def confinement_problem(
-        self,
-        parameters: GreatExpectationsParameters,
-        confinement: Confinement,
-        environ: Mapping[str, str],
-    ) -> str | None:
-        """A path that leaves the spec directory."""
-        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: GreatExpectationsParameters) -> str:
         """``great_expectations:PATH#[EXPECTATION(COLUMN).]SELECT``."""

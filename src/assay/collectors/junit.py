@@ -13,7 +13,7 @@ external references are refused.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 from xml.etree.ElementTree import Element
@@ -23,8 +23,7 @@ from defusedxml.common import DefusedXmlException  # type: ignore[import-untyped
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.confinement import Confinement
-from assay.collectors.file import read_file
+from assay.collectors.file import ReadsSpecFile, read_file
 
 __all__ = ["JunitCollector", "JunitParameters", "junit_counts"]
 
@@ -137,7 +136,7 @@ def junit_counts(text: str, suite: str | None, shown: str) -> Counts:
     return counts
 
 
-class JunitCollector:
+class JunitCollector(ReadsSpecFile):
     """Counts test outcomes in a JUnit XML file beside the spec."""
 
     kind: ClassVar[str] = "junit"
@@ -150,12 +149,6 @@ class JunitCollector:
         if parameters.select is None:
             return counts.figures()
         return counts.value(parameters.select)
-
-    def confinement_problem(
-        self, parameters: JunitParameters, confinement: Confinement, environ: Mapping[str, str]
-    ) -> str | None:
-        """A path that leaves the spec directory."""
-        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: JunitParameters) -> str:
         """``junit:PATH#SELECT`` (and the suite)."""

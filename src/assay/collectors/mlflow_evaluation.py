@@ -9,15 +9,13 @@ Short form: ``mlflow_evaluation:DIR#METRIC``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters
-from assay.collectors.confinement import Confinement
-from assay.collectors.file import read_file
+from assay.collectors.file import ReadsSpecFile, read_json
 
 __all__ = ["MlflowEvaluationCollector", "MlflowEvaluationParameters"]
 
@@ -29,7 +27,7 @@ class MlflowEvaluationParameters(Parameters):
     metric: str = Field(min_length=1)
 
 
-class MlflowEvaluationCollector:
+class MlflowEvaluationCollector(ReadsSpecFile):
     """Reads a metric from a saved MLflow evaluation result beside the spec."""
 
     kind: ClassVar[str] = "mlflow_evaluation"
@@ -40,26 +38,13 @@ class MlflowEvaluationCollector:
         written = parameters.path
         if context.resolve(written).is_dir():
             written = written.rstrip("/") + "/metrics.json"
-        _, shown, text = read_file(written, context)
-        try:
-            metrics = json.loads(text)
-        except ValueError as error:
-            raise CollectionError(f"{shown} is not JSON: {error}") from None
+        shown, metrics = read_json(written, context)
         if not isinstance(metrics, Mapping):
             raise CollectionError(f"{shown} is not an MLflow evaluation's metrics.json")
         if parameters.metric not in metrics:
             listed = ", ".join(sorted(str(name) for name in metrics)) or "none"
             raise CollectionError(f"{shown} has no metric {parameters.metric!r} (it has {listed})")
         return metrics[parameters.metric]
-
-    def confinement_problem(
-        self,
-        parameters: MlflowEvaluationParameters,
-        confinement: Confinement,
-        environ: Mapping[str, str],
-    ) -> str | None:
-        """A path that leaves the spec directory."""
-        return confinement.path_problem(parameters.path)
 
     def describe(self, parameters: MlflowEvaluationParameters) -> str:
         """``mlflow_evaluation:PATH#METRIC``."""
