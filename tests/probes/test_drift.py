@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
 
-from assay.probes.drift import _sorted_quantiles, categorical_drift, dataset_drift, numeric_drift
+from assay.probes.drift import categorical_drift, dataset_drift, numeric_drift, sorted_quantiles
 
 RELATIVE = 1e-9
 
@@ -157,4 +157,4 @@ def test_quantiles_of_a_sorted_sample_equal_numpys(
     values: list[float], levels: list[float]
 ) -> None:
     sample, wanted = np.sort(np.array(values)), np.array(levels)
-    assert np.array_equal(_sorted_quantiles(sample, wanted), np.quantile(sample, wanted))
+    assert np.array_equal(sorted_quantiles(sample, wanted), np.quantile(sample, wanted))

@@ -40,6 +40,7 @@ __all__ = [
     "dataset_drift",
     "numeric_drift",
     "psi",
+    "sorted_quantiles",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -167,7 +168,7 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
     ks_statistic = float(gaps.max())
     wasserstein = float(np.sum(gaps[:-1] * np.diff(values)))
     spread = max(float(np.std(reference)), 0.001)
-    edges = _sorted_quantiles(reference, np.linspace(0, 1, BINS + 1)[1:-1])
+    edges = sorted_quantiles(reference, np.linspace(0, 1, BINS + 1)[1:-1])
     reference_share = _bin_shares(reference, edges)
     current_share = _bin_shares(current, edges)
     statistics = {
@@ -204,7 +205,7 @@ def _present(values: FloatArray) -> FloatArray:
     return values[~missing] if missing.any() else values
 
 
-def _sorted_quantiles(sorted_values: FloatArray, levels: FloatArray) -> FloatArray:
+def sorted_quantiles(sorted_values: FloatArray, levels: FloatArray) -> FloatArray:
     """``np.quantile(sorted_values, levels)`` (linear method) for an already sorted sample,
     without partitioning it again: the same interpolation, term by term."""
     positions = levels * (sorted_values.size - 1)
