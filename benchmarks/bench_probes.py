@@ -92,8 +92,13 @@ def run_numpy(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
 CONTENDERS = {"assay": run_assay, "evidently": run_evidently, "numpy": run_numpy}
 # Imported before the clock starts: start-up is not what is compared.
 IMPORTS = {
-    "assay": ["assay.probes.catalog", "assay.probes.quality"],
-    "evidently": ["evidently", "evidently.presets"],
+    "assay": [
+        "assay.probes.catalog",
+        "assay.probes.quality",
+        "scipy.stats",  # imported on first use by the drift probes
+        "scipy.spatial.distance",
+    ],
+    "evidently": ["evidently", "evidently.presets", "scipy.stats", "scipy.spatial.distance"],
     "numpy": [],
 }
 
