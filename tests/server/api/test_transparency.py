@@ -123,7 +123,7 @@ def test_reports_and_certificates_are_signed_by_the_server(
     run = push(api, 0.95)
     pem = api.call(None, "GET", "/.well-known/assay/signing-key.pub").text.encode()
     (tmp_path / "server.pub").write_bytes(pem)
-    for fmt in ("html", "json", "markdown", "oscal", "sarif"):
+    for fmt in ("html", "json", "markdown", "oscal", "oscal-plan", "sarif"):
         report = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format={fmt}")
         assert report.status_code == 200
         envelope = _envelope(report)
@@ -131,6 +131,11 @@ def test_reports_and_certificates_are_signed_by_the_server(
         assert not independent_verify(envelope, pem, report.content + b" ")
     oscal = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=oscal")
     assert list(oscal_validator("assessment-results").iter_errors(oscal.json())) == []
+    plan = api.call("auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=oscal-plan")
+    href = oscal.json()["assessment-results"]["import-ap"]["href"]
+    assert plan.headers["Assay-Signature"]
+    assert json.loads(base64.b64decode(_envelope(plan)["payload"]))["subject"][0]["name"] == href
+    assert plan.json()["assessment-plan"]["reviewed-controls"]
     refused = api.call(
         "auditor", "GET", f"/api/v1/runs/{run['run_id']}/report?format=sarif&audience=public"
     )

@@ -124,7 +124,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
 def get_report(
     run_id: str,
     request: Request,
-    format: Literal["html", "markdown", "json", "oscal", "sarif"] = "html",
+    format: Literal["html", "markdown", "json", "oscal", "oscal-plan", "sarif"] = "html",
     audience: Audience = Audience.auditor,
 ) -> Response:
     """The report as ``assay audit run -f FORMAT --audience AUDIENCE`` renders it; auditors
@@ -140,7 +140,7 @@ def get_report(
         raise ApiError(
             403, "forbidden", "auditors without internal access read the auditor or public view"
         )
-    if format in ("oscal", "sarif"):
+    if format in ("oscal", "oscal-plan", "sarif"):
         return _export(request, run, format, audience)
     model = for_audience(run, audience)
     if format == "json":
@@ -164,19 +164,27 @@ def get_report(
 
 
 def _export(request: Request, run: RunModel, format: str, audience: Audience) -> Response:
-    """The run as OSCAL assessment results or SARIF, signed like every report."""
+    """The run as OSCAL assessment results, the OSCAL assessment plan they import (its spec
+    version), or SARIF; signed like every report."""
     from assay.services.run_exports import oscal_results, sarif_log
 
     store = store_of(request)
-    if format == "oscal":
+    if format in ("oscal", "oscal-plan"):
         try:
             document = stored_spec(store, run.spec.id, run.spec.hash, Path(".")).data
         except InvalidInputError:
             document = None
-        results, _ = oscal_results(
+        results, plan = oscal_results(
             run, audience, evidence_digests(store, run), document, option="audience"
         )
-        text, name = results.text, f"{run.run_id}-assessment-results.json"
+        if format == "oscal":
+            text, name = results.text, f"{run.run_id}-assessment-results.json"
+        elif plan is None:
+            raise ApiError(
+                404, "unknown_spec", f"the spec version of run {run.run_id} is not stored"
+            )
+        else:
+            text, name = plan.text, plan.name
     else:
         text = sarif_log(run, audience, f"{run.spec.id}.yaml", "", option="audience")
         name = f"{run.run_id}.sarif"
