@@ -33,12 +33,18 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BINS",
     "CATEGORY_LIMIT",
+    "DECILES",
+    "EXACT_KS_LIMIT",
     "ColumnDrift",
     "DatasetDrift",
+    "NumericSummary",
     "categorical_drift",
     "dataset_drift",
+    "ks_p_value",
     "numeric_drift",
+    "numeric_drift_of",
     "psi",
     "sorted_quantiles",
 ]
@@ -51,7 +57,8 @@ DISTANCE_THRESHOLD = 0.1
 CATEGORY_LIMIT = 5  # a numeric column with at most this many values is treated as categorical
 DRIFT_SHARE = 0.5
 BINS = 10
-_EXACT_KS_LIMIT = 10_000  # scipy computes exact KS p-values up to this sample size
+DECILES = np.linspace(0, 1, BINS + 1)[1:-1]  # where the reference is cut for PSI and JS
+EXACT_KS_LIMIT = 10_000  # scipy computes exact KS p-values up to this sample size
 
 
 @dataclass(frozen=True)
@@ -142,21 +149,41 @@ def _scipy() -> tuple[Any, Any]:
     return stats, distance
 
 
-def _ks_p_value(
-    statistic: float, n1: int, n2: int, sorted1: FloatArray, sorted2: FloatArray
+def ks_p_value(
+    statistic: float, n1: int, n2: int, sorted1: FloatArray | None, sorted2: FloatArray | None
 ) -> float:
+    """The two-sample KS p-value: scipy's exact one up to :data:`EXACT_KS_LIMIT` values (from
+    the samples, which must then be given), else the asymptotic one from the statistic."""
     stats, _ = _scipy()
-    if max(n1, n2) <= _EXACT_KS_LIMIT:
+    if max(n1, n2) <= EXACT_KS_LIMIT:
+        if sorted1 is None or sorted2 is None:
+            raise ValueError("an exact KS p-value needs both samples")
         return float(stats.ks_2samp(sorted1, sorted2).pvalue)
     m, n = sorted([float(n1), float(n2)], reverse=True)
     return float(stats.kstwo.sf(statistic, np.round(m * n / (m + n))))
+
+
+@dataclass(frozen=True)
+class NumericSummary:
+    """What a numeric column's drift is decided on, however it was computed (in memory, or by
+    an engine over files): sample sizes, the KS statistic and p-value, the Wasserstein
+    distance, the reference's standard deviation (population), and each sample's shares in the
+    bins cut at the reference's deciles."""
+
+    reference_rows: int
+    current_rows: int
+    ks_statistic: float
+    ks_p_value: float
+    wasserstein: float
+    reference_std: float
+    reference_share: FloatArray
+    current_share: FloatArray
 
 
 def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> ColumnDrift:
     """Drift of a numeric column (missing values, NaN, left out); with at most
     :data:`CATEGORY_LIMIT` distinct values in both samples together, its values are treated as
     categories (as Evidently does). Both samples need values."""
-    _, distance = _scipy()
     reference, current = np.sort(_present(reference)), np.sort(_present(current))
     if reference.size == 0 or current.size == 0:
         empty = "reference" if reference.size == 0 else "current"
@@ -166,20 +193,36 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
         return categorical_drift(column, _sorted_counts(reference), _sorted_counts(current))
     gaps = np.abs(cdf_reference - cdf_current)
     ks_statistic = float(gaps.max())
-    wasserstein = float(np.sum(gaps[:-1] * np.diff(values)))
-    spread = max(float(np.std(reference)), 0.001)
-    edges = sorted_quantiles(reference, np.linspace(0, 1, BINS + 1)[1:-1])
-    reference_share = _bin_shares(reference, edges)
-    current_share = _bin_shares(current, edges)
+    edges = sorted_quantiles(reference, DECILES)
+    summary = NumericSummary(
+        reference.size,
+        current.size,
+        ks_statistic,
+        ks_p_value(ks_statistic, reference.size, current.size, reference, current),
+        float(np.sum(gaps[:-1] * np.diff(values))),
+        float(np.std(reference)),
+        _bin_shares(reference, edges),
+        _bin_shares(current, edges),
+    )
+    return numeric_drift_of(column, summary)
+
+
+def numeric_drift_of(column: str, summary: NumericSummary) -> ColumnDrift:
+    """The drift statistics and verdict of a numeric column from its :class:`NumericSummary`
+    (see the module rules)."""
+    _, distance = _scipy()
+    spread = max(summary.reference_std, 0.001)
     statistics = {
-        "ks_statistic": ks_statistic,
-        "ks_p_value": _ks_p_value(ks_statistic, reference.size, current.size, reference, current),
-        "wasserstein": wasserstein,
-        "wasserstein_normalized": wasserstein / spread,
-        "psi": psi(reference_share, current_share),
-        "jensen_shannon": float(distance.jensenshannon(reference_share, current_share)),
+        "ks_statistic": summary.ks_statistic,
+        "ks_p_value": summary.ks_p_value,
+        "wasserstein": summary.wasserstein,
+        "wasserstein_normalized": summary.wasserstein / spread,
+        "psi": psi(summary.reference_share, summary.current_share),
+        "jensen_shannon": float(
+            distance.jensenshannon(summary.reference_share, summary.current_share)
+        ),
     }
-    if reference.size <= SMALL_SAMPLE:
+    if summary.reference_rows <= SMALL_SAMPLE:
         method, score, threshold = "ks", statistics["ks_p_value"], P_VALUE_THRESHOLD
         drifted = score < threshold
     else:
@@ -193,8 +236,8 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
         score,
         threshold,
         drifted,
-        reference.size,
-        current.size,
+        summary.reference_rows,
+        summary.current_rows,
         statistics,
     )
 
