@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,14 @@ app = typer.Typer(
 
 FileOption = Annotated[Path | None, typer.Option(dir_okay=False, show_default=False)]
 TextOption = Annotated[str | None, typer.Option(show_default=False)]
+
+
+class EngineChoice(StrEnum):
+    """How a probe is computed (every engine gives the same figures)."""
+
+    memory = "memory"
+    duckdb = "duckdb"
+    auto = "auto"
 
 
 @app.command("list")
@@ -76,6 +85,15 @@ def run(
         list[str] | None,
         typer.Option("--param", help="Another parameter as KEY=VALUE (VALUE read as YAML)."),
     ] = None,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="memory (read the files into memory), duckdb (DuckDB scans them out of core, "
+            "for data larger than memory: drift and quality probes) or auto (duckdb when the "
+            "data would take more than half of the memory).",
+        ),
+    ] = EngineChoice.memory,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
@@ -101,7 +119,7 @@ def run(
         parameters[key] = parse_yaml_value(value, f"--param {key}")
     files = {"reference": reference, "current": current, "predictions": predictions}
     try:
-        traced = compute_probe(name, files, parameters, model)
+        traced = compute_probe(name, files, parameters, model, engine.value)
     except CollectionError as error:
         raise InvalidInputError(str(error), source="assay probe run") from None
     result = {"probe": name, "value": traced.value, **traced.metadata}

@@ -3,15 +3,22 @@
 ``{kind: probe, probe: drift.psi, reference: ref.parquet, current: cur.parquet, column: income}``.
 Files are relative to the spec. Within a process, each file is read once and each pair of
 data sets is compared once, however many measurements use them.
+
+``engine`` chooses how: ``memory`` (the default: the files are read into memory), ``duckdb``
+(DuckDB scans the files and aggregates out of core, for data sets larger than memory; the
+drift and data-quality probes) or ``auto`` (duckdb when the probe has it and the data sets
+would take more than half of the machine's memory, or ``ASSAY_PROBE_MEMORY_BUDGET`` bytes).
+Every engine gives the same figures.
 """
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from threading import Lock
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, field_validator
 
@@ -23,7 +30,40 @@ from assay.probes.catalog import PROBES, ProbeError, ProbeInputs
 from assay.probes.drift import DatasetDrift
 from assay.probes.table import ColumnError, Table
 
-__all__ = ["ProbeCollector", "ProbeParameters", "compute_probe"]
+__all__ = [
+    "DUCKDB_PROBES",
+    "ENGINES",
+    "Engine",
+    "ProbeCollector",
+    "ProbeParameters",
+    "choose_engine",
+    "compute_probe",
+]
+
+Engine = Literal["memory", "duckdb", "auto"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb", "auto")
+_DRIFT_BY_DUCKDB = (
+    "drift.ks_statistic",
+    "drift.ks_p_value",
+    "drift.wasserstein",
+    "drift.wasserstein_normalized",
+    "drift.psi",
+    "drift.jensen_shannon",
+    "drift.chi2_p_value",
+    "drift.unseen_categories",
+    "drift.drifted",
+    "drift.share",
+    "drift.dataset",
+    "drift.prediction",
+)
+_QUALITY_BY_DUCKDB = (
+    "quality.rows",
+    "quality.missing_ratio",
+    "quality.duplicate_ratio",
+    "quality.outlier_ratio",
+    "quality.constant_columns",
+)
+DUCKDB_PROBES = frozenset(_DRIFT_BY_DUCKDB + _QUALITY_BY_DUCKDB)
 
 _CACHE_SIZE = 16
 _tables: OrderedDict[tuple[Any, ...], Table] = OrderedDict()
@@ -45,6 +85,7 @@ class ProbeParameters(Parameters):
     current: str | None = None
     predictions: str | None = None
     model: str | None = None
+    engine: Engine = "memory"
 
     @field_validator("probe")
     @classmethod
@@ -113,15 +154,57 @@ def _model(path: Path) -> Any:
         ) from None
 
 
+BUDGET_VARIABLE = "ASSAY_PROBE_MEMORY_BUDGET"
+
+
+def _memory_budget() -> int:
+    """The bytes the memory engine may use: ``ASSAY_PROBE_MEMORY_BUDGET`` when set, else half
+    of the machine's physical memory."""
+    configured = os.environ.get(BUDGET_VARIABLE, "").strip()
+    if configured.isdigit():
+        return int(configured)
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def choose_engine(engine: str, name: str, files: Mapping[str, Path | None]) -> str:
+    """The engine that runs probe ``name``: ``engine``, or for ``auto`` duckdb when the probe
+    has it and the files would take more than the memory budget (half of the memory, or
+    ``ASSAY_PROBE_MEMORY_BUDGET`` bytes) at about three times their uncompressed size (the
+    columns, their sorted copies, the merge), memory otherwise."""
+    if engine not in ENGINES:
+        raise CollectionError(f"unknown engine {engine!r}; expected {', '.join(ENGINES)}")
+    if engine == "duckdb" and name not in DUCKDB_PROBES:
+        raise CollectionError(
+            f"{name} has no duckdb engine (it has: the drift probes and quality.rows, "
+            "missing_ratio, duplicate_ratio, outlier_ratio, constant_columns); use memory"
+        )
+    if engine != "auto":
+        return engine
+    if name not in DUCKDB_PROBES:
+        return "memory"
+    from assay.files.duckdb_tables import estimated_memory
+
+    try:
+        needed = 3 * sum(estimated_memory(path) for path in files.values() if path is not None)
+    except (OSError, ValueError):
+        return "memory"  # the memory engine reports the unreadable file
+    return "duckdb" if needed > _memory_budget() else "memory"
+
+
 def compute_probe(
     name: str,
     files: dict[str, Path | None],
     parameters: dict[str, Any],
     model: Path | None = None,
+    engine: str = "memory",
 ) -> Traced:
-    """Run probe ``name`` on the data files by role with ``parameters``; the inputs (and what
-    they compute once, such as the drift of every column) are shared with earlier calls on the
-    same files and parameters. :class:`CollectionError` says what went wrong."""
+    """Run probe ``name`` on the data files by role with ``parameters`` on ``engine``; the
+    inputs (and what they compute once, such as the drift of every column) are shared with
+    earlier calls on the same files and parameters. :class:`CollectionError` says what went
+    wrong."""
     probe = PROBES.get(name)
     if probe is None:
         raise CollectionError(f"unknown probe {name!r} (see assay probe list)")
@@ -129,6 +212,8 @@ def compute_probe(
     if unknown:
         takes = ", ".join(probe.parameters) or "none"
         raise CollectionError(f"{name} takes no parameter {', '.join(unknown)} (it takes {takes})")
+    if choose_engine(engine, name, files) == "duckdb":
+        return _compute_in_duckdb(name, files, parameters)
     tables = {role: _table(path) for role, path in files.items() if path is not None}
     reference, current, predictions = (tables.get(role) for role in ROLES)
     loaded_model = _model(model) if model is not None else None
@@ -150,7 +235,81 @@ def compute_probe(
     }
     if model is not None:
         inputs_used["model"] = {"path": str(model), "sha256": _digest(model)}
-    return Traced(value, {"probe": name, "inputs": inputs_used, "parameters": parameters})
+    return Traced(
+        value,
+        {"probe": name, "engine": "memory", "inputs": inputs_used, "parameters": parameters},
+    )
+
+
+def _compute_in_duckdb(
+    name: str, files: Mapping[str, Path | None], parameters: dict[str, Any]
+) -> Traced:
+    from assay.files.duckdb_tables import duck_tables
+    from assay.probes.duckdb_engine import duck_drift
+
+    given = {role: path for role, path in files.items() if path is not None}
+    probe = PROBES[name]
+    try:
+        digests = {role: _digest(path) for role, path in given.items()}
+    except OSError:
+        absent = next(path for path in given.values() if not path.is_file())
+        raise CollectionError(f"no such file: {absent}") from None
+    try:
+        with duck_tables(given) as tables:
+            rows = {role: table.rows for role, table in tables.items()}
+            if probe.family == "drift":
+                reference, current = tables.get("reference"), tables.get("current")
+                if reference is None or current is None:
+                    role = "reference" if reference is None else "current"
+                    raise ProbeError(
+                        f"this probe needs the {role} data (--{role} FILE, or {role}: in the spec)"
+                    )
+                key = (
+                    "duckdb",
+                    *(digests[role] for role in ("reference", "current")),
+                    tuple(parameters.get("columns") or ()),
+                )
+                drift = _once(
+                    _drifts, key, lambda: duck_drift(reference, current, parameters.get("columns"))
+                )
+                value = probe.compute(ProbeInputs(parameters=parameters, known_drift=drift))
+            else:
+                data = tables.get("current") or tables.get("reference")
+                if data is None:
+                    raise ProbeError("this probe needs the current data (--current FILE)")
+                value = _duck_quality(name, data, parameters)
+    except (ProbeError, ColumnError, ValueError, KeyError) as error:
+        raise CollectionError(f"{name}: {error}") from None
+    except TableError as error:
+        raise CollectionError(str(error)) from None
+    inputs_used = {
+        role: {"path": str(path), "sha256": digests[role], "rows": rows[role]}
+        for role, path in given.items()
+    }
+    return Traced(
+        value,
+        {"probe": name, "engine": "duckdb", "inputs": inputs_used, "parameters": parameters},
+    )
+
+
+def _duck_quality(name: str, data: Any, parameters: Mapping[str, Any]) -> Any:
+    """A data-quality probe computed by DuckDB (see :data:`DUCKDB_PROBES`)."""
+    column = parameters.get("column")
+    if name == "quality.rows":
+        return data.rows
+    if name == "quality.missing_ratio":
+        if column is None:
+            return data.missing_ratios()
+        data.require([column])
+        return data.missing_ratios([column])[column]
+    if name == "quality.duplicate_ratio":
+        return data.duplicate_ratio(parameters.get("columns"))
+    if name == "quality.outlier_ratio":
+        if column is None:
+            raise ProbeError("this probe needs the parameter 'column'")
+        data.require([column])
+        return data.outlier_ratio(column, parameters.get("method") or "iqr")
+    return data.constant_columns()
 
 
 class ProbeCollector:
@@ -170,7 +329,9 @@ class ProbeCollector:
             for role in ROLES
         }
         model = context.resolve(parameters.model) if parameters.model else None
-        return compute_probe(parameters.probe, files, parameters.probe_parameters(), model)
+        return compute_probe(
+            parameters.probe, files, parameters.probe_parameters(), model, parameters.engine
+        )
 
     def confinement_problem(
         self, parameters: ProbeParameters, confinement: Confinement, environ: Mapping[str, str]

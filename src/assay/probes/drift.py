@@ -42,10 +42,12 @@ __all__ = [
     "NumericSummary",
     "categorical_drift",
     "dataset_drift",
+    "interpolate",
     "ks_p_value",
     "numeric_drift",
     "numeric_drift_of",
     "psi",
+    "quantile_ranks",
     "sorted_quantiles",
 ]
 
@@ -248,17 +250,31 @@ def _present(values: FloatArray) -> FloatArray:
     return values[~missing] if missing.any() else values
 
 
+def quantile_ranks(
+    levels: FloatArray, size: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]:
+    """For numpy's linear quantiles at ``levels`` of a sample of ``size``: the 0-based ranks of
+    the order statistics below and above each position, and the weight between them."""
+    positions = levels * (size - 1)
+    below = np.floor(positions).astype(np.intp)
+    above = np.minimum(below + 1, size - 1)
+    return below, above, positions - below
+
+
+def interpolate(low: FloatArray, high: FloatArray, weight: FloatArray) -> FloatArray:
+    """numpy's ``_lerp``: from the nearer end, which keeps the result within [low, high]."""
+    difference = high - low
+    result: FloatArray = np.where(
+        weight >= 0.5, high - difference * (1 - weight), low + difference * weight
+    )
+    return result
+
+
 def sorted_quantiles(sorted_values: FloatArray, levels: FloatArray) -> FloatArray:
     """``np.quantile(sorted_values, levels)`` (linear method) for an already sorted sample,
     without partitioning it again: the same interpolation, term by term."""
-    positions = levels * (sorted_values.size - 1)
-    below = np.floor(positions).astype(np.intp)
-    above = np.minimum(below + 1, sorted_values.size - 1)
-    weight = positions - below
-    low, high = sorted_values[below], sorted_values[above]
-    difference = high - low
-    # numpy's _lerp: interpolate from the nearer end, which keeps the result within [low, high]
-    return np.where(weight >= 0.5, high - difference * (1 - weight), low + difference * weight)
+    below, above, weight = quantile_ranks(levels, sorted_values.size)
+    return interpolate(sorted_values[below], sorted_values[above], weight)
 
 
 def _sorted_counts(sorted_values: FloatArray) -> dict[float, int]:
