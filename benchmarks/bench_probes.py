@@ -22,14 +22,17 @@ import argparse
 import importlib
 import json
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 NUMERIC, CATEGORICAL = 20, 5
 RESULTS = Path(__file__).parent / "results" / "probes.md"
@@ -82,6 +85,26 @@ def run_evidently(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
     return {"drifted_columns": int(count["value"]["count"])}
 
 
+def run_duckdb(directory: Path) -> dict[str, Any]:
+    """assay's DuckDB engine on the same data as Parquet files, read by DuckDB itself (the
+    frames are never in this process's memory)."""
+    from assay.files.duckdb_tables import duck_tables
+    from assay.probes.duckdb_engine import duck_drift
+
+    files = {role: directory / f"{role}.parquet" for role in ("reference", "current")}
+    with duck_tables(files) as tables:
+        ref, cur = tables["reference"], tables["current"]
+        drift = duck_drift(ref, cur)
+        numeric = [c for c in cur.columns if cur.is_numeric(c)]
+        checks = {
+            "missing": cur.missing_ratios(),
+            "duplicates": cur.duplicate_ratio(),
+            "outliers": {c: cur.outlier_ratio(c) for c in numeric},
+            "constant": cur.constant_columns(),
+        }
+    return {"drifted_columns": sum(c.drifted for c in drift.columns), "checks": len(checks)}
+
+
 def run_numpy(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
     for table in (reference, current):
         for name in table.column_names[:NUMERIC]:
@@ -89,7 +112,12 @@ def run_numpy(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
     return {"sorted_columns": 2 * NUMERIC}
 
 
-CONTENDERS = {"assay": run_assay, "evidently": run_evidently, "numpy": run_numpy}
+CONTENDERS: dict[str, Any] = {
+    "assay": run_assay,
+    "assay-duckdb": run_duckdb,
+    "evidently": run_evidently,
+    "numpy": run_numpy,
+}
 # Imported before the clock starts: start-up is not what is compared.
 IMPORTS = {
     "assay": [
@@ -100,17 +128,22 @@ IMPORTS = {
     ],
     "evidently": ["evidently", "evidently.presets", "scipy.stats", "scipy.spatial.distance"],
     "numpy": [],
+    "assay-duckdb": ["assay.probes.duckdb_engine", "assay.files.duckdb_tables", "scipy.stats"],
 }
 
 
-def child(name: str, rows: int) -> None:
+def child(name: str, rows: int, directory: Path) -> None:
     """Run one contender in this process and print its timing and peak memory as JSON."""
-    reference, current = frames(rows)
+    if name != "assay-duckdb":
+        reference, current = frames(rows)
     for module in IMPORTS[name]:
         importlib.import_module(module)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    outcome = CONTENDERS[name](reference, current)
+    if name == "assay-duckdb":
+        outcome = run_duckdb(directory)
+    else:
+        outcome = CONTENDERS[name](reference, current)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -130,14 +163,28 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--only", choices=sorted(CONTENDERS), action="append")
     parser.add_argument("--child", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
+    parser.add_argument("--directory", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.rows)
+        child(args.child, args.rows, args.directory)
         return
     measured: dict[str, dict[str, Any]] = {}
+    directory = Path(tempfile.mkdtemp(prefix="assay-bench-probes-"))
+    if "assay-duckdb" in (args.only or list(CONTENDERS)):
+        for role, table in zip(("reference", "current"), frames(args.rows), strict=True):
+            pq.write_table(table, directory / f"{role}.parquet")
     for name in args.only or list(CONTENDERS):
         done = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--rows", str(args.rows)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                name,
+                "--rows",
+                str(args.rows),
+                "--directory",
+                str(directory),
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -160,8 +207,9 @@ def main() -> None:
             f"| {name} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | {row['before_mib']:.0f} "
             f"| {json.dumps(row['outcome'])} |"
         )
+    shutil.rmtree(directory)
     if "assay" in measured:
-        for other in ("evidently", "numpy"):
+        for other in ("assay-duckdb", "evidently", "numpy"):
             if other in measured:
                 ratio = measured[other]["seconds"] / measured["assay"]["seconds"]
                 lines.append(f"\n{other} / assay time: {ratio:.2f}")

@@ -193,17 +193,24 @@ class DuckTable:
         raise ValueError(f"unknown outlier method {method!r}; expected iqr or zscore")
 
     def constant_columns(self) -> list[str]:
-        """Columns with at most one distinct non-missing value."""
-        constant = []
+        """Columns with at most one distinct non-missing value: the least equals the greatest
+        (one scan for every column)."""
+        tests = []
         for name in self.columns:
+            column = quoted(name)
             if self.is_numeric(name):
-                distinct = self._one(f"SELECT count(DISTINCT v) FROM ({self._present(name)})")
+                column = f"CAST({column} AS DOUBLE)"
+                present = f"{column} IS NOT NULL AND NOT isnan({column})"
+                tests.append(
+                    f"coalesce(min({column}) FILTER (WHERE {present}) = "
+                    f"max({column}) FILTER (WHERE {present}), true)"
+                )
             else:
-                column = quoted(name)
-                distinct = self._one(f"SELECT count(DISTINCT {column}) FROM {self.relation}")
-            if int(distinct) <= 1:
-                constant.append(name)
-        return constant
+                tests.append(f"coalesce(min({column}) = max({column}), true)")
+        flags = self.connection.execute(
+            f"SELECT {', '.join(tests)} FROM {self.relation}"
+        ).fetchall()[0]
+        return [name for name, constant in zip(self.columns, flags, strict=True) if constant]
 
 
 _SAMPLES = itertools.count()
@@ -221,24 +228,25 @@ class _Sample:
             f"sum(n) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto "
             f"FROM (SELECT v, count(*) AS n FROM ({present}) GROUP BY v)"
         )
-        self.size = int(
-            connection.execute(f"SELECT coalesce(max(upto), 0) FROM {self.name}").fetchall()[0][0]
-        )
+        size, distinct = connection.execute(
+            f"SELECT coalesce(max(upto), 0), count(*) FROM {self.name}"
+        ).fetchall()[0]
+        self.size, self.distinct = int(size), int(distinct)
 
     def close(self) -> None:
         """Drop the grouped sample."""
         self.connection.execute(f"DROP TABLE IF EXISTS {self.name}")
 
     def order_statistics(self, ranks: Sequence[int]) -> np.ndarray:
-        """The values at 0-based ``ranks`` of the sorted sample."""
-        found = []
-        for rank in ranks:
-            found.append(
-                self.connection.execute(
-                    f"SELECT min(v) FROM {self.name} WHERE upto > ?", [int(rank)]
-                ).fetchall()[0][0]
-            )
-        return np.array(found, dtype=np.float64)
+        """The values at 0-based ``ranks`` of the sorted sample: for each rank, the first value
+        whose running count exceeds it (one as-of join)."""
+        rows = self.connection.execute(
+            f"SELECT k, s.v FROM (SELECT unnest(?::BIGINT[]) AS k) ranks "
+            f"ASOF JOIN {self.name} s ON ranks.k < s.upto",
+            [[int(rank) for rank in ranks]],
+        ).fetchall()
+        found = {int(rank): float(value) for rank, value in rows}
+        return np.array([found[int(rank)] for rank in ranks], dtype=np.float64)
 
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
         """numpy's linear quantiles at ``levels``, from the order statistics around each
@@ -251,15 +259,15 @@ class _Sample:
         return interpolate(low, high, weight)
 
     def shares(self, edges: np.ndarray) -> np.ndarray:
-        """Shares of the sample in the bins (-inf, e1], (e1, e2], …, (ek, inf)."""
-        upto = [
-            int(
-                self.connection.execute(
-                    f"SELECT coalesce(max(upto), 0) FROM {self.name} WHERE v <= ?", [float(edge)]
-                ).fetchall()[0][0]
-            )
-            for edge in edges
-        ]
+        """Shares of the sample in the bins (-inf, e1], (e1, e2], …, (ek, inf): the running
+        count at the last value at or below each edge (one as-of join)."""
+        rows = self.connection.execute(
+            f"SELECT e, coalesce(s.upto, 0) FROM (SELECT unnest(?::DOUBLE[]) AS e) edges "
+            f"ASOF LEFT JOIN {self.name} s ON edges.e >= s.v",
+            [[float(edge) for edge in edges]],
+        ).fetchall()
+        found = {float(edge): int(upto) for edge, upto in rows}
+        upto = [found[float(edge)] for edge in edges]
         counts = np.diff(np.array([0, *upto, self.size]))
         return counts / self.size
 
@@ -284,12 +292,16 @@ def _numeric_drift(reference: DuckTable, current: DuckTable, name: str) -> Colum
         if ref.size == 0 or cur.size == 0:
             empty = "reference" if ref.size == 0 else "current"
             raise ValueError(f"column {name!r} has no values in the {empty} data")
-        distinct = int(
-            connection.execute(
-                f"SELECT count(*) FROM (SELECT v FROM {ref.name} UNION SELECT v FROM {cur.name})"
-            ).fetchall()[0][0]
-        )
-        if distinct <= CATEGORY_LIMIT:
+        if (
+            ref.distinct <= CATEGORY_LIMIT
+            and cur.distinct <= CATEGORY_LIMIT
+            and (
+                connection.execute(
+                    f"SELECT count(*) FROM (SELECT v FROM {ref.name} UNION SELECT v FROM {cur.name})"
+                ).fetchall()[0][0]
+                <= CATEGORY_LIMIT
+            )
+        ):
             return categorical_drift(name, ref.counts(), cur.counts())
         ks, wasserstein = connection.execute(
             f"""
