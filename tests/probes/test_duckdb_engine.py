@@ -207,6 +207,13 @@ def test_probe_run_gives_the_same_json_on_every_engine(
     )
     assert missing.exit_code == 2
     assert "no such file" in missing.stderr
+    pattern = tmp_path / "cur*.csv"
+    pattern.write_bytes(current.read_bytes())
+    globbed = run_cli(
+        capsys, "probe", "run", "quality.rows", "--current", str(pattern), "--engine", "duckdb"
+    )
+    assert globbed.exit_code == 2
+    assert "refused by the duckdb engine" in globbed.stderr
 
 
 def test_a_spec_chooses_the_engine(

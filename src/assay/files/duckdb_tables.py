@@ -17,6 +17,9 @@ from assay.probes.duckdb_engine import DuckTable
 __all__ = ["duck_tables", "estimated_memory"]
 
 
+_PATTERN_MARKS = ("*", "?", "[", "{")
+
+
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
     if path.suffix.lower() in (".parquet", ".pq"):
         return connection.read_parquet(str(path))
@@ -38,6 +41,12 @@ def duck_tables(
             for role, path in files.items():
                 if not path.is_file():
                     raise TableError(f"no such file: {path}")
+                if any(mark in str(path) for mark in _PATTERN_MARKS):
+                    # DuckDB reads such a name as a glob: it could reach other files.
+                    raise TableError(
+                        f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the duckdb "
+                        "engine (rename the file, or use --engine memory)"
+                    )
                 try:
                     _relation(connection, path).create_view(role)
                     tables[role] = DuckTable(connection, role, str(path))

@@ -292,17 +292,11 @@ def _numeric_drift(reference: DuckTable, current: DuckTable, name: str) -> Colum
         if ref.size == 0 or cur.size == 0:
             empty = "reference" if ref.size == 0 else "current"
             raise ValueError(f"column {name!r} has no values in the {empty} data")
-        if (
-            ref.distinct <= CATEGORY_LIMIT
-            and cur.distinct <= CATEGORY_LIMIT
-            and (
-                connection.execute(
-                    f"SELECT count(*) FROM (SELECT v FROM {ref.name} UNION SELECT v FROM {cur.name})"
-                ).fetchall()[0][0]
-                <= CATEGORY_LIMIT
-            )
-        ):
-            return categorical_drift(name, ref.counts(), cur.counts())
+        if ref.distinct <= CATEGORY_LIMIT and cur.distinct <= CATEGORY_LIMIT:
+            both = f"SELECT v FROM {ref.name} UNION SELECT v FROM {cur.name}"
+            distinct = connection.execute(f"SELECT count(*) FROM ({both})").fetchall()[0][0]
+            if distinct <= CATEGORY_LIMIT:
+                return categorical_drift(name, ref.counts(), cur.counts())
         ks, wasserstein = connection.execute(
             f"""
             WITH merged AS (
