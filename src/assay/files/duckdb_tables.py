@@ -4,6 +4,7 @@ in an in-memory database that spills to a temporary directory of its own."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import duckdb
 from assay.files.tables import TableError
 from assay.probes.duckdb_engine import DuckTable
 
-__all__ = ["duck_tables", "estimated_memory"]
+__all__ = ["LIMIT_VARIABLE", "duck_tables", "estimated_memory", "memory_limit"]
 
 
 _PATTERN_MARKS = ("*", "?", "[", "{")
@@ -26,17 +27,35 @@ def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckD
     return connection.read_csv(str(path))
 
 
+LIMIT_VARIABLE = "ASSAY_DUCKDB_MEMORY_LIMIT"
+
+
+def memory_limit() -> str:
+    """How much memory DuckDB may use before it spills: ``ASSAY_DUCKDB_MEMORY_LIMIT`` (DuckDB's
+    notation, e.g. ``6GB``) when set, else a quarter of the physical memory."""
+    configured = os.environ.get(LIMIT_VARIABLE, "").strip()
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(total // 4 // (1 << 20), 256)}MB"
+
+
 @contextmanager
-def duck_tables(
-    files: Mapping[str, Path], *, memory_limit: str | None = None
-) -> Iterator[dict[str, DuckTable]]:
+def duck_tables(files: Mapping[str, Path]) -> Iterator[dict[str, DuckTable]]:
     """A :class:`DuckTable` per role over its file; :class:`TableError` for a missing or
-    unreadable file. The database and its spill files are gone when the block ends."""
+    unreadable file. DuckDB uses at most :func:`memory_limit` and spills the rest to a
+    temporary directory; the database and its spill files are gone when the block ends."""
     with tempfile.TemporaryDirectory(prefix="assay-duckdb-") as spill:
-        connection = duckdb.connect(config={"temp_directory": spill})
         try:
-            if memory_limit:
-                connection.execute(f"SET memory_limit = '{memory_limit}'")
+            connection = duckdb.connect(
+                config={"temp_directory": spill, "memory_limit": memory_limit()}
+            )
+        except duckdb.Error as error:
+            raise TableError(f"{LIMIT_VARIABLE}: {error}") from None
+        try:
             tables = {}
             for role, path in files.items():
                 if not path.is_file():
