@@ -164,15 +164,32 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(CONTENDERS), action="append")
     parser.add_argument("--child", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
     parser.add_argument("--directory", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.rows, args.directory)
         return
+    if args.write:
+        for role, table in zip(("reference", "current"), frames(args.rows), strict=True):
+            pq.write_table(table, args.directory / f"{role}.parquet")
+        return
     measured: dict[str, dict[str, Any]] = {}
     directory = Path(tempfile.mkdtemp(prefix="assay-bench-probes-"))
     if "assay-duckdb" in (args.only or list(CONTENDERS)):
-        for role, table in zip(("reference", "current"), frames(args.rows), strict=True):
-            pq.write_table(table, directory / f"{role}.parquet")
+        # Written by a process of its own: a child forked from a large parent would start with
+        # the parent's peak resident memory.
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--write",
+                "--rows",
+                str(args.rows),
+                "--directory",
+                str(directory),
+            ],
+            check=True,
+        )
     for name in args.only or list(CONTENDERS):
         done = subprocess.run(
             [
