@@ -38,23 +38,24 @@ NUMERIC, CATEGORICAL = 20, 5
 RESULTS = Path(__file__).parent / "results" / "probes.md"
 
 
+def data_set(rng: np.random.Generator, rows: int, shifted: bool) -> pa.Table:
+    """Normal columns (a few shifted in the current data) and categorical columns with four to
+    eight values."""
+    columns: dict[str, Any] = {}
+    for i in range(NUMERIC):
+        shift = 0.3 * (i % 4 == 0) if shifted else 0.0
+        columns[f"x{i}"] = rng.normal(shift, 1.0 + 0.1 * i, rows)
+    for j in range(CATEGORICAL):
+        values = np.array([f"c{k}" for k in range(4 + j)])
+        weights = np.linspace(1, 2 if shifted and j == 0 else 1, values.size)
+        columns[f"cat{j}"] = values[rng.choice(values.size, rows, p=weights / weights.sum())]
+    return pa.table(columns)
+
+
 def frames(rows: int, seed: int = 7) -> tuple[pa.Table, pa.Table]:
-    """The reference and current data sets: normal columns, a few shifted in the current one,
-    and categorical columns with four to eight values."""
+    """The reference and current data sets (see :func:`data_set`)."""
     rng = np.random.default_rng(seed)
-
-    def make(shifted: bool) -> pa.Table:
-        columns: dict[str, Any] = {}
-        for i in range(NUMERIC):
-            shift = 0.3 * (i % 4 == 0) if shifted else 0.0
-            columns[f"x{i}"] = rng.normal(shift, 1.0 + 0.1 * i, rows)
-        for j in range(CATEGORICAL):
-            values = np.array([f"c{k}" for k in range(4 + j)])
-            weights = np.linspace(1, 2 if shifted and j == 0 else 1, values.size)
-            columns[f"cat{j}"] = values[rng.choice(values.size, rows, p=weights / weights.sum())]
-        return pa.table(columns)
-
-    return make(False), make(True)
+    return data_set(rng, rows, False), data_set(rng, rows, True)
 
 
 def run_assay(reference: pa.Table, current: pa.Table) -> dict[str, Any]:

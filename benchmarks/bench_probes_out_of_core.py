@@ -20,13 +20,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
+from bench_probes import CATEGORICAL, NUMERIC, data_set
 
-NUMERIC, CATEGORICAL = 20, 5
 CHUNK = 1_000_000
 RESULTS = Path(__file__).parent / "results" / "probes-out-of-core.md"
 
@@ -36,16 +34,7 @@ def write(path: Path, rows: int, shifted: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)
     writer: pq.ParquetWriter | None = None
     for start in range(0, rows, CHUNK):
-        size = min(CHUNK, rows - start)
-        columns: dict[str, Any] = {}
-        for i in range(NUMERIC):
-            shift = 0.3 * (i % 4 == 0) if shifted else 0.0
-            columns[f"x{i}"] = rng.normal(shift, 1.0 + 0.1 * i, size)
-        for j in range(CATEGORICAL):
-            values = np.array([f"c{k}" for k in range(4 + j)])
-            weights = np.linspace(1, 2 if shifted and j == 0 else 1, values.size)
-            columns[f"cat{j}"] = values[rng.choice(values.size, size, p=weights / weights.sum())]
-        table = pa.table(columns)
+        table = data_set(rng, min(CHUNK, rows - start), shifted)
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table)

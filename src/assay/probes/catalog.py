@@ -16,6 +16,7 @@ from assay.probes.drift import (
     ColumnDrift,
     DatasetDrift,
     categorical_drift,
+    compared_columns,
     dataset_drift,
     numeric_drift,
 )
@@ -68,18 +69,14 @@ class ProbeInputs:
         if self.known_drift is not None:
             return self.known_drift
         reference, current = self.table("reference"), self.table("current")
-        names = self.parameters.get("columns") or [
-            c for c in reference.columns if c in current.columns
-        ]
-        missing = [c for c in names if c not in current.columns or c not in reference.columns]
-        if missing:
-            raise ProbeError(f"columns missing from one of the data sets: {', '.join(missing)}")
+        try:
+            compared = compared_columns(reference, current, self.parameters.get("columns"))
+        except ValueError as error:
+            raise ProbeError(str(error)) from None
         results = []
-        for name in names:
-            if reference.is_numeric(name) != current.is_numeric(name):
-                raise ProbeError(f"column {name!r} is numeric in one data set and not in the other")
+        for name, numeric in compared:
             try:
-                if reference.is_numeric(name):
+                if numeric:
                     drift = numeric_drift(name, reference.numeric(name), current.numeric(name))
                 else:
                     drift = categorical_drift(name, reference.counts(name), current.counts(name))

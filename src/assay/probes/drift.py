@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -38,9 +38,11 @@ __all__ = [
     "DECILES",
     "EXACT_KS_LIMIT",
     "ColumnDrift",
+    "DataSet",
     "DatasetDrift",
     "NumericSummary",
     "categorical_drift",
+    "compared_columns",
     "dataset_drift",
     "interpolate",
     "ks_p_value",
@@ -334,6 +336,34 @@ def categorical_drift(
         statistics,
         unseen,
     )
+
+
+class DataSet(Protocol):
+    """What choosing the columns to compare needs of a data set, whichever engine holds it."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    def is_numeric(self, name: str) -> bool: ...
+
+
+def compared_columns(
+    reference: DataSet, current: DataSet, names: Sequence[str] | None = None
+) -> list[tuple[str, bool]]:
+    """The columns whose drift is computed — ``names``, or every column both data sets have —
+    each with whether it is numeric. :class:`ValueError` for a column one data set lacks or
+    holds as numbers where the other does not."""
+    chosen = list(names or [c for c in reference.columns if c in current.columns])
+    missing = [c for c in chosen if c not in current.columns or c not in reference.columns]
+    if missing:
+        raise ValueError(f"columns missing from one of the data sets: {', '.join(missing)}")
+    compared = []
+    for name in chosen:
+        numeric = reference.is_numeric(name)
+        if numeric != current.is_numeric(name):
+            raise ValueError(f"column {name!r} is numeric in one data set and not in the other")
+        compared.append((name, numeric))
+    return compared
 
 
 def dataset_drift(columns: Sequence[ColumnDrift], share: float = DRIFT_SHARE) -> DatasetDrift:

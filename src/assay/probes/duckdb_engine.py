@@ -36,6 +36,7 @@ from assay.probes.drift import (
     DatasetDrift,
     NumericSummary,
     categorical_drift,
+    compared_columns,
     dataset_drift,
     interpolate,
     ks_p_value,
@@ -354,15 +355,9 @@ def duck_drift(
 ) -> DatasetDrift:
     """The drift of every column both data sets share (or of ``columns``), as
     :meth:`assay.probes.catalog.ProbeInputs.drift` computes it in memory."""
-    names = list(columns or [c for c in reference.columns if c in current.types])
-    missing = [c for c in names if c not in current.types or c not in reference.types]
-    if missing:
-        raise ValueError(f"columns missing from one of the data sets: {', '.join(missing)}")
     results = []
-    for name in names:
-        if reference.is_numeric(name) != current.is_numeric(name):
-            raise ValueError(f"column {name!r} is numeric in one data set and not in the other")
-        if reference.is_numeric(name):
+    for name, numeric in compared_columns(reference, current, columns):
+        if numeric:
             results.append(_numeric_drift(reference, current, name))
         else:
             results.append(categorical_drift(name, reference.counts(name), current.counts(name)))
