@@ -96,6 +96,12 @@ def test_the_witness_accepts_growth_and_refuses_forks(tmp_path: Path) -> None:
         assert "Traceback" not in err
     code, _, err = _witness("ftp://example.org", tmp_path / "x.json", "t")
     assert code == 2
+    damaged = json.loads(state.read_text())
+    damaged["checkpoint"]["root"] = "zz"
+    (tmp_path / "damaged.json").write_text(json.dumps(damaged))
+    code, _, err = _witness(base, tmp_path / "damaged.json", "t")
+    assert code == 2
+    assert "damaged" in err
     (tmp_path / "broken.json").write_text("{}")
     code, _, err = _witness(base, tmp_path / "broken.json", "t")
     assert code == 2

@@ -131,6 +131,21 @@ def _load_state(path: Path) -> dict[str, Any] | None:
             source=str(path),
             expected=f'a JSON object with "format": "{STATE_FORMAT}"',
         )
+    seen = state.get("checkpoint")
+    if (
+        not isinstance(state.get("public_key"), str)
+        or not isinstance(seen, dict)
+        or not isinstance(seen.get("tree_size"), int)
+        or not isinstance(seen.get("root"), str)
+        or len(seen["root"]) != 64
+        or any(c not in "0123456789abcdef" for c in seen["root"])
+    ):
+        raise InvalidInputError(
+            "the witness state is incomplete or damaged",
+            source=str(path),
+            expected="the file assay ledger witness wrote (public_key, checkpoint.tree_size, "
+            "checkpoint.root)",
+        )
     return state
 
 
