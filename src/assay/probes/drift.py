@@ -323,7 +323,7 @@ def categorical_drift(
     else:
         method, score = "jensen_shannon", statistics["jensen_shannon"]
         threshold, drifted = DISTANCE_THRESHOLD, score >= DISTANCE_THRESHOLD
-    unseen = tuple(str(key) for key in current_counts if reference_counts.get(key, 0) == 0)
+    unseen = tuple(sorted(str(key) for key in current_counts if reference_counts.get(key, 0) == 0))
     return ColumnDrift(
         column,
         "categorical",
