@@ -87,13 +87,14 @@ def verify(
             "--key checks the signature of a checkpoint", source="--key", expected="--checkpoint"
         )
     if file is not None:
-        header, result = verify_export(file)
+        hashes: list[str] = []
+        header, result = verify_export(file, hashes if checkpoint is not None else None)
         subject = str(file)
         about: dict[str, object] = {"redacted": header.redacted, "scope": header.scope}
         if checkpoint is not None and result.ok:
             from assay.services.witness import check_export
 
-            about["checkpoint"] = check_export(file, checkpoint, key)
+            about["checkpoint"] = check_export(file, header.since, hashes, checkpoint, key)
     else:
         with existing_store(db) as store:
             result = store.ledger.verify()

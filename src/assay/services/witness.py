@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,6 @@ from assay.exports.checkpoint import CheckpointNote, NoteError, parse_checkpoint
 from assay.files.keys import key_id, load_public_key, parse_public_key, public_pem, raw_public_key
 from assay.files.keys import verifier as signature_check
 from assay.integrations.audit_api import AuditApiClient
-from assay.store.ledger_file import export_hashes
 from assay.store.merkle import leaf_hash, tree_root, verify_consistency
 
 __all__ = ["WitnessReport", "check_export", "read_checkpoint", "witness"]
@@ -50,10 +50,13 @@ def _check_signature(note: CheckpointNote, public: Ed25519PublicKey, source: str
     return keyid
 
 
-def check_export(export: Path, checkpoint: Path, key: Path | None) -> dict[str, Any]:
-    """Whether the export's first entries make the tree the checkpoint states (same size,
-    same root), and, with ``key``, whether the checkpoint is signed by it. Raises
-    :class:`VerificationFailedError` when not; the chain itself is checked by the caller."""
+def check_export(
+    export: Path, since: int, hashes: Sequence[str], checkpoint: Path, key: Path | None
+) -> dict[str, Any]:
+    """Whether the first entries of the export (starting at entry ``since``, its entry
+    ``hashes`` in hex, as :func:`verify_export` read them) make the tree the checkpoint
+    states (same size, same root), and, with ``key``, whether the checkpoint is signed by it.
+    Raises :class:`VerificationFailedError` when not; the chain is checked by the caller."""
     try:
         text = checkpoint.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -62,10 +65,9 @@ def check_export(export: Path, checkpoint: Path, key: Path | None) -> dict[str, 
         ) from None
     note = read_checkpoint(text, str(checkpoint))
     signer = _check_signature(note, load_public_key(key), str(checkpoint)) if key else None
-    header, hashes = export_hashes(export)
-    if header.since != 1:
+    if since != 1:
         raise InvalidInputError(
-            f"the export starts at entry {header.since}",
+            f"the export starts at entry {since}",
             source=str(export),
             expected="an export from entry 1 (assay ledger export without --since)",
         )
@@ -74,7 +76,7 @@ def check_export(export: Path, checkpoint: Path, key: Path | None) -> dict[str, 
             f"the export holds {len(hashes)} entries, the checkpoint states a tree of {note.size}",
             source=str(export),
         )
-    root = tree_root([leaf_hash(digest) for digest in hashes[: note.size]])
+    root = tree_root([leaf_hash(bytes.fromhex(digest)) for digest in hashes[: note.size]])
     if root != note.root:
         raise VerificationFailedError(
             f"the export's first {note.size} entries have the root {root.hex()}, the "

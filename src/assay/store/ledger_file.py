@@ -41,7 +41,6 @@ __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
     "ExportHeader",
-    "export_hashes",
     "export_ledger",
     "verify_export",
 ]
@@ -125,13 +124,19 @@ def export_lines(
             yield canonical_json(shown.to_dict()) + "\n", head
 
 
-def verify_export(path: Path) -> tuple[ExportHeader, VerificationResult]:
+def verify_export(
+    path: Path, hashes: list[str] | None = None
+) -> tuple[ExportHeader, VerificationResult]:
     """Verify an export file offline. Raises :class:`LedgerFileError` when the file is not a
     ledger export (unreadable, no header, a line that is not JSON); a file whose entries are
-    malformed or do not chain yields a failed :class:`VerificationResult`."""
+    malformed or do not chain yields a failed :class:`VerificationResult`. ``hashes``, when
+    given, receives each entry's hash as read (hex), for rebuilding the export's Merkle tree
+    in the same pass once the chain is found intact."""
     try:
         with path.open(encoding="utf-8") as stream:
             header, entries = _read(stream, path)
+            if hashes is not None:
+                entries = _noting(entries, hashes)
             return header, _verify(header, entries)
     except OSError as error:
         raise LedgerFileError(
@@ -141,21 +146,10 @@ def verify_export(path: Path) -> tuple[ExportHeader, VerificationResult]:
         raise LedgerFileError("the file is not UTF-8 text", source=str(path)) from error
 
 
-def export_hashes(path: Path) -> tuple[ExportHeader, list[bytes]]:
-    """The header and the entry hashes (32 raw bytes each, in order) an export states, for
-    rebuilding its Merkle tree after :func:`verify_export` found its chain intact."""
-    try:
-        with path.open(encoding="utf-8") as stream:
-            header, entries = _read(stream, path)
-            return header, [bytes.fromhex(entry.hash) for entry in entries]
-    except OSError as error:
-        raise LedgerFileError(
-            f"cannot read the file ({error.strerror})", source=str(path)
-        ) from error
-    except (UnicodeDecodeError, ValueError) as error:
-        raise LedgerFileError(
-            f"the file is not a readable export ({error})", source=str(path)
-        ) from error
+def _noting(entries: Iterator[LedgerEntry], hashes: list[str]) -> Iterator[LedgerEntry]:
+    for entry in entries:
+        hashes.append(entry.hash)
+        yield entry
 
 
 def _read(stream: IO[str], path: Path) -> tuple[ExportHeader, Iterator[LedgerEntry]]:
