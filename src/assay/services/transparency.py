@@ -7,7 +7,6 @@ O(log² n) rows per request, whatever the ledger's length.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from assay.errors import InvalidInputError
 from assay.exports.checkpoint import checkpoint_text, signed_note
 from assay.files.keys import load_private_key, raw_public_key
 from assay.store import Store
-from assay.store.merkle import consistency_spans, inclusion_spans
+from assay.store.merkle import consistency_spans, inclusion_spans, tree_root
 
 __all__ = ["DEFAULT_ORIGIN", "Checkpoint", "checkpoint", "consistency", "prove"]
 
@@ -48,7 +47,8 @@ def checkpoint(
     or its file) if given, with the key named ``origin``."""
     with store.ledger.tree() as tree:
         size = tree.size
-        (root,) = tree.roots([(0, size)]) if size else [_EMPTY_ROOT]
+        # An empty ledger's root is RFC 9162's root of the empty tree.
+        (root,) = tree.roots([(0, size)]) if size else [tree_root([])]
     try:
         text = checkpoint_text(origin, size, root)
     except ValueError as error:
@@ -59,23 +59,15 @@ def checkpoint(
     return Checkpoint(size, root, signed_note(text, origin, raw_public_key(private), private.sign))
 
 
-# RFC 9162 §2.1.1: the root of the empty tree is the hash of the empty string.
-_EMPTY_ROOT = bytes.fromhex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-
-
-def _sizes_error(size: int, source: str, expected: str) -> Callable[[str], InvalidInputError]:
-    return lambda problem: InvalidInputError(
-        f"{problem} (the ledger has {size} entries)", source=source, expected=expected
-    )
-
-
 def prove(store: Store, seq: int, size: int | None = None) -> dict[str, Any]:
     """The inclusion proof of entry ``seq`` in the tree of ``size`` entries (default: all)."""
     with store.ledger.tree() as tree:
         size = tree.size if size is None else size
         if not 1 <= size <= tree.size:
-            raise _sizes_error(tree.size, "--tree-size", f"1-{tree.size}")(
-                f"no tree of {size} entries"
+            raise InvalidInputError(
+                f"no tree of {size} entries (the ledger has {tree.size} entries)",
+                source="--tree-size",
+                expected=f"1-{tree.size}",
             )
         if not 1 <= seq <= size:
             raise InvalidInputError(
@@ -96,9 +88,11 @@ def consistency(store: Store, old_size: int, new_size: int) -> dict[str, Any]:
     """The consistency proof between the trees of ``old_size`` and ``new_size`` entries."""
     with store.ledger.tree() as tree:
         if not 1 <= old_size <= new_size <= tree.size:
-            raise _sizes_error(
-                tree.size, "OLD_SIZE NEW_SIZE", f"1 <= OLD_SIZE <= NEW_SIZE <= {tree.size}"
-            )(f"sizes {old_size} and {new_size} do not fit")
+            raise InvalidInputError(
+                f"sizes {old_size} and {new_size} do not fit (the ledger has {tree.size} entries)",
+                source="OLD_SIZE NEW_SIZE",
+                expected=f"1 <= OLD_SIZE <= NEW_SIZE <= {tree.size}",
+            )
         spans = consistency_spans(old_size, new_size)
         old_root, new_root, *path = tree.roots([(0, old_size), (0, new_size), *spans])
     return {
