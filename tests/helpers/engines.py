@@ -1,0 +1,255 @@
+"""Shared by the tests of the probe engines (duckdb, spark): the oracle data sets, and the
+comparisons of an engine's figures with the in-memory engine's (themselves checked against
+scipy and Evidently in test_drift.py and test_quality.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from assay.probes import quality
+from assay.probes.drift import DatasetDrift
+from assay.probes.table import Table
+from tests.helpers.running import run_cli
+
+RELATIVE = 1e-9
+PROBES_EVERY_ENGINE_HAS = (
+    ("drift.psi", ()),
+    ("drift.ks_p_value", ("--column", "score")),
+    ("drift.unseen_categories", ("--column", "colour")),
+    ("drift.share", ()),
+    ("quality.missing_ratio", ()),
+    ("quality.duplicate_ratio", ()),
+    ("quality.outlier_ratio", ("--column", "gappy")),
+    ("quality.constant_columns", ()),
+    ("quality.rows", ()),
+)
+
+
+def frames(rows: int, seed: int) -> tuple[pa.Table, pa.Table]:
+    """Reference and current data: shifted normals, integers with ties, a column with nulls
+    and NaN, a numeric column of four values (judged as categories), text categories with one
+    unseen in the reference, a boolean, and duplicated rows."""
+    rng = np.random.default_rng(seed)
+
+    def make(shift: float, size: int) -> pa.Table:
+        gappy = rng.normal(shift, 2, size)
+        gappy[rng.random(size) < 0.1] = np.nan
+        nulls = rng.random(size) < 0.05
+        colours = np.array(["red", "green", "blue"] + (["violet", "amber"] if shift else []))
+        table = pa.table(
+            {
+                "score": rng.normal(shift, 1.0, size),
+                "count": rng.integers(0, 40 + int(10 * shift), size),
+                "gappy": pa.array(gappy, mask=nulls),
+                "level": rng.integers(1, 5, size).astype(np.float64),
+                "colour": colours[rng.integers(0, colours.size, size)],
+                "flag": rng.random(size) < 0.3 + shift / 10,
+                "constant": np.full(size, 7.0),
+            }
+        )
+        repeated = table.slice(0, size // 20)
+        return pa.concat_tables([table, repeated])
+
+    return make(0.0, rows), make(0.4, int(rows * 0.8))
+
+
+def written(tmp_path: Path, rows: int, suffix: str) -> tuple[dict[str, Path], Table, Table]:
+    """The oracle data sets of ``rows`` written as ``suffix`` files, and as the in-memory
+    engine reads those files back."""
+    reference, current = frames(rows, seed=rows)
+    paths = {}
+    for role, table in (("reference", reference), ("current", current)):
+        paths[role] = tmp_path / f"{role}{suffix}"
+        if suffix == ".parquet":
+            pq.write_table(table, paths[role])
+        else:
+            pa_csv.write_csv(table, paths[role])
+    read = {
+        role: pq.read_table(path) if suffix == ".parquet" else pa_csv.read_csv(path)
+        for role, path in paths.items()
+    }
+    return paths, Table(read["reference"]), Table(read["current"])
+
+
+def close(memory: float, engine: float) -> bool:
+    """Equal to :data:`RELATIVE`."""
+    return math.isclose(memory, engine, rel_tol=RELATIVE, abs_tol=1e-12)
+
+
+def assert_same_drift(engine: DatasetDrift, memory: DatasetDrift) -> None:
+    """Every column of ``engine`` has the in-memory engine's kind, method, verdict, sizes,
+    unseen categories and statistics (to :data:`RELATIVE`)."""
+    assert [c.column for c in engine.columns] == [
+        c.column for c in memory.columns if c.column in {e.column for e in engine.columns}
+    ]
+    for ours in engine.columns:
+        theirs = memory.by_column[ours.column]
+        assert (ours.kind, ours.method, ours.drifted) == (
+            theirs.kind,
+            theirs.method,
+            theirs.drifted,
+        ), ours.column
+        assert (ours.reference_rows, ours.current_rows) == (
+            theirs.reference_rows,
+            theirs.current_rows,
+        )
+        assert ours.unseen == theirs.unseen
+        assert set(ours.statistics) == set(theirs.statistics)
+        for name, value in theirs.statistics.items():
+            assert close(value, ours.statistics[name]), (
+                ours.column,
+                name,
+                value,
+                ours.statistics[name],
+            )
+    assert engine.columns[0].statistics["ks_statistic"] > 0.1, "the shift is found"
+
+
+def assert_same_quality(engine: Any, memory: Table) -> None:
+    """The engine's table gives the in-memory engine's data-quality figures."""
+    assert engine.rows == memory.rows
+    assert engine.missing_ratios() == pytest.approx(quality.missing_ratios(memory), rel=RELATIVE)
+    assert engine.duplicate_ratio() == quality.duplicate_ratio(memory)
+    assert engine.duplicate_ratio(["colour", "flag"]) == quality.duplicate_ratio(
+        memory, ["colour", "flag"]
+    )
+    for column in ("score", "count", "gappy"):
+        for method in ("iqr", "zscore"):
+            assert close(
+                quality.outlier_ratio(memory, column, method),
+                engine.outlier_ratio(column, method),
+            ), (column, method)
+    assert engine.constant_columns() == quality.constant_columns(memory) == ["constant"]
+
+
+def mixed_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A Parquet reference and a CSV current file of the oracle data (3,000 rows)."""
+    reference, current = frames(3_000, seed=11)
+    pq.write_table(reference, tmp_path / "reference.parquet")
+    pa_csv.write_csv(current, tmp_path / "current.csv")
+    return tmp_path / "reference.parquet", tmp_path / "current.csv"
+
+
+def probe_json(
+    capsys: pytest.CaptureFixture[str],
+    reference: Path,
+    current: Path,
+    probe: str,
+    engine: str,
+    *extra: str,
+) -> dict[str, Any]:
+    """``assay probe run PROBE --engine ENGINE -f json`` on the two files, parsed."""
+    done = run_cli(
+        capsys,
+        "probe",
+        "run",
+        probe,
+        "--reference",
+        str(reference),
+        "--current",
+        str(current),
+        "--engine",
+        engine,
+        "-f",
+        "json",
+        *extra,
+    )
+    assert done.exit_code == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
+
+
+def assert_same_json(memory: dict[str, Any], engine: dict[str, Any], name: str) -> None:
+    """The engine's probe JSON has the in-memory engine's inputs and value (at the top)."""
+    assert (engine["engine"], memory["engine"]) == (name, "memory")
+    assert engine["inputs"] == memory["inputs"]
+    if isinstance(memory["value"], list):
+        assert engine["value"] == memory["value"], memory["probe"]
+    else:
+        assert engine["value"] == pytest.approx(memory["value"], rel=RELATIVE), memory["probe"]
+
+
+def psi_spec(tmp_path: Path, engine: str) -> dict[str, Any]:
+    """A spec measuring the PSI of ``score`` between the files of :func:`mixed_files` with
+    the probe collector on ``engine``."""
+    interface = {
+        "kind": "probe",
+        "probe": "drift.psi",
+        "engine": engine,
+        "reference": "reference.parquet",
+        "current": "current.csv",
+        "column": "score",
+    }
+    measurement = {"id": "psi", "name": "PSI", "comparison": "less_or_equal", "target": 10}
+    return {
+        "spec": 1,
+        "id": "engines",
+        "name": "Engines",
+        "target": "data@1",
+        "dimensions": [
+            {
+                "id": "d",
+                "name": "Data",
+                "requirements": [
+                    {
+                        "id": "r",
+                        "name": "Stable",
+                        "metrics": [
+                            {
+                                "id": "m",
+                                "name": "Drift",
+                                "assessment_interface": interface,
+                                "measurements": [measurement],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def spec_value(capsys: pytest.CaptureFixture[str], path: Path, spec: dict[str, Any]) -> Any:
+    """The value ``assay audit run`` measures for the spec's one measurement."""
+    path.write_text(json.dumps(spec))
+    ran = run_cli(capsys, "audit", "run", str(path), "-f", "json")
+    assert ran.exit_code == 0, ran.stderr
+    (found,) = json.loads(ran.stdout)["dimensions"][0]["requirements"][0]["metrics"][0][
+        "measurements"
+    ]
+    return found["value"]
+
+
+def report_table(
+    capsys: pytest.CaptureFixture[str], reference: Path, current: Path, engine: str, out: Path
+) -> str:
+    """The verdict and the table of columns of ``assay probe report --engine ENGINE`` (the
+    parts every engine must write alike; the charts are drawn from samples)."""
+    done = run_cli(
+        capsys,
+        "probe",
+        "report",
+        "--reference",
+        str(reference),
+        "--current",
+        str(current),
+        "--engine",
+        engine,
+        "-o",
+        str(out),
+    )
+    assert done.exit_code == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.count("<svg") == 7
+    verdict = html.split('<p id="verdict"', 1)[1].split("</p>", 1)[0]
+    table = html.split('<table id="columns">', 1)[1].split("</table>", 1)[0]
+    return verdict + table
