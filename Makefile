@@ -31,8 +31,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# loadgroup: the tests of one xdist group (the Spark tests) share a worker, and so one JVM.
 unit: $(STAMP)
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadgroup
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks

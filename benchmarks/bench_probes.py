@@ -7,6 +7,10 @@ that its peak memory is its own:
 - assay: the drift of every column (what ``drift.share`` computes) and the data-quality probes
   (missing ratios, duplicate ratio, IQR outliers of every numeric column, constant columns,
   correlated pairs) on the current frame;
+- assay-duckdb, assay-spark: the same drift and quality probes by the DuckDB and Spark
+  (local mode) engines, which read the frames written as Parquet files themselves; Spark's
+  JVM is started before the clock, and its peak memory (a process of its own) is listed in
+  the outcome;
 - Evidently: ``Report([DataDriftPreset()])`` on the same frames;
 - numpy: sorting each numeric column of both frames once (the floor for rank statistics).
 
@@ -86,16 +90,16 @@ def run_evidently(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
     return {"drifted_columns": int(count["value"]["count"])}
 
 
-def run_duckdb(directory: Path) -> dict[str, Any]:
-    """assay's DuckDB engine on the same data as Parquet files, read by DuckDB itself (the
-    frames are never in this process's memory)."""
-    from assay.files.duckdb_tables import duck_tables
-    from assay.probes.duckdb_engine import duck_drift
+def run_engine(engine: str, directory: Path) -> dict[str, Any]:
+    """One of assay's engines over files (duckdb, spark) on the same data as Parquet files,
+    read by the engine itself (the frames are never in this process's memory)."""
+    from assay.collectors.probe import engine_functions
 
+    open_tables, drift_of = engine_functions(engine)
     files = {role: directory / f"{role}.parquet" for role in ("reference", "current")}
-    with duck_tables(files) as tables:
+    with open_tables(files) as tables:
         ref, cur = tables["reference"], tables["current"]
-        drift = duck_drift(ref, cur)
+        drift = drift_of(ref, cur)
         numeric = [c for c in cur.columns if cur.is_numeric(c)]
         checks = {
             "missing": cur.missing_ratios(),
@@ -104,6 +108,20 @@ def run_duckdb(directory: Path) -> dict[str, Any]:
             "constant": cur.constant_columns(),
         }
     return {"drifted_columns": sum(c.drifted for c in drift.columns), "checks": len(checks)}
+
+
+def _jvm_peak_mib() -> float | None:
+    """The peak resident memory of Spark's JVM (a process of its own), when it runs."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    process = getattr(gateway, "proc", None)
+    if process is None:
+        return None
+    for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def run_numpy(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
@@ -115,7 +133,8 @@ def run_numpy(reference: pa.Table, current: pa.Table) -> dict[str, Any]:
 
 CONTENDERS: dict[str, Any] = {
     "assay": run_assay,
-    "assay-duckdb": run_duckdb,
+    "assay-duckdb": lambda directory: run_engine("duckdb", directory),
+    "assay-spark": lambda directory: run_engine("spark", directory),
     "evidently": run_evidently,
     "numpy": run_numpy,
 }
@@ -130,23 +149,31 @@ IMPORTS = {
     "evidently": ["evidently", "evidently.presets", "scipy.stats", "scipy.spatial.distance"],
     "numpy": [],
     "assay-duckdb": ["assay.probes.duckdb_engine", "assay.files.duckdb_tables", "scipy.stats"],
+    "assay-spark": ["assay.probes.spark_engine", "assay.files.spark_tables", "scipy.stats"],
 }
+ON_FILES = ("assay-duckdb", "assay-spark")
 
 
 def child(name: str, rows: int, directory: Path) -> None:
     """Run one contender in this process and print its timing and peak memory as JSON."""
-    if name != "assay-duckdb":
+    if name not in ON_FILES:
         reference, current = frames(rows)
     for module in IMPORTS[name]:
         importlib.import_module(module)
+    if name == "assay-spark":
+        from assay.files.spark_tables import spark_session
+
+        spark_session()  # starting the JVM is start-up too
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    if name == "assay-duckdb":
-        outcome = run_duckdb(directory)
+    if name in ON_FILES:
+        outcome = CONTENDERS[name](directory)
     else:
         outcome = CONTENDERS[name](reference, current)
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if name == "assay-spark":
+        outcome["jvm_peak_mib"] = round(_jvm_peak_mib() or 0.0)
     print(
         json.dumps(
             {
@@ -176,7 +203,7 @@ def main() -> None:
         return
     measured: dict[str, dict[str, Any]] = {}
     directory = Path(tempfile.mkdtemp(prefix="assay-bench-probes-"))
-    if "assay-duckdb" in (args.only or list(CONTENDERS)):
+    if set(ON_FILES) & set(args.only or CONTENDERS):
         # Written by a process of its own: a child forked from a large parent would start with
         # the parent's peak resident memory.
         subprocess.run(
@@ -227,7 +254,7 @@ def main() -> None:
         )
     shutil.rmtree(directory)
     if "assay" in measured:
-        for other in ("assay-duckdb", "evidently", "numpy"):
+        for other in ("assay-duckdb", "assay-spark", "evidently", "numpy"):
             if other in measured:
                 ratio = measured[other]["seconds"] / measured["assay"]["seconds"]
                 lines.append(f"\n{other} / assay time: {ratio:.2f}")

@@ -253,3 +253,30 @@ def report_table(
     verdict = html.split('<p id="verdict"', 1)[1].split("</p>", 1)[0]
     table = html.split('<table id="columns">', 1)[1].split("</table>", 1)[0]
     return verdict + table
+
+
+def assert_refused(capsys: pytest.CaptureFixture[str], message: str, *arguments: str) -> None:
+    """``assay ARGUMENTS`` exits 2 with ``message`` on stderr, and no traceback."""
+    done = run_cli(capsys, *arguments)
+    assert done.exit_code == 2, done.stdout
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def assert_engine_refusals(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, current: Path, engine: str
+) -> None:
+    """``engine`` refuses a probe it lacks, a missing file and a file name it would read as a
+    pattern."""
+    rows = ("probe", "run", "quality.rows", "--engine", engine, "--current")
+    assert_refused(
+        capsys,
+        f"has no {engine} engine",
+        *("probe", "run", "quality.class_balance", "--label", "flag", "--engine", engine),
+        *("--current", str(current)),
+    )
+    assert_refused(capsys, "no such file", *rows, str(tmp_path / "none.parquet"))
+    for name in ("cur*.csv", "cur{rent}.csv"):
+        pattern = tmp_path / name
+        pattern.write_bytes(current.read_bytes())
+        assert_refused(capsys, f"refused by the {engine} engine", *rows, str(pattern))

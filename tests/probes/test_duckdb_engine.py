@@ -16,12 +16,14 @@ from assay.probes.duckdb_engine import DuckTable, duck_drift
 from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
+    assert_engine_refusals,
     assert_same_drift,
     assert_same_json,
     assert_same_quality,
     mixed_files,
     probe_json,
     psi_spec,
+    report_table,
     spec_value,
     written,
 )
@@ -60,39 +62,7 @@ def test_probe_run_gives_the_same_json_on_every_engine(
     monkeypatch.setenv("ASSAY_PROBE_MEMORY_BUDGET", "1000")
     assert run("quality.rows", "auto")["engine"] == "duckdb"
     assert run("quality.class_balance", "auto", "--label", "flag")["engine"] == "memory"
-    refused = run_cli(
-        capsys,
-        "probe",
-        "run",
-        "quality.class_balance",
-        "--current",
-        str(current),
-        "--label",
-        "flag",
-        "--engine",
-        "duckdb",
-    )
-    assert refused.exit_code == 2
-    assert "has no duckdb engine" in refused.stderr
-    missing = run_cli(
-        capsys,
-        "probe",
-        "run",
-        "quality.rows",
-        "--current",
-        str(tmp_path / "none.parquet"),
-        "--engine",
-        "duckdb",
-    )
-    assert missing.exit_code == 2
-    assert "no such file" in missing.stderr
-    pattern = tmp_path / "cur*.csv"
-    pattern.write_bytes(current.read_bytes())
-    globbed = run_cli(
-        capsys, "probe", "run", "quality.rows", "--current", str(pattern), "--engine", "duckdb"
-    )
-    assert globbed.exit_code == 2
-    assert "refused by the duckdb engine" in globbed.stderr
+    assert_engine_refusals(capsys, tmp_path, current, "duckdb")
 
 
 def test_a_spec_chooses_the_engine(
@@ -108,3 +78,12 @@ def test_a_spec_chooses_the_engine(
     refused = run_cli(capsys, "audit", "run", str(tmp_path / "spec.json"))
     assert refused.exit_code == 2
     assert "engine" in refused.stderr
+
+
+def test_the_data_report_reads_the_same_on_duckdb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference, current = mixed_files(tmp_path)
+    memory = report_table(capsys, reference, current, "memory", tmp_path / "memory.html")
+    assert "of 7 columns drifted" in memory
+    assert report_table(capsys, reference, current, "duckdb", tmp_path / "duck.html") == memory

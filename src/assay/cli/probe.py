@@ -13,7 +13,7 @@ from rich.table import Table as RichTable
 from assay.cli.common import FormatOption, OutputFormat, OutputOption, announce, emit, open_output
 from assay.cli.progress import progress
 from assay.collectors import CollectionError
-from assay.collectors.probe import compute_probe
+from assay.collectors.probe import choose_engine, compute_probe
 from assay.errors import InvalidInputError
 from assay.files.documents import parse_yaml_value
 from assay.probes.catalog import PROBES
@@ -34,7 +34,20 @@ class EngineChoice(StrEnum):
 
     memory = "memory"
     duckdb = "duckdb"
+    spark = "spark"
     auto = "auto"
+
+
+EngineOption = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="memory (read the files into memory), duckdb (DuckDB scans them out of core, "
+        "for data larger than memory: drift and quality probes), spark (Spark, local or "
+        "the cluster ASSAY_SPARK_MASTER names: the same probes) or auto (duckdb when the "
+        "data would take more than half of the memory).",
+    ),
+]
 
 
 @app.command("list")
@@ -85,15 +98,7 @@ def run(
         list[str] | None,
         typer.Option("--param", help="Another parameter as KEY=VALUE (VALUE read as YAML)."),
     ] = None,
-    engine: Annotated[
-        EngineChoice,
-        typer.Option(
-            "--engine",
-            help="memory (read the files into memory), duckdb (DuckDB scans them out of core, "
-            "for data larger than memory: drift and quality probes) or auto (duckdb when the "
-            "data would take more than half of the memory).",
-        ),
-    ] = EngineChoice.memory,
+    engine: EngineOption = EngineChoice.memory,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
@@ -141,29 +146,74 @@ def report(
     columns: Annotated[
         list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
     ] = None,
+    engine: EngineOption = EngineChoice.memory,
     output: OutputOption = None,
 ) -> None:
     """Write the data report: drift and data quality per column with distribution charts, as
     one self-contained HTML file."""
-    from assay.files.tables import TableError, read_table
+    from assay.files.tables import TableError
     from assay.probes.catalog import ProbeError
-    from assay.reports.probe_report import data_report
+    from assay.probes.table import ColumnError
 
+    files = {"reference": reference, "current": current}
     try:
+        chosen = choose_engine(engine.value, "drift.dataset", files)
         with progress() as step:
-            step(f"reading {reference.name}")
-            before = read_table(reference)
-            step(f"reading {current.name}")
-            after = read_table(current)
-            step("computing drift and quality")
-            text = data_report(
-                before,
-                after,
-                columns,
-                on_column=lambda done, total: step("charting columns", done, total),
-            )
-    except (TableError, ProbeError, ValueError) as error:
+            if chosen == "memory":
+                text = _report_in_memory(reference, current, columns, step)
+            else:
+                text = _report_on_engine(chosen, files, columns, step)
+    except (TableError, ProbeError, ColumnError, ValueError, CollectionError) as error:
         raise InvalidInputError(str(error), source="assay probe report") from None
     with open_output(output) as stream:
         stream.write(text)
     announce(output)
+
+
+def _report_in_memory(reference: Path, current: Path, columns: list[str] | None, step: Any) -> str:
+    from assay.files.tables import read_table
+    from assay.probes.catalog import ProbeInputs
+    from assay.reports.probe_report import InMemoryData, data_report
+
+    step(f"reading {reference.name}")
+    before = read_table(reference)
+    step(f"reading {current.name}")
+    after = read_table(current)
+    step("computing drift and quality")
+    drift = ProbeInputs(before, after, parameters={"columns": columns} if columns else {}).drift
+    files = {
+        role: {"path": table.source, "rows": table.rows, "sha256": table.sha256}
+        for role, table in (("reference", before), ("current", after))
+    }
+    return data_report(
+        InMemoryData(before),
+        InMemoryData(after),
+        drift,
+        files,
+        on_column=lambda done, total: step("charting columns", done, total),
+    )
+
+
+def _report_on_engine(
+    engine: str, files: dict[str, Path], columns: list[str] | None, step: Any
+) -> str:
+    from assay.collectors.probe import engine_functions
+    from assay.files.tables import file_digest
+    from assay.reports.probe_report import data_report
+
+    open_tables, drift_of = engine_functions(engine)
+    step(f"opening the data in {engine}")
+    with open_tables(files) as tables:
+        step("computing drift and quality")
+        drift = drift_of(tables["reference"], tables["current"], columns)
+        described = {
+            role: {"path": str(path), "rows": tables[role].rows, "sha256": file_digest(path)}
+            for role, path in files.items()
+        }
+        return data_report(
+            tables["reference"],
+            tables["current"],
+            drift,
+            described,
+            on_column=lambda done, total: step("charting columns", done, total),
+        )

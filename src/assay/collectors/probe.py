@@ -6,7 +6,8 @@ data sets is compared once, however many measurements use them.
 
 ``engine`` chooses how: ``memory`` (the default: the files are read into memory), ``duckdb``
 (DuckDB scans the files and aggregates out of core, for data sets larger than memory; the
-drift and data-quality probes) or ``auto`` (duckdb when the probe has it and the data sets
+drift and data-quality probes), ``spark`` (Spark, in local mode or on the cluster pyspark is
+pointed at; the same probes) or ``auto`` (duckdb when the probe has it and the data sets
 would take more than half of the machine's memory, or ``ASSAY_PROBE_MEMORY_BUDGET`` bytes).
 Every engine gives the same figures.
 """
@@ -33,15 +34,17 @@ from assay.probes.table import ColumnError, Table
 __all__ = [
     "DUCKDB_PROBES",
     "ENGINES",
+    "ENGINE_PROBES",
     "Engine",
     "ProbeCollector",
     "ProbeParameters",
     "choose_engine",
     "compute_probe",
+    "engine_functions",
 ]
 
-Engine = Literal["memory", "duckdb", "auto"]
-ENGINES: tuple[str, ...] = ("memory", "duckdb", "auto")
+Engine = Literal["memory", "duckdb", "spark", "auto"]
+ENGINES: tuple[str, ...] = ("memory", "duckdb", "spark", "auto")
 _DRIFT_BY_DUCKDB = (
     "drift.ks_statistic",
     "drift.ks_p_value",
@@ -64,6 +67,8 @@ _QUALITY_BY_DUCKDB = (
     "quality.constant_columns",
 )
 DUCKDB_PROBES = frozenset(_DRIFT_BY_DUCKDB + _QUALITY_BY_DUCKDB)
+# The probes each engine other than memory computes (memory computes them all).
+ENGINE_PROBES: dict[str, frozenset[str]] = {"duckdb": DUCKDB_PROBES, "spark": DUCKDB_PROBES}
 
 _CACHE_SIZE = 16
 _tables: OrderedDict[tuple[Any, ...], Table] = OrderedDict()
@@ -176,9 +181,9 @@ def choose_engine(engine: str, name: str, files: Mapping[str, Path | None]) -> s
     columns, their sorted copies, the merge), memory otherwise."""
     if engine not in ENGINES:
         raise CollectionError(f"unknown engine {engine!r}; expected {', '.join(ENGINES)}")
-    if engine == "duckdb" and name not in DUCKDB_PROBES:
+    if engine in ENGINE_PROBES and name not in ENGINE_PROBES[engine]:
         raise CollectionError(
-            f"{name} has no duckdb engine (it has: the drift probes and quality.rows, "
+            f"{name} has no {engine} engine (it has: the drift probes and quality.rows, "
             "missing_ratio, duplicate_ratio, outlier_ratio, constant_columns); use memory"
         )
     if engine != "auto":
@@ -212,8 +217,9 @@ def compute_probe(
     if unknown:
         takes = ", ".join(probe.parameters) or "none"
         raise CollectionError(f"{name} takes no parameter {', '.join(unknown)} (it takes {takes})")
-    if choose_engine(engine, name, files) == "duckdb":
-        return _compute_in_duckdb(name, files, parameters)
+    chosen = choose_engine(engine, name, files)
+    if chosen != "memory":
+        return _compute_on_engine(chosen, name, files, parameters)
     tables = {role: _table(path) for role, path in files.items() if path is not None}
     reference, current, predictions = (tables.get(role) for role in ROLES)
     loaded_model = _model(model) if model is not None else None
@@ -241,12 +247,24 @@ def compute_probe(
     )
 
 
-def _compute_in_duckdb(
-    name: str, files: Mapping[str, Path | None], parameters: dict[str, Any]
-) -> Traced:
+def engine_functions(engine: str) -> tuple[Callable[..., Any], Callable[..., DatasetDrift]]:
+    """How ``engine`` (duckdb or spark) opens files (a context manager giving a table per
+    role, :class:`~assay.files.tables.TableError` for a file it cannot read) and computes the
+    drift of two of its tables."""
+    if engine == "spark":
+        from assay.files.spark_tables import spark_tables
+        from assay.probes.spark_engine import spark_drift
+
+        return spark_tables, spark_drift
     from assay.files.duckdb_tables import duck_tables
     from assay.probes.duckdb_engine import duck_drift
 
+    return duck_tables, duck_drift
+
+
+def _compute_on_engine(
+    engine: str, name: str, files: Mapping[str, Path | None], parameters: dict[str, Any]
+) -> Traced:
     given = {role: path for role, path in files.items() if path is not None}
     probe = PROBES[name]
     try:
@@ -254,8 +272,9 @@ def _compute_in_duckdb(
     except OSError:
         absent = next(path for path in given.values() if not path.is_file())
         raise CollectionError(f"no such file: {absent}") from None
+    open_tables, drift_of = engine_functions(engine)
     try:
-        with duck_tables(given) as tables:
+        with open_tables(given) as tables:
             rows = {role: table.rows for role, table in tables.items()}
             if probe.family == "drift":
                 reference, current = tables.get("reference"), tables.get("current")
@@ -265,19 +284,19 @@ def _compute_in_duckdb(
                         f"this probe needs the {role} data (--{role} FILE, or {role}: in the spec)"
                     )
                 key = (
-                    "duckdb",
+                    engine,
                     *(digests[role] for role in ("reference", "current")),
                     tuple(parameters.get("columns") or ()),
                 )
                 drift = _once(
-                    _drifts, key, lambda: duck_drift(reference, current, parameters.get("columns"))
+                    _drifts, key, lambda: drift_of(reference, current, parameters.get("columns"))
                 )
                 value = probe.compute(ProbeInputs(parameters=parameters, known_drift=drift))
             else:
                 data = tables.get("current") or tables.get("reference")
                 if data is None:
                     raise ProbeError("this probe needs the current data (--current FILE)")
-                value = _duck_quality(name, data, parameters)
+                value = _engine_quality(name, data, parameters)
     except (ProbeError, ColumnError, ValueError, KeyError) as error:
         raise CollectionError(f"{name}: {error}") from None
     except TableError as error:
@@ -288,12 +307,12 @@ def _compute_in_duckdb(
     }
     return Traced(
         value,
-        {"probe": name, "engine": "duckdb", "inputs": inputs_used, "parameters": parameters},
+        {"probe": name, "engine": engine, "inputs": inputs_used, "parameters": parameters},
     )
 
 
-def _duck_quality(name: str, data: Any, parameters: Mapping[str, Any]) -> Any:
-    """A data-quality probe computed by DuckDB (see :data:`DUCKDB_PROBES`)."""
+def _engine_quality(name: str, data: Any, parameters: Mapping[str, Any]) -> Any:
+    """A data-quality probe computed by an engine's table (see :data:`ENGINE_PROBES`)."""
     column = parameters.get("column")
     if name == "quality.rows":
         return data.rows

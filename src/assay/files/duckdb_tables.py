@@ -12,13 +12,10 @@ from pathlib import Path
 
 import duckdb
 
-from assay.files.tables import TableError
+from assay.files.tables import TableError, check_engine_file, first_line
 from assay.probes.duckdb_engine import DuckTable
 
 __all__ = ["LIMIT_VARIABLE", "duck_tables", "estimated_memory", "memory_limit"]
-
-
-_PATTERN_MARKS = ("*", "?", "[", "{")
 
 
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
@@ -58,20 +55,12 @@ def duck_tables(files: Mapping[str, Path]) -> Iterator[dict[str, DuckTable]]:
         try:
             tables = {}
             for role, path in files.items():
-                if not path.is_file():
-                    raise TableError(f"no such file: {path}")
-                if any(mark in str(path) for mark in _PATTERN_MARKS):
-                    # DuckDB reads such a name as a glob: it could reach other files.
-                    raise TableError(
-                        f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the duckdb "
-                        "engine (rename the file, or use --engine memory)"
-                    )
+                check_engine_file(path, "duckdb")
                 try:
                     _relation(connection, path).create_view(role)
                     tables[role] = DuckTable(connection, role, str(path))
                 except duckdb.Error as error:
-                    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-                    raise TableError(f"cannot read {path}: {first}") from None
+                    raise TableError(f"cannot read {path}: {first_line(error)}") from None
                 if tables[role].rows == 0:
                     raise TableError(f"{path} has no rows")
             yield tables

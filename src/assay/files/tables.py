@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from assay.probes.table import Table
 
-__all__ = ["TableError", "file_digest", "read_table"]
+__all__ = ["TableError", "check_engine_file", "file_digest", "first_line", "read_table"]
 
 _CHUNK = 1 << 20
 
@@ -28,6 +28,28 @@ def file_digest(path: Path) -> str:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# Characters a file-reading engine (DuckDB, Spark's Hadoop file system) takes as a pattern.
+_PATTERN_MARKS = ("*", "?", "[", "{", "\\")
+
+
+def check_engine_file(path: Path, engine: str) -> None:
+    """:class:`TableError` for a file that does not exist, or whose name ``engine`` would read
+    as a pattern — matching other files than the one checked and confined."""
+    if not path.is_file():
+        raise TableError(f"no such file: {path}")
+    if any(mark in str(path) for mark in _PATTERN_MARKS):
+        raise TableError(
+            f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
+            "(rename the file, or use --engine memory)"
+        )
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (engines raise pages of context), or its type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 _SNIFF = 1 << 16

@@ -43,6 +43,7 @@ from assay.probes.drift import (
     numeric_drift_of,
     quantile_ranks,
 )
+from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
 from assay.probes.table import ColumnError
 
@@ -72,37 +73,22 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class DuckTable:
+class DuckTable(EngineTable):
     """A data set DuckDB reads: ``relation`` names a table or view of ``connection``."""
 
     def __init__(self, connection: Any, relation: str, source: str = "") -> None:
         self.connection = connection
         self.relation = quoted(relation)
-        self.source = source
         described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
-        self.types = {str(row[0]): str(row[1]) for row in described}
+        super().__init__({str(row[0]): str(row[1]) for row in described}, source)
 
     def _one(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
         return self.connection.execute(sql, list(parameters)).fetchall()[0][0]
 
-    @property
-    def columns(self) -> list[str]:
-        """Column names in order."""
-        return list(self.types)
-
-    def require(self, names: Sequence[str]) -> None:
-        """:class:`ColumnError` naming every column of ``names`` the table lacks."""
-        missing = [name for name in names if name not in self.types]
-        if missing:
-            raise ColumnError(
-                f"{self.source or 'the data'} has no column {', '.join(map(repr, missing))} "
-                f"(it has {', '.join(self.columns)})"
-            )
-
     def is_numeric(self, name: str) -> bool:
         """Integers, decimals and floating-point numbers (booleans are categories)."""
         self.require([name])
-        kind = self.types[name].upper()
+        kind = str(self.types[name]).upper()
         return kind.startswith(_NUMERIC_TYPES)
 
     @property
@@ -136,6 +122,15 @@ class DuckTable:
             f"WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1"
         ).fetchall()
         return {str(value): int(count) for value, count in rows}
+
+    def numeric_sample(self, name: str, limit: int) -> np.ndarray:
+        """At most ``limit`` of a numeric column's non-missing values (a repeatable reservoir
+        sample; all of them when there are fewer)."""
+        rows = self.connection.execute(
+            f"SELECT v FROM ({self._present(name)}) "
+            f"USING SAMPLE reservoir({int(limit)} ROWS) REPEATABLE (0)"
+        ).fetchall()
+        return np.array([row[0] for row in rows], dtype=np.float64)
 
     # -- quality ----------------------------------------------------------------------------
 

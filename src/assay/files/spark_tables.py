@@ -1,0 +1,100 @@
+"""Data files opened in Spark for the Spark probe engine: each file a DataFrame
+(``spark.read.parquet`` for ``.parquet``/``.pq``, else ``spark.read.csv`` with a header and
+Spark's type inference).
+
+The session is pyspark's: ``ASSAY_SPARK_MASTER`` (e.g. ``spark://host:7077``) when set, else
+what ``spark-submit`` or ``spark-defaults.conf`` configured, else ``local[*]`` (with a few
+shuffle partitions per core unless configured). It is started
+once per process and kept. On a cluster, every executor must see the files at the same path
+(a shared file system)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from assay.files.tables import TableError, check_engine_file, first_line
+
+__all__ = ["MASTER_VARIABLE", "SparkUnavailableError", "spark_session", "spark_tables"]
+
+MASTER_VARIABLE = "ASSAY_SPARK_MASTER"
+_session_lock = Lock()
+_LOG_SETTINGS = Path(__file__).with_name("spark-log4j2.properties")
+
+
+class SparkUnavailableError(TableError):
+    """pyspark is not installed, or Java cannot be started."""
+
+
+def spark_session() -> Any:
+    """The process's Spark session, started on first use (see the module for the master).
+    :class:`SparkUnavailableError` says what is missing."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise SparkUnavailableError(
+            "the spark engine needs pyspark: pip install 'assay[spark]'"
+        ) from None
+    with _session_lock:
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            return active
+        if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+            raise SparkUnavailableError(
+                "the spark engine needs Java 17 or newer (java on PATH, or JAVA_HOME)"
+            )
+        builder = SparkSession.builder.appName("assay-probes")
+        master = os.environ.get(MASTER_VARIABLE, "").strip()
+        if master:
+            builder = builder.master(master)
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_LOG_SETTINGS}")
+        )
+        try:
+            session = builder.getOrCreate()
+        except Exception as error:  # pyspark raises its own runtime errors for a JVM that fails
+            raise SparkUnavailableError(f"cannot start Spark: {first_line(error)}") from None
+        configured = session.sparkContext.getConf()
+        if (session.sparkContext.master or "").startswith("local") and not configured.contains(
+            "spark.sql.shuffle.partitions"
+        ):
+            # Spark's 200 shuffle partitions suit a cluster; on one machine they are mostly
+            # scheduling overhead (a few per core keep every core busy).
+            session.conf.set("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+        return session
+
+
+def _frame(session: Any, path: Path) -> Any:
+    location = path.resolve().as_uri()
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return session.read.parquet(location)
+    return session.read.csv(location, header=True, inferSchema=True, nanValue="nan")
+
+
+@contextmanager
+def spark_tables(files: Mapping[str, Path]) -> Iterator[dict[str, Any]]:
+    """A :class:`~assay.probes.spark_engine.SparkTable` per role over its file;
+    :class:`TableError` for a missing or unreadable file or a name Spark would read as a
+    pattern."""
+    session = spark_session()
+    from assay.probes.spark_engine import SparkTable
+
+    tables = {}
+    for role, path in files.items():
+        check_engine_file(path, "spark")
+        try:
+            tables[role] = SparkTable(_frame(session, path), str(path))
+            rows = tables[role].rows
+        except Exception as error:  # Spark's analysis and execution errors, raised from the JVM
+            raise TableError(f"cannot read {path}: {first_line(error)}") from None
+        if rows == 0:
+            raise TableError(f"{path} has no rows")
+    yield tables

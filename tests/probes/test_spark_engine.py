@@ -1,0 +1,142 @@
+"""The Spark engine (local mode) against the in-memory engine on the oracle data sets: every
+drift statistic and data-quality figure agrees to 1e-9 (counts exactly), on Parquet and CSV
+files Spark reads itself — also when the sorted values span many partitions, where the
+running counts cross partition boundaries. Skipped, with the reason, where there is no Java;
+CI installs it (.ci/run)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assay.probes.catalog import ProbeInputs
+from tests.helpers.engines import (
+    PROBES_EVERY_ENGINE_HAS,
+    RELATIVE,
+    assert_engine_refusals,
+    assert_refused,
+    assert_same_drift,
+    assert_same_json,
+    assert_same_quality,
+    mixed_files,
+    probe_json,
+    psi_spec,
+    report_table,
+    spec_value,
+    written,
+)
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.xdist_group("spark"),
+    pytest.mark.skipif(
+        shutil.which("java") is None and not os.environ.get("JAVA_HOME"),
+        reason="Spark needs Java 17 or newer (.ci/run installs openjdk-17-jre-headless)",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Any:
+    from assay.files.spark_tables import spark_session
+
+    return spark_session()
+
+
+@pytest.fixture(params=["few", "many"])
+def partitions(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
+    """Spark's own partitioning (small data coalesced into one partition), or seven shuffle
+    partitions kept apart, so that sorted values span several."""
+    if request.param == "many":
+        spark.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+        spark.conf.set("spark.sql.shuffle.partitions", "7")
+    try:
+        yield request.param
+    finally:
+        spark.conf.unset("spark.sql.adaptive.coalescePartitions.enabled")
+        spark.conf.set("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+
+
+@pytest.mark.parametrize(
+    ("rows", "suffix"), [(600, ".parquet"), (5_000, ".csv"), (30_000, ".parquet")]
+)
+def test_spark_agrees_with_memory(
+    tmp_path: Path, rows: int, suffix: str, partitions: str, spark: Any
+) -> None:
+    from assay.files.spark_tables import spark_tables
+    from assay.probes.spark_engine import spark_drift
+
+    paths, memory_ref, memory_cur = written(tmp_path, rows, suffix)
+    with spark_tables(paths) as tables:
+        spark_ref, spark_cur = tables["reference"], tables["current"]
+        if partitions == "many":
+            sorted_parts = spark_ref.present("score").orderBy("v").rdd.getNumPartitions()
+            assert sorted_parts > 1
+        in_memory = ProbeInputs(memory_ref, memory_cur, None, {}).drift
+        compared = [c for c in memory_ref.columns if c != "constant"]
+        assert_same_drift(spark_drift(spark_ref, spark_cur, compared), in_memory)
+        assert_same_quality(spark_cur, memory_cur)
+
+
+def test_probe_run_spec_and_report_on_spark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], assay_home: Path, spark: Any
+) -> None:
+    reference, current = mixed_files(tmp_path)
+    for probe, extra in PROBES_EVERY_ENGINE_HAS:
+        memory = probe_json(capsys, reference, current, probe, "memory", *extra)
+        assert_same_json(
+            memory, probe_json(capsys, reference, current, probe, "spark", *extra), "spark"
+        )
+
+    measured = spec_value(capsys, tmp_path / "spec.json", psi_spec(tmp_path, "spark"))
+    memory = probe_json(capsys, reference, current, "drift.psi", "memory", "--column", "score")
+    assert measured == pytest.approx(memory["value"], rel=RELATIVE)
+
+    on_memory = report_table(capsys, reference, current, "memory", tmp_path / "memory.html")
+    assert report_table(capsys, reference, current, "spark", tmp_path / "spark.html") == on_memory
+
+    assert_engine_refusals(capsys, tmp_path, current, "spark")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really parquet")
+    assert_refused(
+        capsys,
+        f"cannot read {broken}",
+        *("probe", "run", "quality.rows", "--current", str(broken), "--engine", "spark"),
+    )
+
+
+def test_without_java_the_spark_engine_says_what_is_missing(tmp_path: Path) -> None:
+    reference, current = mixed_files(tmp_path)
+    bare = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("JAVA_HOME", "SPARK_HOME", "PATH")
+    }
+    bare["PATH"] = str(Path(sys.executable).parent)  # python and assay, no java
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "assay"),
+            "probe",
+            "run",
+            "quality.rows",
+            "--current",
+            str(current),
+            "--engine",
+            "spark",
+        ],
+        capture_output=True,
+        text=True,
+        env=bare,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the spark engine needs Java 17 or newer" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert reference.exists()
