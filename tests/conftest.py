@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
+
+# pyspark's Spark Connect package ends the process (exit 0) when it is imported from a __main__
+# module that has no __file__: it takes that for its own doctests. An xdist worker's __main__ is
+# such a module, and Great Expectations imports Spark Connect when pyspark is installed.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
