@@ -216,8 +216,20 @@ def run_audit(
     }
     if trigger:
         model["trigger"] = dict(trigger)
-    with store.database.writing() as conn:
-        last = log.last_run(spec.id, name, conn)
+
+    # Read before the transaction that appends (it holds the ledger's lock): inside, one index
+    # lookup confirms that no other run of this spec and target came in between.
+    with store.database.snapshot() as conn:
+        before = log.predecessors(spec.id, name, conn)
+        spec_known = log.spec_stored(loaded.hash, conn)
+
+    def store_run(conn: Connection) -> RunRecord:
+        """Everything the run stores, in one transaction (shared with concurrent runs)."""
+        known = before
+        if not log.predecessors_unchanged(known, conn):
+            known = log.predecessors(spec.id, name, conn)
+        last = known.run
+        model.pop("previous", None)
         if last is not None:
             model["previous"] = {
                 "run_id": last.run_id,
@@ -227,12 +239,12 @@ def run_audit(
             }
         run = RunModel.from_payload(model)
         items: list[Item] = []
-        if not log.spec_stored(loaded.hash, conn):
+        if not spec_known and not log.spec_stored(loaded.hash, conn):
             items.append(spec_record(loaded.hash, spec.id, loaded.data))
         items += _measurement_items(run, fetched, evidence, hidden_elements(loaded.data))
         items.append(run_record(run))
         status, reason = conformity_status(run, finished)
-        recorded = log.statuses(conn).get((spec.id, name))
+        recorded = known.status
         previous_status = recorded["status"] if recorded else None
         if previous_status != status.value:
             items.append(
@@ -283,7 +295,9 @@ def run_audit(
         )
         if in_transaction is not None:
             in_transaction(conn, record)
-    return record
+        return record
+
+    return store.together.run(store_run)
 
 
 def _pushed_fetches(pushed: Mapping[str, PushedValue], received: datetime) -> dict[str, Fetched]:

@@ -22,6 +22,7 @@ from assay.store.chain import ChainHead, LedgerEntry, VerificationResult
 from assay.store.config import DatabaseChoice
 from assay.store.database import Database, connect
 from assay.store.events import EventStore
+from assay.store.group_commit import GroupCommitter
 from assay.store.ledger import Ledger
 from assay.store.migrate import SchemaState, schema_state, upgrade
 
@@ -47,11 +48,14 @@ class Store:
     ledger: Ledger = field(init=False)
     events: EventStore = field(init=False)
     alerts: AlertStore = field(init=False)
+    together: GroupCommitter = field(init=False)
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.database)
         self.events = EventStore(self.database)
         self.alerts = AlertStore(self.database)
+        # Audit runs stored by concurrent requests share transactions and commits.
+        self.together = GroupCommitter(self.database)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -21,6 +21,7 @@ The confidential values of specs, measurements, runs and attestations are sealed
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ from assay.audit.confidentiality import (
 )
 from assay.audit.evaluation import Evidence, Waiver
 from assay.audit.run_model import RunModel
+from assay.store import ledger_index
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger, Record
 
@@ -68,6 +70,17 @@ WAIVER = "audit.waiver"
 CERTIFICATE = "audit.certificate"
 
 
+@dataclass(frozen=True)
+class Predecessors:
+    """What an audit run of a (spec, target) follows: its last run and last recorded status
+    (``seqs``: their entries' numbers, None where there is none)."""
+
+    key: str
+    seqs: tuple[int | None, int | None]
+    run: RunModel | None
+    status: dict[str, Any] | None
+
+
 class AuditLog:
     """Reads the audit engine's entries from a ledger (or through a caller's connection)."""
 
@@ -92,7 +105,7 @@ class AuditLog:
 
     def spec_stored(self, spec_hash: str, conn: Connection) -> bool:
         """A specification with this content hash is in the ledger already."""
-        return bool(self.payloads(SPEC, conn, hash=spec_hash))
+        return ledger_index.latest_seq(conn, SPEC, spec_hash) is not None
 
     def attestations(self, spec: str, target: str) -> dict[str, Evidence]:
         """The latest attestation of each element of ``spec`` for ``target`` (or for every
@@ -145,15 +158,11 @@ class AuditLog:
         if conn is None:
             with self.ledger.database.snapshot() as snapshot:
                 return self.last_run(spec, target, snapshot)
-        for entry in self.ledger.entries_in(conn, kind=RUN, newest_first=True):
-            payload = entry.content or {}
-            of_spec = payload.get("spec")
-            if isinstance(of_spec, dict) and (of_spec.get("id"), payload.get("target")) == (
-                spec,
-                target,
-            ):
-                return RunModel.from_payload(payload, entry.seq)
-        return None
+        seq = ledger_index.latest_seq(conn, RUN, ledger_index.pair_key(spec, target))
+        found = self.ledger.entries_at(conn, [seq]) if seq is not None else []
+        if not found or not isinstance(found[0].content, dict):
+            return None
+        return RunModel.from_payload(found[0].content, found[0].seq)
 
     def run(self, run_id: str) -> RunModel | None:
         """One run by id (a unique prefix is enough)."""
@@ -182,10 +191,42 @@ class AuditLog:
 
     def statuses(self, conn: Connection | None = None) -> dict[tuple[str, str], dict[str, Any]]:
         """The last recorded status of every (spec, target)."""
+        if conn is None:
+            with self.ledger.database.snapshot() as snapshot:
+                return self.statuses(snapshot)
         latest: dict[tuple[str, str], dict[str, Any]] = {}
-        for entry, payload in self.payloads(STATUS, conn):
-            latest[(payload["spec"], payload["target"])] = {**payload, "seq": entry.seq}
+        seqs = ledger_index.latest_seqs(conn, STATUS)
+        for entry in self.ledger.entries_at(conn, seqs):
+            payload = entry.content
+            if isinstance(payload, dict):
+                latest[(payload["spec"], payload["target"])] = {**payload, "seq": entry.seq}
         return latest
+
+    def status(self, spec: str, target: str, conn: Connection) -> dict[str, Any] | None:
+        """The last recorded status of ``spec`` on ``target``, if any."""
+        return self.predecessors(spec, target, conn).status
+
+    def predecessors(self, spec: str, target: str, conn: Connection) -> Predecessors:
+        """The last run and the last status of ``spec`` on ``target`` (one index lookup, one
+        read of both entries)."""
+        key = ledger_index.pair_key(spec, target)
+        seqs = ledger_index.latest_of(conn, [(RUN, key), (STATUS, key)])
+        entries = {e.seq: e.content for e in self.ledger.entries_at(conn, sorted(seqs.values()))}
+        run_seq, status_seq = seqs.get((RUN, key)), seqs.get((STATUS, key))
+        run = entries.get(run_seq) if run_seq is not None else None
+        status = entries.get(status_seq) if status_seq is not None else None
+        return Predecessors(
+            key,
+            (run_seq, status_seq),
+            RunModel.from_payload(run, run_seq) if isinstance(run, dict) else None,
+            {**status, "seq": status_seq} if isinstance(status, dict) else None,
+        )
+
+    def predecessors_unchanged(self, known: Predecessors, conn: Connection) -> bool:
+        """No run or status of the same spec and target was recorded since ``known`` was read
+        (one index lookup)."""
+        seqs = ledger_index.latest_of(conn, [(RUN, known.key), (STATUS, known.key)])
+        return (seqs.get((RUN, known.key)), seqs.get((STATUS, known.key))) == known.seqs
 
     def certificates(self, conn: Connection | None = None) -> dict[str, dict[str, Any]]:
         """Every certificate's current state, from its issue and later events."""

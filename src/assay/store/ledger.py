@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from assay.errors import InvalidInputError
+from assay.store import ledger_index
 from assay.store.canonical import (
     NotCanonicalizableError,
     canonical_json,
@@ -156,6 +157,9 @@ class Ledger:
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )
+        ledger_index.record(
+            conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in entries)
+        )
         return entries
 
     def head(self) -> ChainHead:
@@ -194,6 +198,18 @@ class Ledger:
         if newest_first:
             return _stream_backwards(conn, kind=kind)
         return _stream(conn, since=since, limit=limit, kind=kind)
+
+    def entries_at(self, conn: Connection, seqs: Sequence[int]) -> list[LedgerEntry]:
+        """The entries numbered ``seqs`` (those that exist), in order, read through the
+        caller's connection."""
+        if not seqs:
+            return []
+        rows = conn.execute(
+            select(ledger_entries)
+            .where(ledger_entries.c.seq.in_(list(seqs)))
+            .order_by(ledger_entries.c.seq)
+        ).all()
+        return _entries(conn, rows)
 
     @contextmanager
     def tree(self) -> Iterator[TreeView]:

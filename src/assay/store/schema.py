@@ -27,6 +27,7 @@ __all__ = [
     "ledger_disclosures",
     "ledger_entries",
     "ledger_head",
+    "ledger_latest",
     "ledger_tree",
     "metadata",
     "schedule_jobs",
@@ -84,6 +85,17 @@ ledger_tree = Table(
     Column("level", SmallInteger, primary_key=True, autoincrement=False),
     Column("idx", BigInteger, primary_key=True, autoincrement=False),
     Column("hash", LargeBinary(32), nullable=False),
+)
+
+# The newest entry of each key of the kinds looked up by key on every audit run (the last run
+# and status of a spec on a target, a specification's content by hash): derived from the
+# entries, written in each append's transaction (assay.store.ledger_index).
+ledger_latest = Table(
+    "ledger_latest",
+    metadata,
+    Column("kind", String(200), primary_key=True),
+    Column("key", String(1000), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
 )
 
 # Audit API tokens. Only a SHA-256 of each secret is kept; the secret is shown once at creation.

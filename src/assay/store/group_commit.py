@@ -1,0 +1,109 @@
+"""Group commit: the write transactions of many threads run as one database transaction with
+one commit, each in a savepoint of its own.
+
+Every ledger append takes the chain's head lock until its transaction commits, so concurrent
+writers queue behind each other's commit (on PostgreSQL, a WAL flush each). Here the first
+waiting thread becomes the leader: it takes every piece of work queued so far, runs them in
+order inside one transaction — each in a savepoint, so that one that fails is undone alone
+and its caller gets its error — commits once, and hands each caller its result. Threads that
+arrive meanwhile queue for the next batch, whose leader is one of them. Nothing waits for a
+batch to fill: under no load a batch is the one piece of work (then without a savepoint).
+
+A caller's result is returned only after the commit that stored it; if that commit fails,
+every caller of the batch gets the error and nothing of the batch is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from assay.store.database import Database
+
+__all__ = ["GroupCommitter"]
+
+T = TypeVar("T")
+MAX_BATCH = 64
+
+
+@dataclass
+class _Work(Generic[T]):
+    work: Callable[[Connection], T]
+    result: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        result: T = self.result
+        return result
+
+
+class GroupCommitter:
+    """Runs write transactions of this process's threads together (see the module)."""
+
+    def __init__(self, database: Database, max_batch: int = MAX_BATCH) -> None:
+        self._database = database
+        self._max_batch = max_batch
+        self._condition = threading.Condition()
+        self._queue: list[_Work[Any]] = []
+        self._leading = False
+        self.transactions = 0  # committed or not, for the curious (and the tests)
+
+    @property
+    def waiting(self) -> int:
+        """Pieces of work queued for the next batch."""
+        with self._condition:
+            return len(self._queue)
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` inside a write transaction (with others' work), its result once
+        committed; its exception if it raised (its writes undone, the others' kept)."""
+        mine: _Work[T] = _Work(work)
+        with self._condition:
+            self._queue.append(mine)
+        while True:
+            with self._condition:
+                while not mine.done and self._leading:
+                    self._condition.wait()
+                if mine.done:
+                    return mine.outcome()
+                self._leading = True
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+            try:
+                self._commit(batch)
+            finally:
+                with self._condition:
+                    self._leading = False
+                    self._condition.notify_all()
+
+    def _commit(self, batch: list[_Work[Any]]) -> None:
+        self.transactions += 1
+        try:
+            with self._database.writing() as conn:
+                if len(batch) == 1:
+                    only = batch[0]
+                    only.result = only.work(conn)
+                else:
+                    for queued in batch:
+                        try:
+                            with conn.begin_nested():
+                                queued.result = queued.work(conn)
+                        except Exception as error:  # its own error, for its own caller
+                            queued.error = error
+        except BaseException as error:  # the transaction or its commit failed: nothing stored
+            for queued in batch:
+                if queued.error is None:
+                    queued.error = error
+                    queued.result = None
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            for queued in batch:
+                queued.done = True

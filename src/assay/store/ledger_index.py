@@ -1,0 +1,137 @@
+"""The newest ledger entry of each key, for the kinds looked up by key on every audit run: the
+last run of a (spec, target), its last conformity status, whether a specification's content
+is stored already.
+
+Without it those lookups decode entries of their kind from the end of the ledger until one
+matches — a cost that grows with the ledger and with the number of targets pushing to it.
+The index is derived: each append writes it in the same transaction as the entries (the
+ledger's head lock orders the writers), migration 0009 builds it for an existing ledger, and
+it holds sequence numbers only, so the entries themselves — hashed and verified — are still
+what is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from assay.store.schema import ledger_latest
+
+__all__ = [
+    "INDEXED_KINDS",
+    "latest_keys",
+    "latest_of",
+    "latest_seq",
+    "latest_seqs",
+    "pair_key",
+    "record",
+]
+
+_SEPARATOR = "\x1f"  # cannot occur in a spec id or a target name
+
+
+def pair_key(spec: str, target: str) -> str:
+    """The key of a (spec, target) pair."""
+    return f"{spec}{_SEPARATOR}{target}"
+
+
+def _run_key(payload: Mapping[str, Any]) -> str | None:
+    spec, target = payload.get("spec"), payload.get("target")
+    if isinstance(spec, dict) and isinstance(spec.get("id"), str) and isinstance(target, str):
+        return pair_key(spec["id"], target)
+    return None
+
+
+def _status_key(payload: Mapping[str, Any]) -> str | None:
+    spec, target = payload.get("spec"), payload.get("target")
+    if isinstance(spec, str) and isinstance(target, str):
+        return pair_key(spec, target)
+    return None
+
+
+def _spec_key(payload: Mapping[str, Any]) -> str | None:
+    digest = payload.get("hash")
+    return digest if isinstance(digest, str) else None
+
+
+# kind -> the key of an entry of that kind, from its payload as chained (None: not indexed)
+INDEXED_KINDS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
+    "audit.run": _run_key,
+    "audit.status": _status_key,
+    "audit.spec": _spec_key,
+}
+
+
+def latest_keys(entries: Iterable[tuple[int, str, Any]]) -> dict[tuple[str, str], int]:
+    """For ``(seq, kind, payload)`` in order: the last seq of each (kind, key)."""
+    latest: dict[tuple[str, str], int] = {}
+    for seq, kind, payload in entries:
+        key_of = INDEXED_KINDS.get(kind)
+        if key_of is not None and isinstance(payload, Mapping):
+            key = key_of(payload)
+            if key is not None:
+                latest[(kind, key)] = seq
+    return latest
+
+
+def record(conn: Connection, latest: Mapping[tuple[str, str], int]) -> None:
+    """Point each (kind, key) of ``latest`` at its seq, inside the appending transaction."""
+    if not latest:
+        return
+    rows = [{"kind": kind, "key": key, "seq": seq} for (kind, key), seq in latest.items()]
+    dialect = conn.dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ledger_latest)
+        conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=["kind", "key"], set_={"seq": upsert.excluded.seq}
+            ),
+            rows,
+        )
+        return
+    for row in rows:  # another dialect: replace row by row
+        conn.execute(
+            delete(ledger_latest).where(
+                (ledger_latest.c.kind == row["kind"]) & (ledger_latest.c.key == row["key"])
+            )
+        )
+    conn.execute(insert(ledger_latest), rows)
+
+
+def latest_seq(conn: Connection, kind: str, key: str) -> int | None:
+    """The seq of the newest entry of ``kind`` with ``key``, if any."""
+    found = conn.execute(
+        select(ledger_latest.c.seq).where(
+            (ledger_latest.c.kind == kind) & (ledger_latest.c.key == key)
+        )
+    ).scalar_one_or_none()
+    return None if found is None else int(found)
+
+
+def latest_of(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The seq of the newest entry of each (kind, key) of ``keys`` that has one (one query)."""
+    wanted = list(keys)
+    if not wanted:
+        return {}
+    condition = or_(
+        *((ledger_latest.c.kind == kind) & (ledger_latest.c.key == key) for kind, key in wanted)
+    )
+    rows = conn.execute(
+        select(ledger_latest.c.kind, ledger_latest.c.key, ledger_latest.c.seq).where(condition)
+    )
+    return {(kind, key): int(seq) for kind, key, seq in rows}
+
+
+def latest_seqs(conn: Connection, kind: str) -> list[int]:
+    """The seq of the newest entry of each key of ``kind``, in ledger order."""
+    return [
+        int(seq)
+        for (seq,) in conn.execute(
+            select(ledger_latest.c.seq)
+            .where(ledger_latest.c.kind == kind)
+            .order_by(ledger_latest.c.seq)
+        )
+    ]

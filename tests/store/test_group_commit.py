@@ -1,0 +1,126 @@
+"""Group commit on the real databases: work of concurrent threads shares one transaction,
+each piece in a savepoint — one that fails is undone alone, its caller gets its error, the
+others are stored — and the chain stays whole."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+
+import pytest
+from sqlalchemy import Connection
+
+from assay.store import Store, open_store
+from assay.store.config import DatabaseChoice
+from assay.store.group_commit import GroupCommitter
+from assay.store.ledger import Item
+from assay.store.merkle import leaf_hash, tree_root
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+THREADS = 12
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(DatabaseChoice(database_url, "test"))
+    yield opened
+    opened.close()
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never queued"
+        time.sleep(0.01)
+
+
+def test_concurrent_work_commits_together_and_a_failure_stays_its_own(store: Store) -> None:
+    committer = GroupCommitter(store.database)
+    first_is_writing = threading.Event()
+    release = threading.Event()
+    results: dict[int, list[int]] = {}
+    errors: dict[int, BaseException] = {}
+
+    def work(number: int) -> None:
+        def append(conn: Connection) -> list[int]:
+            entries = store.ledger.append_in(
+                conn, [("test.entry", {"n": number, "part": part}) for part in range(3)]
+            )
+            if number == 0:  # the first leader holds its batch open until the others queue
+                first_is_writing.set()
+                release.wait(30)
+            if number == 5:
+                raise ValueError("five refuses")
+            return [entry.seq for entry in entries]
+
+        try:
+            results[number] = committer.run(append)
+        except ValueError as error:
+            errors[number] = error
+
+    first = threading.Thread(target=work, args=(0,))
+    first.start()
+    assert first_is_writing.wait(30)
+    others = [threading.Thread(target=work, args=(n,)) for n in range(1, THREADS)]
+    for thread in others:
+        thread.start()
+    _wait_for(lambda: committer.waiting == THREADS - 1)
+    release.set()
+    for thread in (first, *others):
+        thread.join(60)
+
+    assert committer.transactions == 2, "the eleven queued behind the first share one"
+    assert set(errors) == {5}
+    assert str(errors[5]) == "five refuses"
+    assert set(results) == set(range(THREADS)) - {5}
+    for seqs in results.values():  # each caller's entries are contiguous
+        assert seqs == list(range(seqs[0], seqs[0] + 3))
+    stored = list(store.ledger.entries())
+    assert len(stored) == 3 * (THREADS - 1)
+    assert sorted(s for seqs in results.values() for s in seqs) == [e.seq for e in stored]
+    assert all((e.content or {})["n"] != 5 for e in stored), "the failed work left nothing"
+    assert store.ledger.verify().ok
+
+
+def test_alone_the_work_runs_in_a_plain_transaction(store: Store) -> None:
+    committer = GroupCommitter(store.database)
+    seq = committer.run(lambda conn: store.ledger.append_in(conn, [("test.entry", {})])[0].seq)
+    assert seq == 1
+
+    def append_then_fail(conn: Connection) -> None:
+        store.ledger.append_in(conn, [("test.entry", {})])
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        committer.run(append_then_fail)
+    assert committer.transactions == 2
+    assert store.ledger.count() == 1
+    assert store.ledger.verify().ok
+
+
+def test_many_threads_pushing_at_once_keep_one_chain(store: Store) -> None:
+    committer = GroupCommitter(store.database)
+    barrier = threading.Barrier(THREADS)
+    seqs: list[int] = []
+
+    def work(number: int) -> None:
+        barrier.wait(30)
+        for round_ in range(5):
+            items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 2
+            entries = committer.run(partial(store.ledger.append_in, items=items))
+            seqs.extend(entry.seq for entry in entries)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(seqs) == list(range(1, THREADS * 5 * 2 + 1))
+    assert committer.transactions <= THREADS * 5
+    assert store.ledger.verify().ok
+    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
+    with store.ledger.tree() as tree:  # the stored Merkle tree followed every batch
+        assert tree.size == len(leaves)
+        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
