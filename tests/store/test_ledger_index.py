@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from alembic import command
 
-from assay.store import Store, open_store
-from assay.store.audit_log import RUN, SPEC, STATUS, AuditLog
+from assay.services.registrations import REGISTRATION, find_registration
+from assay.store import Store, ledger_index, open_store
+from assay.store.audit_log import ATTESTATION, RUN, SPEC, STATUS, WAIVER, AuditLog
 from assay.store.config import DatabaseChoice
 from assay.store.database import connect
 from assay.store.ledger_index import INDEXED_KINDS
@@ -40,8 +41,18 @@ def _items(rng: random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:
             items.append((RUN, _run(f"r{n}", spec, target)))
         elif choice < 0.75:
             items.append((STATUS, {"spec": spec, "target": target, "status": f"s{n}"}))
+        elif choice < 0.8:
+            digest = f"{rng.randrange(4)}" * 64
+            items.append((SPEC, {"hash": digest, "id": spec, "document": {"n": n}}))
         elif choice < 0.9:
-            items.append((SPEC, {"hash": f"h{rng.randrange(4)}", "id": spec, "document": {}}))
+            registration = {
+                "spec": spec,
+                "spec_hash": "0" * 64,
+                "target": target,
+                "mode": "self-assessment",
+                "at": f"2026-12-03T00:00:{n % 60:02d}+00:00",
+            }
+            items.append((REGISTRATION, registration))
         else:
             items.append(("audit.measurement", {"spec": spec, "target": target, "n": n}))
     return items
@@ -65,16 +76,27 @@ def _scanned(store: Store) -> dict[str, Any]:
     """What the index must answer, from every entry in order."""
     runs: dict[tuple[str, str], str] = {}
     statuses: dict[tuple[str, str], str] = {}
+    registered: dict[tuple[str, str], int] = {}
     specs: set[str] = set()
+    newest: dict[str, int] = {}
     for entry in store.ledger.entries():
         payload = entry.content or {}
         if entry.kind == RUN:
             runs[(payload["spec"]["id"], payload["target"])] = payload["run_id"]
         elif entry.kind == STATUS:
             statuses[(payload["spec"], payload["target"])] = payload["status"]
+        elif entry.kind == REGISTRATION:
+            registered[(payload["spec"], payload["target"])] = entry.seq
         elif entry.kind == SPEC:
             specs.add(payload["hash"])
-    return {"runs": runs, "statuses": statuses, "specs": specs}
+            newest[payload["id"]] = entry.seq
+    return {
+        "runs": runs,
+        "statuses": statuses,
+        "specs": specs,
+        "registered": registered,
+        "newest": newest,
+    }
 
 
 def _indexed(store: Store) -> dict[str, Any]:
@@ -85,8 +107,20 @@ def _indexed(store: Store) -> dict[str, Any]:
             last = log.last_run(spec, target)
             if last is not None:
                 runs[(spec, target)] = last.run_id
+    registered = {}
+    for spec in SPECS:
+        for target in TARGETS:
+            registration = find_registration(store, spec, target)
+            if registration is not None:
+                assert (registration.spec, registration.target) == (spec, target)
+                registered[(spec, target)] = registration.seq
     with store.database.reading() as conn:
-        specs = {f"h{n}" for n in range(4) if log.spec_stored(f"h{n}", conn)}
+        specs = {f"{n}" * 64 for n in range(4) if log.spec_stored(f"{n}" * 64, conn)}
+        newest = {
+            spec: seq
+            for spec in SPECS
+            if (seq := ledger_index.latest_seq(conn, SPEC, ledger_index.spec_id_key(spec)))
+        }
     statuses = {key: value["status"] for key, value in log.statuses().items()}
     with store.database.reading() as conn:
         for (spec, target), status in statuses.items():
@@ -94,11 +128,17 @@ def _indexed(store: Store) -> dict[str, Any]:
             assert one is not None
             assert one["status"] == status
         assert log.status("no such spec", "model@1", conn) is None
-    return {"runs": runs, "statuses": statuses, "specs": specs}
+    return {
+        "runs": runs,
+        "statuses": statuses,
+        "specs": specs,
+        "registered": registered,
+        "newest": newest,
+    }
 
 
 def test_the_index_answers_as_a_scan_of_the_ledger(store: Store) -> None:
-    assert set(INDEXED_KINDS) == {RUN, STATUS, SPEC}
+    assert set(INDEXED_KINDS) == {RUN, STATUS, SPEC, REGISTRATION, ATTESTATION, WAIVER}
     rng = random.Random(3)
     for size in (1, 7, 30, 2, 60):
         store.ledger.append_many(_items(rng, size))

@@ -42,6 +42,9 @@ class Audience(StrEnum):
 
 def jsonable(value: Any) -> Any:
     """``value`` with anything JSON cannot hold (dates, NaN, sets, objects) turned into text."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # the usual: as they are
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
     if value is None or isinstance(value, str | int | float | bool):

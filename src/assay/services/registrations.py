@@ -12,6 +12,7 @@ transaction.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlalchemy import Connection
 from assay.audit.spec import Requirement, walk
 from assay.errors import InvalidInputError
 from assay.files.spec import LoadedSpec, spec_from_text
-from assay.store import Store
+from assay.store import Store, ledger_index
 from assay.store.audit_log import SPEC, AuditLog, spec_record
 from assay.store.ledger import Item
 from assay.store.schedule import upsert_job
@@ -125,10 +126,11 @@ def spec_versions(store: Store, spec_id: str | None = None) -> list[dict[str, An
 def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Path) -> LoadedSpec:
     """The stored version ``spec_hash`` of ``spec_id`` (a unique prefix will do; the newest
     when None), checked again, with relative paths starting at ``base_dir``."""
-    found = None
-    for _, payload in AuditLog(store.ledger).payloads(SPEC, id=spec_id):
-        if spec_hash is None or str(payload["hash"]).startswith(spec_hash):
-            found = payload
+    found = _indexed_spec(store, spec_id, spec_hash)
+    if found is None and spec_hash is not None and not _FULL_HASH.match(spec_hash):
+        for _, payload in AuditLog(store.ledger).payloads(SPEC, id=spec_id):  # a prefix
+            if str(payload["hash"]).startswith(spec_hash):
+                found = payload
     if found is None:
         which = f"version {spec_hash} of " if spec_hash else ""
         raise UnknownSpecError(
@@ -137,6 +139,24 @@ def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Pat
             expected="a specification uploaded first (POST /api/v1/specs)",
         )
     return _checked(found["hash"], base_dir, json.dumps(found["document"]), spec_id)
+
+
+_FULL_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _indexed_spec(store: Store, spec_id: str, spec_hash: str | None) -> dict[str, Any] | None:
+    """The stored version of ``spec_id`` with the full hash ``spec_hash``, or its newest
+    (None), through the ledger's index."""
+    if spec_hash is not None and not _FULL_HASH.match(spec_hash):
+        return None
+    key = spec_hash if spec_hash is not None else ledger_index.spec_id_key(spec_id)
+    with store.database.reading() as conn:
+        seq = ledger_index.latest_seq(conn, SPEC, key)
+        found = store.ledger.entries_at(conn, [seq]) if seq is not None else []
+    payload = found[0].content if found else None
+    if isinstance(payload, dict) and payload.get("id") == spec_id:
+        return payload
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -221,8 +241,9 @@ def registrations(store: Store, conn: Connection | None = None) -> list[Registra
 
 
 def find_registration(store: Store, spec: str, target: str) -> Registration | None:
-    """The registration in force for (spec, target), if any."""
-    for registration in registrations(store):
-        if (registration.spec, registration.target) == (spec, target):
-            return registration
-    return None
+    """The registration in force for (spec, target), if any (through the ledger's index)."""
+    with store.database.reading() as conn:
+        seq = ledger_index.latest_seq(conn, REGISTRATION, ledger_index.pair_key(spec, target))
+        found = store.ledger.entries_at(conn, [seq]) if seq is not None else []
+    payload = found[0].content if found else None
+    return _registration(payload, found[0].seq) if isinstance(payload, dict) else None

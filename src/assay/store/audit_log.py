@@ -103,6 +103,12 @@ class AuditLog:
                 found.append((entry, payload))
         return found
 
+    def _any_of(self, kind: str, spec: str) -> bool:
+        """Whether any entry of ``kind`` about ``spec`` was ever appended (one index lookup)."""
+        with self.ledger.database.reading() as conn:
+            key = ledger_index.spec_id_key(spec)
+            return ledger_index.latest_seq(conn, kind, key) is not None
+
     def spec_stored(self, spec_hash: str, conn: Connection) -> bool:
         """A specification with this content hash is in the ledger already."""
         return ledger_index.latest_seq(conn, SPEC, spec_hash) is not None
@@ -111,6 +117,8 @@ class AuditLog:
         """The latest attestation of each element of ``spec`` for ``target`` (or for every
         target), as evidence with its expiry."""
         latest: dict[str, Evidence] = {}
+        if not self._any_of(ATTESTATION, spec):
+            return latest
         for _, payload in self.payloads(ATTESTATION, spec=spec):
             if payload.get("target") not in (None, target):
                 continue
@@ -127,6 +135,8 @@ class AuditLog:
     def waivers(self, spec: str, target: str) -> dict[str, Waiver]:
         """The latest waiver of each element of ``spec`` for ``target`` (or every target)."""
         latest: dict[str, Waiver] = {}
+        if not self._any_of(WAIVER, spec):
+            return latest
         for _, payload in self.payloads(WAIVER, spec=spec):
             if payload.get("target") not in (None, target):
                 continue

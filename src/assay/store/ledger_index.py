@@ -1,6 +1,6 @@
-"""The newest ledger entry of each key, for the kinds looked up by key on every audit run: the
-last run of a (spec, target), its last conformity status, whether a specification's content
-is stored already.
+"""The newest ledger entry of each key, for the kinds looked up by key on every audit run and
+every push: the last run of a (spec, target), its last conformity status and its registration,
+a specification's content by hash, and the newest specification of an id.
 
 Without it those lookups decode entries of their kind from the end of the ledger until one
 matches — a cost that grows with the ledger and with the number of targets pushing to it.
@@ -28,6 +28,7 @@ __all__ = [
     "latest_seqs",
     "pair_key",
     "record",
+    "spec_id_key",
 ]
 
 _SEPARATOR = "\x1f"  # cannot occur in a spec id or a target name
@@ -38,30 +39,48 @@ def pair_key(spec: str, target: str) -> str:
     return f"{spec}{_SEPARATOR}{target}"
 
 
-def _run_key(payload: Mapping[str, Any]) -> str | None:
+def spec_id_key(spec: str) -> str:
+    """The key of the newest specification stored under id ``spec`` (its hash is the key of
+    one version)."""
+    return f"id{_SEPARATOR}{spec}"
+
+
+def _run_keys(payload: Mapping[str, Any]) -> tuple[str, ...]:
     spec, target = payload.get("spec"), payload.get("target")
     if isinstance(spec, dict) and isinstance(spec.get("id"), str) and isinstance(target, str):
-        return pair_key(spec["id"], target)
-    return None
+        return (pair_key(spec["id"], target),)
+    return ()
 
 
-def _status_key(payload: Mapping[str, Any]) -> str | None:
+def _pair_keys(payload: Mapping[str, Any]) -> tuple[str, ...]:
     spec, target = payload.get("spec"), payload.get("target")
     if isinstance(spec, str) and isinstance(target, str):
-        return pair_key(spec, target)
-    return None
+        return (pair_key(spec, target),)
+    return ()
 
 
-def _spec_key(payload: Mapping[str, Any]) -> str | None:
-    digest = payload.get("hash")
-    return digest if isinstance(digest, str) else None
+def _of_spec_keys(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    spec = payload.get("spec")
+    return (spec_id_key(spec),) if isinstance(spec, str) else ()
 
 
-# kind -> the key of an entry of that kind, from its payload as chained (None: not indexed)
-INDEXED_KINDS: dict[str, Callable[[Mapping[str, Any]], str | None]] = {
-    "audit.run": _run_key,
-    "audit.status": _status_key,
-    "audit.spec": _spec_key,
+def _spec_keys(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    digest, spec = payload.get("hash"), payload.get("id")
+    if isinstance(digest, str) and isinstance(spec, str):
+        return digest, spec_id_key(spec)
+    return ()
+
+
+# kind -> the keys of an entry of that kind, from its payload as chained
+INDEXED_KINDS: dict[str, Callable[[Mapping[str, Any]], tuple[str, ...]]] = {
+    "audit.run": _run_keys,
+    "audit.status": _pair_keys,
+    "audit.registration": _pair_keys,
+    "audit.spec": _spec_keys,
+    # Whether a spec has any attestation or waiver at all: most have none, and then every run
+    # is spared reading them.
+    "audit.attestation": _of_spec_keys,
+    "audit.waiver": _of_spec_keys,
 }
 
 
@@ -69,10 +88,9 @@ def latest_keys(entries: Iterable[tuple[int, str, Any]]) -> dict[tuple[str, str]
     """For ``(seq, kind, payload)`` in order: the last seq of each (kind, key)."""
     latest: dict[tuple[str, str], int] = {}
     for seq, kind, payload in entries:
-        key_of = INDEXED_KINDS.get(kind)
-        if key_of is not None and isinstance(payload, Mapping):
-            key = key_of(payload)
-            if key is not None:
+        keys_of = INDEXED_KINDS.get(kind)
+        if keys_of is not None and isinstance(payload, Mapping):
+            for key in keys_of(payload):
                 latest[(kind, key)] = seq
     return latest
 
