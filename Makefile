@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ledger_append.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))
 	$(BIN)/python benchmarks/bench_probes.py --rows 1000000
 	$(BIN)/python benchmarks/bench_api.py --values 100000
+	$(if $(ASSAY_TEST_POSTGRES_URL),$(BIN)/python benchmarks/bench_api_load.py --postgres $(ASSAY_TEST_POSTGRES_URL))
 	$(BIN)/python benchmarks/bench_otlp.py --spans 50000 --events 1000000
 	$(BIN)/python benchmarks/bench_scan.py --files 20000
 	$(BIN)/python benchmarks/bench_transparency.py $(if $(ASSAY_TEST_POSTGRES_URL),--postgres $(ASSAY_TEST_POSTGRES_URL))

@@ -1,6 +1,8 @@
 """Evidence ingestion over loopback: assay's Audit API against MLflow's tracking server.
 
-In one run, both servers are started on 127.0.0.1 with SQLite stores in a temporary directory:
+In one run, both servers are started on 127.0.0.1 with SQLite stores in a temporary directory
+(with ``--postgres URL``, each with a fresh database of its own on that PostgreSQL server,
+dropped afterwards):
 
 - assay: ``assay serve`` (one process); N measurement values pushed to ``POST /api/v1/evidence``
   in batches (each batch is evaluated against the spec and stored in the hash-chained ledger
@@ -90,7 +92,34 @@ def server(command: list[str], health: str, env: dict[str, str]) -> Iterator[Non
         yield
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # still busy with a backlog of requests
+            process.kill()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def database(admin_url: str | None, name: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database ``name`` next to ``admin_url``'s (dropped afterwards), or
+    None without PostgreSQL."""
+    if admin_url is None:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 def bench_spec(confidential: int = 0) -> dict[str, object]:
@@ -183,7 +212,7 @@ def run_assay(
     return Outcome(name, values, seconds, latencies, errors), bool(verified["ok"])
 
 
-def run_mlflow(directory: Path, values: int, batch: int) -> Outcome:
+def run_mlflow(directory: Path, values: int, batch: int, backend: str | None = None) -> Outcome:
     from mlflow.entities import Metric
     from mlflow.tracking import MlflowClient
 
@@ -193,7 +222,7 @@ def run_mlflow(directory: Path, values: int, batch: int) -> Outcome:
         str(BIN / "mlflow"),
         "server",
         "--backend-store-uri",
-        f"sqlite:///{directory / 'mlflow.db'}",
+        backend or f"sqlite:///{directory / 'mlflow.db'}",
         "--default-artifact-root",
         str(directory / "artifacts"),
         "--host",
@@ -231,7 +260,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--values", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--postgres", help="run assay on this PostgreSQL URL instead of SQLite")
+    parser.add_argument(
+        "--postgres", help="run both servers on this PostgreSQL server, a database each"
+    )
     parser.add_argument("--latencies", action="store_true", help="print assay's per request")
     parser.add_argument(
         "--confidential", type=int, default=0, help="how many of the measurements are confidential"
@@ -256,17 +287,19 @@ def main() -> None:
                 name="assay before",
             )
             contenders.append(before)
-        assay, verified = run_assay(
-            directory / "now",
-            options.values,
-            options.batch,
-            options.postgres,
-            confidential=options.confidential,
-        )
+        with database(options.postgres, "assay_bench_api") as url:
+            assay, verified = run_assay(
+                directory / "now",
+                options.values,
+                options.batch,
+                url,
+                confidential=options.confidential,
+            )
         contenders.append(assay)
         if options.latencies:
             print(" ".join(f"{latency * 1000:.0f}" for latency in assay.latencies))
-        mlflow = run_mlflow(directory, options.values, options.batch)
+        with database(options.postgres, "mlflow_bench_api") as url:
+            mlflow = run_mlflow(directory, options.values, options.batch, url)
         contenders.append(mlflow)
     store = "PostgreSQL" if options.postgres else "SQLite"
     rows = [
@@ -283,7 +316,7 @@ def main() -> None:
     table = "\n".join(
         [
             f"Values pushed in batches of {options.batch} over loopback, one request at a time; "
-            f"assay on {store}, MLflow on SQLite; {options.confidential} of the "
+            f"both servers on {store} (one database each); {options.confidential} of the "
             f"{MEASUREMENTS} measurements confidential.",
             "",
             "| server | values | time | values/s | p50 | p99 | errors |",

@@ -1,0 +1,332 @@
+"""Many pipelines pushing evidence at once: a load test of ``POST /api/v1/evidence`` over
+loopback, side by side with MLflow's ``log-batch``.
+
+C clients (default 32), each on a kept-alive connection of its own, push small batches
+(default 10 values) one after the other for D seconds (default 60); every push is an audit
+run evaluated and chained into the ledger. The clients are asyncio streams in one process
+sending pre-encoded requests, so that the load generator takes little of the CPU the servers
+need. Afterwards assay's ledger is verified (``GET /api/v1/ledger/verify``) and the runs
+stored are counted against the pushes answered 201.
+
+MLflow gets the same load (``POST /api/2.0/mlflow/runs/log-batch`` with the same number of
+metric values per request, one run per client) on its own database; with ``--postgres`` both
+servers use PostgreSQL, each its own database (created, and dropped afterwards).
+
+Prints and writes ``benchmarks/results/api-load.md``: pushes/s, values/s, p50/p99 latency,
+errors (non-2xx answers and failed connections), the ledger's verdict.
+
+    python benchmarks/bench_api_load.py [--clients 32] [--seconds 60] [--values 10]
+        [--workers 2] [--postgres URL] [--only assay] [--before SRC]
+
+``--before SRC`` also runs assay from another source tree (an earlier commit checked out with
+``git worktree add``) in the same run, so that a change is measured side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_api import BIN, MEASUREMENTS, bench_spec, database, free_port, server
+
+RESULTS = Path(__file__).parent / "results" / "api-load.md"
+
+
+@dataclass
+class Load:
+    """What the clients saw: latency of each answered request, answers by status, failures."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+    @property
+    def errors(self) -> int:
+        return self.failures + sum(n for s, n in self.statuses.items() if not 200 <= s < 300)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return float("nan")
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def _request(port: int, path: str, token: str | None, body: bytes) -> bytes:
+    head = [
+        f"POST {path} HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: keep-alive",
+    ]
+    if token:
+        head.append(f"Authorization: Bearer {token}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def _read_answer(reader: asyncio.StreamReader) -> int:
+    """The status of one HTTP/1.1 answer, its body read (Content-Length or chunked)."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("closed")
+    status = int(status_line.split()[1])
+    length, chunked = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+        elif name.lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).strip(), 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    else:
+        await reader.readexactly(length)
+    return status
+
+
+async def _client(port: int, requests: list[bytes], stop: float, load: Load) -> None:
+    number = 0
+    writer = None
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop:
+            request = requests[number % len(requests)]
+            number += 1
+            before = time.perf_counter()
+            try:
+                writer.write(request)
+                await writer.drain()
+                status = await asyncio.wait_for(_read_answer(reader), timeout=120)
+            except (OSError, ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+                load.failures += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            load.latencies.append(time.perf_counter() - before)
+            load.statuses[status] = load.statuses.get(status, 0) + 1
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+async def _drive(port: int, per_client: list[list[bytes]], seconds: float) -> Load:
+    load = Load()
+    started = time.perf_counter()
+    stop = started + seconds
+    await asyncio.gather(*(_client(port, requests, stop, load) for requests in per_client))
+    load.seconds = time.perf_counter() - started
+    return load
+
+
+def drive(port: int, per_client: list[list[bytes]], seconds: float) -> Load:
+    """Each client sends its requests round and round until ``seconds`` have passed."""
+    return asyncio.run(_drive(port, per_client, seconds))
+
+
+def _evidence(client: int, push: int, values: int) -> bytes:
+    return json.dumps(
+        {
+            "spec": "bench",
+            "target": f"model-{client}@1",
+            "values": [
+                {
+                    "measurement": f"m{i % MEASUREMENTS}",
+                    "value": (push * values + i) / 1000,
+                    "provenance": {"commit": "load", "client": client},
+                }
+                for i in range(values)
+            ],
+        }
+    ).encode()
+
+
+def run_assay(
+    options: argparse.Namespace, directory: Path, source: Path | None = None
+) -> tuple[Load, dict[str, object]]:
+    """The load on ``assay serve``: this checkout's, or the one in ``source``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with database(options.postgres, "assay_bench_load") as url:
+        store = url or f"sqlite:///{directory / 'assay.db'}"
+        env = {**os.environ, "ASSAY_HOME": str(directory)}
+        if source is not None:
+            env["PYTHONPATH"] = str(source / "src")
+        assay = [sys.executable, "-m", "assay"]
+
+        def token(role: str) -> str:
+            made = subprocess.run(
+                [*assay, "token", "create", "--role", role, "--name", "load", "--db", store],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            return made.stdout.strip()
+
+        auditee, admin = token("auditee"), token("admin")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [*assay, "serve", "--port", str(port), "--db", store, "--no-scheduler"]
+        if url is not None:
+            command += ["--workers", str(options.workers)]
+        with server(command, f"{base}/health", env):
+            headers = {"Authorization": f"Bearer {auditee}"}
+            httpx.post(
+                f"{base}/api/v1/specs", json=bench_spec(), headers=headers, timeout=60
+            ).raise_for_status()
+            per_client = [
+                [
+                    _request(port, "/api/v1/evidence", auditee, _evidence(c, p, options.values))
+                    for p in range(8)
+                ]
+                for c in range(options.clients)
+            ]
+            load = drive(port, per_client, options.seconds)
+            as_admin = {"Authorization": f"Bearer {admin}"}
+            verified = httpx.get(
+                f"{base}/api/v1/ledger/verify", headers=as_admin, timeout=900
+            ).json()
+            runs = httpx.get(f"{base}/api/v1/runs", headers=headers, timeout=300)
+            runs.raise_for_status()
+    return load, {
+        "verified": bool(verified.get("ok")),
+        "entries": verified.get("entries"),
+        "runs": len(runs.json()),
+    }
+
+
+def run_mlflow(options: argparse.Namespace, directory: Path) -> Load:
+    with database(options.postgres, "mlflow_bench_load") as url:
+        store = url or f"sqlite:///{directory / 'mlflow.db'}"
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        command = [
+            str(BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            store,
+            "--default-artifact-root",
+            str(directory / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(options.workers if url else 1),
+        ]
+        with server(command, f"{base}/health", dict(os.environ)):
+            from mlflow.tracking import MlflowClient
+
+            client = MlflowClient(tracking_uri=base)
+            experiment = client.create_experiment("load")
+            runs = [client.create_run(experiment).info.run_id for _ in range(options.clients)]
+            now = int(time.time() * 1000)
+            per_client = [
+                [
+                    _request(
+                        port,
+                        "/api/2.0/mlflow/runs/log-batch",
+                        None,
+                        json.dumps(
+                            {
+                                "run_id": run,
+                                "metrics": [
+                                    {
+                                        "key": f"m{i % MEASUREMENTS}",
+                                        "value": (p * options.values + i) / 1000,
+                                        "timestamp": now,
+                                        "step": p * options.values + i,
+                                    }
+                                    for i in range(options.values)
+                                ],
+                            }
+                        ).encode(),
+                    )
+                    for p in range(8)
+                ]
+                for run in runs
+            ]
+            return drive(port, per_client, options.seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--values", type=int, default=10, help="values per push")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (PostgreSQL)")
+    parser.add_argument("--postgres", help="a PostgreSQL URL: both servers get a database there")
+    parser.add_argument("--only", choices=["assay", "mlflow"], action="append")
+    parser.add_argument(
+        "--before", type=Path, help="also run assay from this source tree (an earlier commit)"
+    )
+    options = parser.parse_args()
+    chosen = options.only or ["assay", "mlflow"]
+    rows, notes = [], []
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        trees = [("assay", None)]
+        if options.before is not None:
+            trees.insert(0, ("assay before", options.before.resolve()))
+        for name, source in trees if "assay" in chosen else []:
+            load, ledger = run_assay(options, directory / name.replace(" ", "-"), source)
+            rows.append((name, load))
+            print(
+                f"{name}: {load.ok / load.seconds:.1f} pushes/s, {load.errors} errors", flush=True
+            )
+            notes.append(
+                f"{name}: ledger afterwards {ledger['entries']} entries, verifies: "
+                f"{'yes' if ledger['verified'] else 'NO'}; runs stored: "
+                f"{ledger['runs']} for {load.ok} pushes answered 201."
+            )
+        if "mlflow" in chosen:
+            (directory / "mlflow").mkdir()
+            rows.append(("MLflow", run_mlflow(options, directory / "mlflow")))
+    store = "PostgreSQL, one database each" if options.postgres else "SQLite"
+    workers = f"{options.workers} worker processes each" if options.postgres else "one process"
+    lines = [
+        f"{options.clients} clients pushing {options.values} values per request for "
+        f"{options.seconds:.0f} s over loopback; {store}; {workers}; this machine "
+        f"({os.cpu_count()} cores, the load generator on the same cores).",
+        "",
+        "| server | pushes answered | pushes/s | values/s | p50 | p99 | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, load in rows:
+        lines.append(
+            f"| {name} | {load.ok:,} | {load.ok / load.seconds:,.1f} | "
+            f"{load.ok * options.values / load.seconds:,.0f} | {load.percentile(0.5):.0f} ms | "
+            f"{load.percentile(0.99):.0f} ms | {load.errors} |"
+        )
+    rates = {name: load.ok / load.seconds for name, load in rows}
+    if rates.get("MLflow") and "assay" in rates:
+        notes.append(f"assay / MLflow pushes per second: {rates['assay'] / rates['MLflow']:.1f}x.")
+    if rates.get("assay before") and "assay" in rates:
+        notes.append(f"assay now / assay before: {rates['assay'] / rates['assay before']:.2f}x.")
+    text = "\n".join([*lines, "", *notes]) + "\n"
+    print(text)
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
