@@ -150,19 +150,13 @@ def timed(batches: int, send: Callable[[int], bool]) -> tuple[float, list[float]
     return time.perf_counter() - started, latencies, errors
 
 
-def run_assay(
-    directory: Path,
-    values: int,
-    batch: int,
-    database: str | None,
-    *,
-    confidential: int = 0,
-    source: Path | None = None,
-    name: str = "assay",
-) -> tuple[Outcome, bool]:
-    """Push the values to ``assay serve``: this checkout's, or the one in ``source``."""
+@contextmanager
+def assay_server(
+    directory: Path, url: str, source: Path | None = None, workers: int = 1
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """``assay serve`` on ``url`` (this checkout's, or the one in ``source``) on a free port,
+    with an auditee and an admin token: its base URL and the tokens by role."""
     directory.mkdir(parents=True, exist_ok=True)
-    url = database or f"sqlite:///{directory / 'assay.db'}"
     env = {**os.environ, "ASSAY_HOME": str(directory)}
     if source is not None:
         env["PYTHONPATH"] = str(source / "src")
@@ -178,11 +172,30 @@ def run_assay(
         )
         return made.stdout.strip()
 
-    auditee, admin = token("auditee"), token("admin")
+    tokens = {role: token(role) for role in ("auditee", "admin")}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [*assay, "serve", "--port", str(port), "--db", url, "--no-scheduler"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with server(command, f"{base}/health", env):
+        yield base, tokens
+
+
+def run_assay(
+    directory: Path,
+    values: int,
+    batch: int,
+    database: str | None,
+    *,
+    confidential: int = 0,
+    source: Path | None = None,
+    name: str = "assay",
+) -> tuple[Outcome, bool]:
+    """Push the values to ``assay serve``: this checkout's, or the one in ``source``."""
+    url = database or f"sqlite:///{directory / 'assay.db'}"
+    with assay_server(directory, url, source) as (base, tokens):
+        auditee, admin = tokens["auditee"], tokens["admin"]
         with httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {auditee}"}, timeout=120
         ) as client:

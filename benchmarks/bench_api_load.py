@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_api import BIN, MEASUREMENTS, bench_spec, database, free_port, server
+from bench_api import BIN, MEASUREMENTS, assay_server, bench_spec, database, free_port, server
 
 RESULTS = Path(__file__).parent / "results" / "api-load.md"
 
@@ -164,31 +163,12 @@ def run_assay(
     options: argparse.Namespace, directory: Path, source: Path | None = None
 ) -> tuple[Load, dict[str, object]]:
     """The load on ``assay serve``: this checkout's, or the one in ``source``."""
-    directory.mkdir(parents=True, exist_ok=True)
     with database(options.postgres, "assay_bench_load") as url:
         store = url or f"sqlite:///{directory / 'assay.db'}"
-        env = {**os.environ, "ASSAY_HOME": str(directory)}
-        if source is not None:
-            env["PYTHONPATH"] = str(source / "src")
-        assay = [sys.executable, "-m", "assay"]
-
-        def token(role: str) -> str:
-            made = subprocess.run(
-                [*assay, "token", "create", "--role", role, "--name", "load", "--db", store],
-                capture_output=True,
-                text=True,
-                env=env,
-                check=True,
-            )
-            return made.stdout.strip()
-
-        auditee, admin = token("auditee"), token("admin")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [*assay, "serve", "--port", str(port), "--db", store, "--no-scheduler"]
-        if url is not None:
-            command += ["--workers", str(options.workers)]
-        with server(command, f"{base}/health", env):
+        workers = options.workers if url is not None else 1
+        with assay_server(directory, store, source, workers) as (base, tokens):
+            auditee, admin = tokens["auditee"], tokens["admin"]
+            port = int(base.rsplit(":", 1)[1])
             headers = {"Authorization": f"Bearer {auditee}"}
             httpx.post(
                 f"{base}/api/v1/specs", json=bench_spec(), headers=headers, timeout=60

@@ -7,11 +7,14 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from alembic import command
 from sqlalchemy import insert, select, update
 
 from assay.store.canonical import canonical_json
 from assay.store.chain import canonical_entry_hash
-from assay.store.database import Database
+from assay.store.config import DatabaseChoice
+from assay.store.database import Database, connect
+from assay.store.migrate import alembic_config
 from assay.store.schema import ledger_entries, ledger_head
 
 
@@ -40,3 +43,17 @@ def append_format_one(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=seq, hash=previous)
         )
     return hashes
+
+
+def first_schema_ledger(url: str, items: Iterable[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    """A database at the first schema (revision 0001) holding ``items`` as format-1 entries,
+    as assay 0.5 left it; returns their hashes."""
+    database = connect(DatabaseChoice(url, "test"))
+    try:
+        config = alembic_config()
+        with database.writing() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0001")
+        return append_format_one(database, items)
+    finally:
+        database.dispose()

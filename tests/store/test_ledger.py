@@ -6,16 +6,13 @@ import struct
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, create_engine, inspect
 
 from assay.errors import InvalidInputError
 from assay.store import Store, open_store
 from assay.store.chain import GENESIS_HASH, ProblemCode
 from assay.store.config import DatabaseChoice
-from assay.store.database import connect
-from assay.store.migrate import alembic_config
-from tests.helpers.legacy import append_format_one
+from tests.helpers.legacy import first_schema_ledger
 
 
 @pytest.fixture
@@ -208,15 +205,9 @@ def test_entries_appended_in_a_callers_transaction_roll_back_with_it(store: Stor
 
 
 def test_a_database_of_the_first_schema_upgrades_with_its_entries(database_url: str) -> None:
-    database = connect(DatabaseChoice(database_url, "test"))
-    try:
-        config = alembic_config()
-        with database.writing() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-        early = append_format_one(database, [("maturity.round", {"n": 1}), ("audit.run", {"n": 2})])
-    finally:
-        database.dispose()
+    early = first_schema_ledger(
+        database_url, [("maturity.round", {"n": 1}), ("audit.run", {"n": 2})]
+    )
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
         assert store.schema.current == "0009"

@@ -10,16 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from alembic import command
 
 from assay.services.registrations import REGISTRATION, find_registration
 from assay.store import Store, ledger_index, open_store
 from assay.store.audit_log import ATTESTATION, RUN, SPEC, STATUS, WAIVER, AuditLog
 from assay.store.config import DatabaseChoice
-from assay.store.database import connect
 from assay.store.ledger_index import INDEXED_KINDS
-from assay.store.migrate import alembic_config
-from tests.helpers.legacy import append_format_one
+from tests.helpers.legacy import first_schema_ledger
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 SPECS, TARGETS = ("credit", "churn"), ("model@1", "model@2", "other model@1")
@@ -157,15 +154,7 @@ def test_the_index_answers_as_a_scan_of_the_ledger(store: Store) -> None:
 
 
 def test_a_ledger_from_before_the_index_gets_it_on_upgrade(database_url: str) -> None:
-    database = connect(DatabaseChoice(database_url, "test"))
-    try:
-        config = alembic_config()
-        with database.writing() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "0001")
-        append_format_one(database, _items(random.Random(5), 80))
-    finally:
-        database.dispose()
+    first_schema_ledger(database_url, _items(random.Random(5), 80))
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
         assert store.schema.current == "0009"
