@@ -225,10 +225,10 @@ def run_assay(
     return Outcome(name, values, seconds, latencies, errors), bool(verified["ok"])
 
 
-def run_mlflow(directory: Path, values: int, batch: int, backend: str | None = None) -> Outcome:
-    from mlflow.entities import Metric
-    from mlflow.tracking import MlflowClient
-
+@contextmanager
+def mlflow_server(directory: Path, backend: str | None, workers: int = 1) -> Iterator[str]:
+    """``mlflow server`` on ``backend`` (a SQLite file in ``directory`` when None) on a free
+    port: its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [
@@ -243,10 +243,17 @@ def run_mlflow(directory: Path, values: int, batch: int, backend: str | None = N
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
     ]
-    env = {**os.environ, "MLFLOW_TRACKING_URI": base}
-    with server(command, f"{base}/health", env):
+    with server(command, f"{base}/health", {**os.environ, "MLFLOW_TRACKING_URI": base}):
+        yield base
+
+
+def run_mlflow(directory: Path, values: int, batch: int, backend: str | None = None) -> Outcome:
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
+
+    with mlflow_server(directory, backend) as base:
         client = MlflowClient(tracking_uri=base)
         experiment = client.create_experiment("bench")
         run = client.create_run(experiment).info.run_id

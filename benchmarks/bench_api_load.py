@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_api import BIN, MEASUREMENTS, assay_server, bench_spec, database, free_port, server
+from bench_api import MEASUREMENTS, assay_server, bench_spec, database, mlflow_server
 
 RESULTS = Path(__file__).parent / "results" / "api-load.md"
 
@@ -195,57 +195,44 @@ def run_assay(
 
 
 def run_mlflow(options: argparse.Namespace, directory: Path) -> Load:
-    with database(options.postgres, "mlflow_bench_load") as url:
-        store = url or f"sqlite:///{directory / 'mlflow.db'}"
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        command = [
-            str(BIN / "mlflow"),
-            "server",
-            "--backend-store-uri",
-            store,
-            "--default-artifact-root",
-            str(directory / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(options.workers if url else 1),
-        ]
-        with server(command, f"{base}/health", dict(os.environ)):
-            from mlflow.tracking import MlflowClient
+    from mlflow.tracking import MlflowClient
 
-            client = MlflowClient(tracking_uri=base)
-            experiment = client.create_experiment("load")
-            runs = [client.create_run(experiment).info.run_id for _ in range(options.clients)]
-            now = int(time.time() * 1000)
-            per_client = [
-                [
-                    _request(
-                        port,
-                        "/api/2.0/mlflow/runs/log-batch",
-                        None,
-                        json.dumps(
-                            {
-                                "run_id": run,
-                                "metrics": [
-                                    {
-                                        "key": f"m{i % MEASUREMENTS}",
-                                        "value": (p * options.values + i) / 1000,
-                                        "timestamp": now,
-                                        "step": p * options.values + i,
-                                    }
-                                    for i in range(options.values)
-                                ],
-                            }
-                        ).encode(),
-                    )
-                    for p in range(8)
-                ]
-                for run in runs
+    workers = options.workers if options.postgres else 1
+    with (
+        database(options.postgres, "mlflow_bench_load") as url,
+        mlflow_server(directory, url, workers) as base,
+    ):
+        port = int(base.rsplit(":", 1)[1])
+        client = MlflowClient(tracking_uri=base)
+        experiment = client.create_experiment("load")
+        runs = [client.create_run(experiment).info.run_id for _ in range(options.clients)]
+        now = int(time.time() * 1000)
+        per_client = [
+            [
+                _request(
+                    port,
+                    "/api/2.0/mlflow/runs/log-batch",
+                    None,
+                    json.dumps(
+                        {
+                            "run_id": run,
+                            "metrics": [
+                                {
+                                    "key": f"m{i % MEASUREMENTS}",
+                                    "value": (p * options.values + i) / 1000,
+                                    "timestamp": now,
+                                    "step": p * options.values + i,
+                                }
+                                for i in range(options.values)
+                            ],
+                        }
+                    ).encode(),
+                )
+                for p in range(8)
             ]
-            return drive(port, per_client, options.seconds)
+            for run in runs
+        ]
+        return drive(port, per_client, options.seconds)
 
 
 def main() -> None:
