@@ -280,3 +280,6 @@ def assert_engine_refusals(
         pattern = tmp_path / name
         pattern.write_bytes(current.read_bytes())
         assert_refused(capsys, f"refused by the {engine} engine", *rows, str(pattern))
+    link = tmp_path / "plain.csv"
+    link.symlink_to(tmp_path / "cur*.csv")
+    assert_refused(capsys, f"refused by the {engine} engine", *rows, str(link))

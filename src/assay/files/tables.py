@@ -39,7 +39,8 @@ def check_engine_file(path: Path, engine: str) -> None:
     as a pattern — matching other files than the one checked and confined."""
     if not path.is_file():
         raise TableError(f"no such file: {path}")
-    if any(mark in str(path) for mark in _PATTERN_MARKS):
+    # The engine opens the resolved path: a link to a name with such a mark is refused too.
+    if any(mark in str(name) for name in (path, path.resolve()) for mark in _PATTERN_MARKS):
         raise TableError(
             f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
             "(rename the file, or use --engine memory)"
