@@ -50,7 +50,7 @@ def spark() -> Any:
     return spark_session()
 
 
-@pytest.fixture(params=["few", "many"])
+@pytest.fixture
 def partitions(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
     """Spark's own partitioning (small data coalesced into one partition), or seven shuffle
     partitions kept apart, so that sorted values span several."""
@@ -64,8 +64,12 @@ def partitions(request: pytest.FixtureRequest, spark: Any) -> Iterator[str]:
         spark.conf.set("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
 
 
+# One partition for the small set; several for the others, where the exact p-value (5,000
+# rows) and the asymptotic one (30,000) are taken.
 @pytest.mark.parametrize(
-    ("rows", "suffix"), [(600, ".parquet"), (5_000, ".csv"), (30_000, ".parquet")]
+    ("rows", "suffix", "partitions"),
+    [(600, ".parquet", "few"), (5_000, ".csv", "many"), (30_000, ".parquet", "many")],
+    indirect=["partitions"],
 )
 def test_spark_agrees_with_memory(
     tmp_path: Path, rows: int, suffix: str, partitions: str, spark: Any
