@@ -121,10 +121,10 @@ def _indexed(store: Store) -> dict[str, Any]:
     statuses = {key: value["status"] for key, value in log.statuses().items()}
     with store.database.reading() as conn:
         for (spec, target), status in statuses.items():
-            one = log.status(spec, target, conn)
+            one = log.predecessors(spec, target, conn).status
             assert one is not None
             assert one["status"] == status
-        assert log.status("no such spec", "model@1", conn) is None
+        assert log.predecessors("no such spec", "model@1", conn).status is None
     return {
         "runs": runs,
         "statuses": statuses,

@@ -48,8 +48,10 @@ __all__ = [
     "ks_p_value",
     "numeric_drift",
     "numeric_drift_of",
+    "order_statistic_ranks",
     "psi",
     "quantile_ranks",
+    "quantiles_from",
     "sorted_quantiles",
 ]
 
@@ -261,6 +263,22 @@ def quantile_ranks(
     below = np.floor(positions).astype(np.intp)
     above = np.minimum(below + 1, size - 1)
     return below, above, positions - below
+
+
+def order_statistic_ranks(levels: FloatArray, size: int) -> list[int]:
+    """The 0-based ranks whose values :func:`quantiles_from` needs for numpy's linear
+    quantiles at ``levels`` of a sample of ``size``, each once, in order."""
+    below, above, _ = quantile_ranks(levels, size)
+    return sorted({*below.tolist(), *above.tolist()})
+
+
+def quantiles_from(levels: FloatArray, size: int, found: Mapping[int, float]) -> FloatArray:
+    """numpy's linear quantiles at ``levels`` of a sample of ``size``, from the values ``found``
+    at the ranks :func:`order_statistic_ranks` named (an engine reads those out of its data)."""
+    below, above, weight = quantile_ranks(levels, size)
+    low = np.array([found[rank] for rank in below.tolist()])
+    high = np.array([found[rank] for rank in above.tolist()])
+    return interpolate(low, high, weight)
 
 
 def interpolate(low: FloatArray, high: FloatArray, weight: FloatArray) -> FloatArray:

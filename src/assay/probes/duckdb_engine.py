@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,10 +39,10 @@ from assay.probes.drift import (
     categorical_drift,
     compared_columns,
     dataset_drift,
-    interpolate,
     ks_p_value,
     numeric_drift_of,
-    quantile_ranks,
+    order_statistic_ranks,
+    quantiles_from,
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
@@ -91,9 +92,9 @@ class DuckTable(EngineTable):
         kind = str(self.types[name]).upper()
         return kind.startswith(_NUMERIC_TYPES)
 
-    @property
+    @cached_property
     def rows(self) -> int:
-        """Number of rows."""
+        """Number of rows (counted once: a CSV file is scanned for it)."""
         return int(self._one(f"SELECT count(*) FROM {self.relation}"))
 
     def _present(self, name: str) -> str:
@@ -247,12 +248,9 @@ class _Sample:
     def quantiles(self, levels: np.ndarray) -> np.ndarray:
         """numpy's linear quantiles at ``levels``, from the order statistics around each
         position (as :func:`assay.probes.drift.sorted_quantiles` on the whole sample)."""
-        below, above, weight = quantile_ranks(levels, self.size)
-        ranks = sorted({*below.tolist(), *above.tolist()})
+        ranks = order_statistic_ranks(levels, self.size)
         found = dict(zip(ranks, self.order_statistics(ranks).tolist(), strict=True))
-        low = np.array([found[rank] for rank in below.tolist()])
-        high = np.array([found[rank] for rank in above.tolist()])
-        return interpolate(low, high, weight)
+        return quantiles_from(levels, self.size, found)
 
     def shares(self, edges: np.ndarray) -> np.ndarray:
         """Shares of the sample in the bins (-inf, e1], (e1, e2], …, (ek, inf): the running

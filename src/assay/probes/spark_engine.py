@@ -50,10 +50,10 @@ from assay.probes.drift import (
     categorical_drift,
     compared_columns,
     dataset_drift,
-    interpolate,
     ks_p_value,
     numeric_drift_of,
-    quantile_ranks,
+    order_statistic_ranks,
+    quantiles_from,
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
@@ -265,8 +265,7 @@ class _Ordered:
         counted = self.frame.select(
             "v", "rn", upto.alias("upto"), current_upto.alias("cupto"), following.alias("next")
         )
-        below, above, weight = quantile_ranks(levels, self.reference_size)
-        ranks = sorted({*below.tolist(), *above.tolist()})
+        ranks = order_statistic_ranks(levels, self.reference_size)
         gap = F.abs(
             F.col("upto") / F.lit(float(max(self.reference_size, 1)))
             - F.col("cupto") / F.lit(float(max(self.current_size, 1)))
@@ -288,12 +287,10 @@ class _Ordered:
             *holds,
         ).collect()[0]
         statistic = {rank: float(found[f"rank{rank}"]) for rank in ranks}
-        low = np.array([statistic[rank] for rank in below.tolist()])
-        high = np.array([statistic[rank] for rank in above.tolist()])
         return _Scan(
             float(found["ks"] or 0.0),
             float(found["wasserstein"] or 0.0),
-            interpolate(low, high, weight),
+            quantiles_from(levels, self.reference_size, statistic),
         )
 
     def shares_and_spread(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

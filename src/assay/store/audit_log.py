@@ -212,10 +212,6 @@ class AuditLog:
                 latest[(payload["spec"], payload["target"])] = {**payload, "seq": entry.seq}
         return latest
 
-    def status(self, spec: str, target: str, conn: Connection) -> dict[str, Any] | None:
-        """The last recorded status of ``spec`` on ``target``, if any."""
-        return self.predecessors(spec, target, conn).status
-
     def predecessors(self, spec: str, target: str, conn: Connection) -> Predecessors:
         """The last run and the last status of ``spec`` on ``target`` (one index lookup, one
         read of both entries)."""
