@@ -22,8 +22,7 @@ caller's.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -48,7 +47,9 @@ from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
 from assay.probes.table import ColumnError
 
-__all__ = ["DuckTable", "duck_drift", "quoted"]
+__all__ = ["BATCH_ROWS", "DuckTable", "duck_drift", "quoted"]
+
+BATCH_ROWS = 1 << 20  # values per batch of a sorted stream: a few MiB of numpy arrays
 
 _NUMERIC_TYPES = (
     "TINYINT",
@@ -77,9 +78,12 @@ def quoted(name: str) -> str:
 class DuckTable(EngineTable):
     """A data set DuckDB reads: ``relation`` names a table or view of ``connection``."""
 
-    def __init__(self, connection: Any, relation: str, source: str = "") -> None:
+    def __init__(
+        self, connection: Any, relation: str, source: str = "", batch_rows: int = BATCH_ROWS
+    ) -> None:
         self.connection = connection
         self.relation = quoted(relation)
+        self.batch_rows = batch_rows  # values per batch of a sorted stream read into Python
         described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         super().__init__({str(row[0]): str(row[1]) for row in described}, source)
 
@@ -160,14 +164,10 @@ class DuckTable(EngineTable):
             raise ColumnError(f"column {name!r} of {self.source or 'the data'} is not numeric")
         present = self._present(name)
         if method == "iqr":
-            sample = _Sample(self.connection, present)
-            try:
-                size = sample.size
-                q1, q3 = sample.quantiles(np.array([0.25, 0.75])) if size else (0.0, 0.0)
-            finally:
-                sample.close()
+            size, quartiles = _order_statistics(self, name, np.array([0.25, 0.75]))
             if size == 0:
                 raise ColumnError(f"column {name!r} has no values")
+            q1, q3 = quartiles
             spread = q3 - q1
             low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
             outside = self._one(
@@ -210,137 +210,204 @@ class DuckTable(EngineTable):
         return [name for name, constant in zip(self.columns, flags, strict=True) if constant]
 
 
-_SAMPLES = itertools.count()
+def _sorted_batches(table: DuckTable, sql: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The rows of ``sql`` (columns ``v`` DOUBLE and ``r`` BOOLEAN) in batches of the table's
+    ``batch_rows``, ``v`` ascending: DuckDB sorts out of core and streams the result; each
+    batch as two numpy arrays."""
+    query = table.connection.sql(f"SELECT v, r FROM ({sql}) ORDER BY v")
+    reader = query.to_arrow_reader(table.batch_rows)
+    for batch in reader:
+        if batch.num_rows:
+            values = batch.column(0).to_numpy(zero_copy_only=False)
+            flags = batch.column(1).to_numpy(zero_copy_only=False)
+            yield values, flags
 
 
-class _Sample:
-    """A numeric column's non-missing values grouped by value with running counts (a table
-    in DuckDB), from which order statistics and CDFs are read exactly."""
+def _with_next(
+    batches: Iterator[tuple[np.ndarray, np.ndarray]],
+) -> Iterator[tuple[np.ndarray, np.ndarray, float | None]]:
+    """Each batch with the first value of the batch after it (None after the last), so that the
+    end of a run of equal values is known at a batch's end."""
+    pending: tuple[np.ndarray, np.ndarray] | None = None
+    for batch in batches:
+        if pending is not None:
+            yield pending[0], pending[1], float(batch[0][0])
+        pending = batch
+    if pending is not None:
+        yield pending[0], pending[1], None
 
-    def __init__(self, connection: Any, present: str) -> None:
-        self.connection = connection
-        self.name = f"assay_sample_{next(_SAMPLES)}"
-        connection.execute(
-            f"CREATE TEMP TABLE {self.name} AS SELECT v, n, "
-            f"sum(n) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto "
-            f"FROM (SELECT v, count(*) AS n FROM ({present}) GROUP BY v)"
-        )
-        size, distinct = connection.execute(
-            f"SELECT coalesce(max(upto), 0), count(*) FROM {self.name}"
-        ).fetchall()[0]
-        self.size, self.distinct = int(size), int(distinct)
 
-    def close(self) -> None:
-        """Drop the grouped sample."""
-        self.connection.execute(f"DROP TABLE IF EXISTS {self.name}")
+class _RankFinder:
+    """The values at wanted 0-based ranks of a sample, read off its sorted stream."""
 
-    def order_statistics(self, ranks: Sequence[int]) -> np.ndarray:
-        """The values at 0-based ``ranks`` of the sorted sample: for each rank, the first value
-        whose running count exceeds it (one as-of join)."""
-        rows = self.connection.execute(
-            f"SELECT k, s.v FROM (SELECT unnest(?::BIGINT[]) AS k) ranks "
-            f"ASOF JOIN {self.name} s ON ranks.k < s.upto",
-            [[int(rank) for rank in ranks]],
-        ).fetchall()
-        found = {int(rank): float(value) for rank, value in rows}
-        return np.array([found[int(rank)] for rank in ranks], dtype=np.float64)
+    def __init__(self, ranks: Sequence[int]) -> None:
+        self.wanted = np.array(sorted(set(ranks)), dtype=np.int64)
+        self.found: dict[int, float] = {}
 
-    def quantiles(self, levels: np.ndarray) -> np.ndarray:
-        """numpy's linear quantiles at ``levels``, from the order statistics around each
-        position (as :func:`assay.probes.drift.sorted_quantiles` on the whole sample)."""
-        ranks = order_statistic_ranks(levels, self.size)
-        found = dict(zip(ranks, self.order_statistics(ranks).tolist(), strict=True))
-        return quantiles_from(levels, self.size, found)
+    def see(self, values: np.ndarray, upto: np.ndarray, before: int) -> None:
+        """A batch of sorted values with the sample's running count at each (its values up to
+        and including that one; the count does not grow at another sample's values), and the
+        count before the batch."""
+        if not self.wanted.size or not upto.size:
+            return
+        inside = self.wanted[(self.wanted >= before) & (self.wanted < upto[-1])]
+        for rank, index in zip(
+            inside.tolist(), np.searchsorted(upto, inside + 1, side="left").tolist(), strict=True
+        ):
+            self.found[int(rank)] = float(values[index])
 
-    def shares(self, edges: np.ndarray) -> np.ndarray:
-        """Shares of the sample in the bins (-inf, e1], (e1, e2], …, (ek, inf): the running
-        count at the last value at or below each edge (one as-of join)."""
-        rows = self.connection.execute(
-            f"SELECT e, coalesce(s.upto, 0) FROM (SELECT unnest(?::DOUBLE[]) AS e) edges "
-            f"ASOF LEFT JOIN {self.name} s ON edges.e >= s.v",
-            [[float(edge) for edge in edges]],
-        ).fetchall()
-        found = {float(edge): int(upto) for edge, upto in rows}
-        upto = [found[float(edge)] for edge in edges]
-        counts = np.diff(np.array([0, *upto, self.size]))
-        return counts / self.size
 
-    def values(self) -> np.ndarray:
-        """The whole sample, sorted (for small samples only)."""
-        rows = self.connection.execute(f"SELECT v, n FROM {self.name} ORDER BY v").fetchall()
-        return np.repeat(
-            np.array([row[0] for row in rows], dtype=np.float64), [int(row[1]) for row in rows]
-        )
+class _Merged:
+    """Both samples of a numeric column, merged in one sorted stream: the statistics of the
+    in-memory engine's merged CDFs (:func:`assay.probes.drift.numeric_drift`), accumulated
+    batch by batch with exact integer running counts."""
 
-    def counts(self) -> dict[float, int]:
-        """Each distinct value's count."""
-        rows = self.connection.execute(f"SELECT v, n FROM {self.name} ORDER BY v").fetchall()
-        return {float(value): int(count) for value, count in rows}
+    def __init__(self, reference_size: int, current_size: int, ranks: Sequence[int]) -> None:
+        self.sizes = (reference_size, current_size)
+        self.keep_values = max(self.sizes) <= EXACT_KS_LIMIT
+        self.kept: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
+        self.reference_ranks = _RankFinder(ranks)
+        self.seen = 0
+        self.from_reference = 0
+        self.ks = 0.0
+        self.wasserstein = 0.0
+        self.reference_sum = 0.0
+        self.distinct = 0
+        self.few: dict[float, tuple[int, int]] = {}  # value -> counts, while few are distinct
+        self.at_last_end = (0, 0)  # both running counts at the last run's end seen
+
+    def see(self, values: np.ndarray, is_reference: np.ndarray, following: float | None) -> None:
+        """One batch of the stream, and the first value after it (None at the end)."""
+        from_reference = self.from_reference + np.cumsum(is_reference, dtype=np.int64)
+        position = self.seen + np.arange(1, values.size + 1, dtype=np.int64)
+        from_current = position - from_reference
+        gaps = np.abs(from_reference / self.sizes[0] - from_current / self.sizes[1])
+        following_values = values[1:] if following is None else np.append(values[1:], following)
+        paired = following_values.size  # values with a next one: all but the stream's last
+        last = following_values != values[:paired]  # the end of a run of equal values
+        if following is None:
+            last = np.append(last, True)
+        self.ks = max(self.ks, float(gaps[last].max(initial=0.0)))
+        # within a run of equal values the width is 0, so only each run's end counts
+        self.wasserstein += float(np.sum(gaps[:paired] * (following_values - values[:paired])))
+        self.reference_ranks.see(values, from_reference, self.from_reference)
+        self.reference_sum += float(values[is_reference].sum())
+        self._count_distinct(values[last], from_reference[last], from_current[last])
+        if self.keep_values:
+            self.kept[0].append(values[is_reference])
+            self.kept[1].append(values[~is_reference])
+        self.seen, self.from_reference = int(position[-1]), int(from_reference[-1])
+
+    def _count_distinct(self, ends: np.ndarray, reference: np.ndarray, current: np.ndarray) -> None:
+        """Count the distinct values (the ends of runs of equal values) and, while there are
+        few, each one's count in both samples (running counts at its end minus at the end
+        before it, which may lie in an earlier batch)."""
+        if self.distinct + ends.size <= CATEGORY_LIMIT:
+            reference_counts = np.diff(np.append(self.at_last_end[0], reference)).tolist()
+            current_counts = np.diff(np.append(self.at_last_end[1], current)).tolist()
+            for value, r, c in zip(ends.tolist(), reference_counts, current_counts, strict=True):
+                self.few[float(value)] = (int(r), int(c))
+        if ends.size:
+            self.at_last_end = (int(reference[-1]), int(current[-1]))
+        self.distinct += int(ends.size)
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Both samples, sorted, when they are small enough for the exact KS p-value."""
+        if not self.keep_values:
+            return None
+        return np.concatenate(self.kept[0]), np.concatenate(self.kept[1])
+
+
+def _merged_stream(reference: DuckTable, current: DuckTable, name: str) -> str:
+    return (
+        f"SELECT v, true AS r FROM ({reference._present(name)}) "
+        f"UNION ALL SELECT v, false AS r FROM ({current._present(name)})"
+    )
+
+
+def _sizes(reference: DuckTable, current: DuckTable, name: str) -> tuple[int, int]:
+    sizes = reference.connection.execute(
+        f"SELECT (SELECT count(*) FROM ({reference._present(name)})), "
+        f"(SELECT count(*) FROM ({current._present(name)}))"
+    ).fetchall()[0]
+    return int(sizes[0]), int(sizes[1])
 
 
 def _numeric_drift(reference: DuckTable, current: DuckTable, name: str) -> ColumnDrift:
-    connection = reference.connection
-    ref = _Sample(connection, reference._present(name))
-    cur = _Sample(connection, current._present(name))
-    try:
-        if ref.size == 0 or cur.size == 0:
-            empty = "reference" if ref.size == 0 else "current"
-            raise ValueError(f"column {name!r} has no values in the {empty} data")
-        if ref.distinct <= CATEGORY_LIMIT and cur.distinct <= CATEGORY_LIMIT:
-            both = f"SELECT v FROM {ref.name} UNION SELECT v FROM {cur.name}"
-            distinct = connection.execute(f"SELECT count(*) FROM ({both})").fetchall()[0][0]
-            if distinct <= CATEGORY_LIMIT:
-                return categorical_drift(name, ref.counts(), cur.counts())
-        ks, wasserstein = connection.execute(
-            f"""
-            WITH merged AS (
-                SELECT coalesce(r.v, c.v) AS v, coalesce(r.n, 0) AS rn, coalesce(c.n, 0) AS cn
-                FROM {ref.name} r FULL OUTER JOIN {cur.name} c ON r.v = c.v
-            ), cdf AS (
-                SELECT v,
-                    sum(rn) OVER w / ? AS fr,
-                    sum(cn) OVER w / ? AS fc,
-                    lead(v) OVER (ORDER BY v) AS next_v
-                FROM merged
-                WINDOW w AS (ORDER BY v ROWS UNBOUNDED PRECEDING)
-            )
-            SELECT max(abs(fr - fc)),
-                sum(abs(fr - fc) * (next_v - v)) FILTER (WHERE next_v IS NOT NULL)
-            FROM cdf
-            """,
-            [float(ref.size), float(cur.size)],
-        ).fetchall()[0]
-        small = max(ref.size, cur.size) <= EXACT_KS_LIMIT
-        edges = ref.quantiles(DECILES)
-        mean = connection.execute(f"SELECT sum(n * v) / sum(n) FROM {ref.name}").fetchall()[0][0]
-        summary = NumericSummary(
-            ref.size,
-            cur.size,
-            float(ks),
-            ks_p_value(
-                float(ks),
-                ref.size,
-                cur.size,
-                ref.values() if small else None,
-                cur.values() if small else None,
-            ),
-            float(wasserstein or 0.0),
-            _std(connection, ref, mean),
-            ref.shares(edges),
-            cur.shares(edges),
+    """One column's drift from one sorted stream of both samples (DuckDB's out-of-core sort),
+    then one scan of each for the bin counts and the reference's spread."""
+    reference_size, current_size = _sizes(reference, current, name)
+    if reference_size == 0 or current_size == 0:
+        empty = "reference" if reference_size == 0 else "current"
+        raise ValueError(f"column {name!r} has no values in the {empty} data")
+    merged = _Merged(reference_size, current_size, order_statistic_ranks(DECILES, reference_size))
+    for values, is_reference, following in _with_next(
+        _sorted_batches(reference, _merged_stream(reference, current, name))
+    ):
+        merged.see(values, is_reference, following)
+    if merged.distinct <= CATEGORY_LIMIT:
+        return categorical_drift(
+            name,
+            {value: counts[0] for value, counts in merged.few.items() if counts[0]},
+            {value: counts[1] for value, counts in merged.few.items() if counts[1]},
         )
-        return numeric_drift_of(name, summary)
-    finally:
-        ref.close()
-        cur.close()
+    edges = quantiles_from(DECILES, reference_size, merged.reference_ranks.found)
+    mean = merged.reference_sum / reference_size
+    reference_counts, squares = _bin_counts(reference, name, edges, mean)
+    current_counts, _ = _bin_counts(current, name, edges, mean)
+    samples = merged.samples()
+    summary = NumericSummary(
+        reference_size,
+        current_size,
+        merged.ks,
+        ks_p_value(
+            merged.ks,
+            reference_size,
+            current_size,
+            samples[0] if samples else None,
+            samples[1] if samples else None,
+        ),
+        merged.wasserstein,
+        float(np.sqrt(squares / reference_size)),
+        _shares(reference_counts, reference_size),
+        _shares(current_counts, current_size),
+    )
+    return numeric_drift_of(name, summary)
 
 
-def _std(connection: Any, sample: _Sample, mean: float) -> float:
-    """The population standard deviation, two-pass as numpy computes it."""
-    variance = connection.execute(
-        f"SELECT sum(n * (v - ?) * (v - ?)) / sum(n) FROM {sample.name}", [mean, mean]
-    ).fetchall()[0][0]
-    return float(np.sqrt(variance))
+def _bin_counts(
+    table: DuckTable, name: str, edges: np.ndarray, mean: float
+) -> tuple[list[int], float]:
+    """How many values are at or below each edge, and the sum of squared deviations from
+    ``mean`` (numpy's two-pass variance), in one scan."""
+    counts = ", ".join("count(*) FILTER (WHERE v <= ?)" for _ in edges)
+    row = table.connection.execute(
+        f"SELECT {counts}, sum((v - ?) * (v - ?)) FROM ({table._present(name)})",
+        [*(float(edge) for edge in edges), mean, mean],
+    ).fetchall()[0]
+    return [int(count) for count in row[:-1]], float(row[-1] or 0.0)
+
+
+def _shares(upto: list[int], size: int) -> np.ndarray:
+    """Shares in the bins (-inf, e1], (e1, e2], …, (ek, inf) from the counts at or below each
+    edge."""
+    result: np.ndarray = np.diff(np.array([0, *upto, size])) / size
+    return result
+
+
+def _order_statistics(table: DuckTable, name: str, levels: np.ndarray) -> tuple[int, np.ndarray]:
+    """A numeric column's size and numpy's linear quantiles at ``levels``, from one sorted
+    stream of its values (size 0 and no quantiles for a column without values)."""
+    present = table._present(name)
+    size = int(table._one(f"SELECT count(*) FROM ({present})"))
+    if size == 0:
+        return 0, np.array([])
+    finder = _RankFinder(order_statistic_ranks(levels, size))
+    seen = 0
+    for values, _ in _sorted_batches(table, f"SELECT v, true AS r FROM ({present})"):
+        finder.see(values, seen + np.arange(1, values.size + 1, dtype=np.int64), seen)
+        seen += values.size
+    return size, quantiles_from(levels, size, finder.found)
 
 
 def duck_drift(
