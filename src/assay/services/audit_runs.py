@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,6 +145,7 @@ def run_audit(
     pushed: Mapping[str, PushedValue] | None = None,
     trigger: Mapping[str, Any] | None = None,
     in_transaction: Callable[[Connection, RunRecord], None] | None = None,
+    also_chained: Callable[[RunModel], Sequence[Item]] | None = None,
     confinement: Confinement | None = None,
 ) -> RunRecord:
     """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).
@@ -155,7 +156,9 @@ def run_audit(
     requirement's frequency). ``trigger`` (what started the run) is kept in the run model, and
     ``in_transaction(conn, record)`` is called inside the transaction that stores the run, so
     that what is done there (a schedule's next time, the run's reports written and recorded)
-    commits with the run or not at all: when it raises, nothing is stored. A ``confinement``
+    commits with the run or not at all: when it raises, nothing is stored.
+    ``also_chained(run)`` gives entries appended after the run's own in the same append (one
+    lock of the chain, one write of each table), and counted in its ledger range. A ``confinement``
     (a spec uploaded to the server) limits what the collectors may reach and which of the
     server's environment variables they see."""
     spec = loaded.spec
@@ -276,6 +279,8 @@ def run_audit(
                 )
                 for certificate in suspended
             ]
+        if also_chained is not None:
+            items += also_chained(run)
         entries = store.ledger.append_in(conn, items)
         run.ledger = LedgerRange(first=entries[0].seq, last=entries[-1].seq)
         # The run is also a life-cycle event for the ML metrics (an audit of a model version,

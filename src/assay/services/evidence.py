@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
+from assay.audit.run_model import RunModel
 from assay.audit.spec import Measurement, walk
 from assay.collectors.confinement import Confinement
 from assay.errors import InvalidInputError
@@ -21,6 +20,7 @@ from assay.reports.audit_json import jsonable
 from assay.services.audit_runs import PushedValue, RunRecord, run_audit
 from assay.store import Store
 from assay.store.audit_log import batch_record
+from assay.store.ledger import Record
 
 __all__ = ["MAX_PROBLEMS", "EvidenceRefusedError", "PushedEvidence", "evidence_problems", "push"]
 
@@ -100,11 +100,10 @@ def push(
             earlier.append((item.measurement, latest[item.measurement]))
         latest[item.measurement] = pushed
 
-    def keep_earlier(conn: Connection, record: RunRecord) -> None:
+    def keep_earlier(run: RunModel) -> list[Record]:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
-        about = {"run_id": record.model.run_id, "spec": loaded.spec.id, "target": target}
-        batch = batch_record(about, _superseded(earlier), hidden_elements(loaded.data))
-        store.ledger.append_in(conn, [batch])
+        about = {"run_id": run.run_id, "spec": loaded.spec.id, "target": target}
+        return [batch_record(about, _superseded(earlier), hidden_elements(loaded.data))]
 
     return run_audit(
         store,
@@ -112,7 +111,7 @@ def push(
         target,
         pushed=latest,
         trigger={"kind": "push", "by": by, "values": len(values)},
-        in_transaction=keep_earlier if earlier else None,
+        also_chained=keep_earlier if earlier else None,
         confinement=confinement,
     )
 

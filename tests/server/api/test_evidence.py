@@ -62,3 +62,22 @@ def test_a_batch_of_bad_values_is_summed_up(api: Api) -> None:
     assert error["message"].endswith("; and 1480 more")
     assert error["message"].count("values[") == 20
     assert len(error["problems"]) == 1000
+
+
+def test_superseded_values_are_chained_with_their_run(api: Api) -> None:
+    prepared(api)
+    values = [{"measurement": "accuracy", "value": 0.9 + i / 1000} for i in range(5)]
+    values.append({"measurement": "latency", "value": 40})
+    body = {"spec": "quality", "target": "model@1", "values": values}
+    answer = api.call("auditee", "POST", "/api/v1/evidence", json=body).json()
+    first, last = answer["ledger"]["first"], answer["ledger"]["last"]
+    page = api.call(
+        "auditor", "GET", "/api/v1/ledger", params={"since": first, "limit": last - first + 1}
+    ).json()
+    kinds = [entry["kind"] for entry in page["entries"]]
+    assert kinds[-1] == "audit.measurement_batch", kinds
+    assert "audit.run" in kinds
+    batch = page["entries"][-1]["payload"]
+    assert batch["run_id"] == answer["run_id"]
+    assert [item["value"] for item in batch["values"]] == [0.9, 0.901, 0.902, 0.903]
+    assert page["head"]["seq"] == last, "the run's range ends at the batch: nothing after it"
