@@ -45,9 +45,11 @@ def jsonable(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:  # the usual: as they are
         return value
+    if kind is float:  # checked apart: a measured value is most often a float
+        return value if math.isfinite(value) else repr(value)
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str | int | float | bool):
         return value
     if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
