@@ -52,21 +52,32 @@ class Database:
     def writing(self) -> Iterator[Connection]:
         """A transaction that holds the database's write lock from its start (SQLite) and is
         committed when the block ends without an exception, rolled back otherwise."""
-        with self.reading() as conn:
+        with self._connection() as conn:
             conn.execution_options(**{_BEGIN_MODE_OPTION: "IMMEDIATE"})
             with conn.begin():
                 yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection whose database errors become :class:`DatabaseUnavailableError`."""
+        """A connection for reads; each statement sees what was committed when it started.
+        On PostgreSQL the statements run without a transaction around them (autocommit):
+        a READ COMMITTED transaction gives each statement its own snapshot anyway, and its
+        BEGIN and ROLLBACK cost two round trips. Reads that must agree use :meth:`snapshot`."""
+        with self._connection() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A pooled connection whose database errors become :class:`DatabaseUnavailableError`."""
         with self.translate_errors(), self.engine.connect() as conn:
             yield conn
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
         """A read-only transaction that sees one consistent state of the database throughout."""
-        with self.reading() as conn:
+        with self._connection() as conn:
             if self.dialect == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
