@@ -35,6 +35,7 @@ from assay.store.canonical import (
     canonical_json_of_parsed,
 )
 from assay.store.chain import (
+    SEALED_KEY,
     ChainHead,
     Disclosure,
     LedgerEntry,
@@ -68,6 +69,7 @@ Item = Record | tuple[str, Mapping[str, Any]]
 
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _READ_BATCH = 1000
+_SEAL_MARK = json.dumps(SEALED_KEY)  # how a seal's key reads in canonical JSON
 
 
 class Ledger:
@@ -362,7 +364,13 @@ def _entries(conn: Connection, rows: Sequence[Any], *, strict: bool = False) -> 
     """Entries of ``rows`` with their disclosures, read in one query for the whole batch."""
     if not rows:
         return []
-    sealed = [int(row.seq) for row in rows if row.payload_hash is not None]
+    # Disclosures open seals: an entry whose payload holds no seal mark has none to read
+    # (verification still asks for every format-2 entry's, to find any that do not belong).
+    sealed = [
+        int(row.seq)
+        for row in rows
+        if row.payload_hash is not None and (strict or _SEAL_MARK in row.payload)
+    ]
     disclosed: dict[int, dict[str, Disclosure]] = {}
     if sealed:
         found = conn.execute(
