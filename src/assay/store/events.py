@@ -80,11 +80,23 @@ def _copy_line(row: tuple[Any, ...]) -> str:
     )
 
 
+_FEW_ROWS = 64  # up to this many, one INSERT with the rows inline beats COPY's four steps
+
+
 def _copy_insert(conn: Connection, values: list[tuple[Any, ...]]) -> int:
-    """PostgreSQL: COPY the rows into a temporary table, then insert those not stored yet."""
+    """PostgreSQL: insert the rows not stored yet. A few (a run's outcome events) in one
+    statement; more by COPY into a temporary table, then one INSERT from it."""
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
+        if len(values) <= _FEW_ROWS:
+            row = "(" + ", ".join(["%s"] * len(values[0])) + ")"
+            cursor.execute(
+                f"INSERT INTO events ({_COLUMNS}) VALUES {', '.join([row] * len(values))} "
+                "ON CONFLICT (source, id) DO NOTHING",
+                [value for row_values in values for value in row_values],
+            )
+            return int(cursor.rowcount)
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS events_incoming "
             "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"

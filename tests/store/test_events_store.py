@@ -1,0 +1,51 @@
+"""Storing events on the real databases: a few rows (one statement) and many (PostgreSQL's
+COPY path) keep the same rule — a (source, id) already stored, or repeated in the batch, is
+left out and not counted — and a batch that fails leaves nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assay.store import Store, open_store
+from assay.store.config import DatabaseChoice
+from assay.store.events import EventRow
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(DatabaseChoice(database_url, "test"))
+    yield opened
+    opened.close()
+
+
+def _row(number: int, body: str = "") -> EventRow:
+    text = body or f'{{"id":"{number}","note":"tab\\there, quote \\" and back\\\\slash"}}'
+    return EventRow(
+        "test", str(number), "deployment", 1_700_000_000.5 + number, "svc", None, "m", text
+    )
+
+
+@pytest.mark.parametrize("size", [3, 64, 65, 500])
+def test_new_rows_are_counted_and_repeats_left_out(store: Store, size: int) -> None:
+    with store.database.writing() as conn:
+        assert store.events.insert_in(conn, [_row(0)]) == 1
+    batch = [_row(n) for n in range(size)] + [_row(1, body='{"id":"1","later":true}')]
+    with store.database.writing() as conn:
+        stored = store.events.insert_in(conn, batch)
+    assert stored == size - 1, "row 0 was stored before, row 1 is repeated in the batch"
+    assert store.events.counts() == {"deployment": size}
+    kept = {row.id: row for row in store.events.listed(limit=1000)}
+    assert kept["1"].body == _row(1).body, "the first of repeats wins"
+    assert kept[str(size - 1)].body == _row(size - 1).body, "special characters kept as sent"
+    assert kept["2"].time == _row(2).time
+
+
+def test_a_failed_batch_leaves_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.database.writing() as conn:
+        store.events.insert_in(conn, [_row(n) for n in range(5)])
+        raise RuntimeError("the run that stores them fails")
+    assert store.events.counts() == {}
