@@ -166,6 +166,10 @@ def run_audit(
     log = AuditLog(store.ledger)
     started = now()
     pushed = pushed or {}
+    # Read before the transaction that appends (it holds the ledger's lock): inside, one index
+    # lookup confirms that no other run of this spec and target came in between.
+    with store.database.snapshot() as conn:
+        prior = log.before_run(spec.id, name, loaded.hash, conn)
     relative = {
         element.id: element.target["baseline"]
         for _, element in walk(spec)
@@ -185,7 +189,7 @@ def run_audit(
     interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
     fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
     fetched |= _pushed_fetches(pushed, started)
-    attested = log.attestations(spec.id, name)
+    attested = log.attestations(spec.id, name, any_known=prior.attested)
     if not pushed.keys() >= _push_only(spec, interfaces, attested):
         attested = _carried_pushes(spec, log, name, interfaces, pushed) | attested
     evidence = _evidence(spec, fetched, attested)
@@ -194,7 +198,7 @@ def run_audit(
         spec,
         evidence,
         now=finished,
-        waivers=log.waivers(spec.id, name),
+        waivers=log.waivers(spec.id, name, any_known=prior.waived),
         baselines=baselines,
         target=name,
     )
@@ -220,11 +224,7 @@ def run_audit(
     if trigger:
         model["trigger"] = dict(trigger)
 
-    # Read before the transaction that appends (it holds the ledger's lock): inside, one index
-    # lookup confirms that no other run of this spec and target came in between.
-    with store.database.snapshot() as conn:
-        before = log.predecessors(spec.id, name, conn)
-        spec_known = log.spec_stored(loaded.hash, conn)
+    before, spec_known = prior.predecessors, prior.spec_stored
 
     def store_run(conn: Connection) -> RunRecord:
         """Everything the run stores, in one transaction (shared with concurrent runs)."""

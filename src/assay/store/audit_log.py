@@ -81,6 +81,17 @@ class Predecessors:
     status: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class BeforeRun:
+    """What a run of a (spec, target) reads before it is stored: its predecessors, whether its
+    spec version is stored already, and whether any attestation or waiver names the spec."""
+
+    predecessors: Predecessors
+    spec_stored: bool
+    attested: bool
+    waived: bool
+
+
 class AuditLog:
     """Reads the audit engine's entries from a ledger (or through a caller's connection)."""
 
@@ -109,15 +120,35 @@ class AuditLog:
             key = ledger_index.spec_id_key(spec)
             return ledger_index.latest_seq(conn, kind, key) is not None
 
+    def before_run(self, spec: str, target: str, spec_hash: str, conn: Connection) -> BeforeRun:
+        """What a run of ``spec`` (version ``spec_hash``) on ``target`` needs to know of the
+        ledger first, in one index lookup and one read of the last run and status."""
+        pair, about = ledger_index.pair_key(spec, target), ledger_index.spec_id_key(spec)
+        seqs = ledger_index.latest_of(
+            conn,
+            [(RUN, pair), (STATUS, pair), (SPEC, spec_hash), (ATTESTATION, about), (WAIVER, about)],
+        )
+        return BeforeRun(
+            self._predecessors(pair, seqs, conn),
+            (SPEC, spec_hash) in seqs,
+            (ATTESTATION, about) in seqs,
+            (WAIVER, about) in seqs,
+        )
+
     def spec_stored(self, spec_hash: str, conn: Connection) -> bool:
         """A specification with this content hash is in the ledger already."""
         return ledger_index.latest_seq(conn, SPEC, spec_hash) is not None
 
-    def attestations(self, spec: str, target: str) -> dict[str, Evidence]:
+    def attestations(
+        self, spec: str, target: str, *, any_known: bool | None = None
+    ) -> dict[str, Evidence]:
         """The latest attestation of each element of ``spec`` for ``target`` (or for every
-        target), as evidence with its expiry."""
+        target), as evidence with its expiry. ``any_known``: whether the index named any
+        attestation of ``spec`` (looked up when None)."""
         latest: dict[str, Evidence] = {}
-        if not self._any_of(ATTESTATION, spec):
+        if any_known is None:
+            any_known = self._any_of(ATTESTATION, spec)
+        if not any_known:
             return latest
         for _, payload in self.payloads(ATTESTATION, spec=spec):
             if payload.get("target") not in (None, target):
@@ -132,10 +163,15 @@ class AuditLog:
             )
         return latest
 
-    def waivers(self, spec: str, target: str) -> dict[str, Waiver]:
-        """The latest waiver of each element of ``spec`` for ``target`` (or every target)."""
+    def waivers(
+        self, spec: str, target: str, *, any_known: bool | None = None
+    ) -> dict[str, Waiver]:
+        """The latest waiver of each element of ``spec`` for ``target`` (or every target);
+        ``any_known`` as for :meth:`attestations`."""
         latest: dict[str, Waiver] = {}
-        if not self._any_of(WAIVER, spec):
+        if any_known is None:
+            any_known = self._any_of(WAIVER, spec)
+        if not any_known:
             return latest
         for _, payload in self.payloads(WAIVER, spec=spec):
             if payload.get("target") not in (None, target):
@@ -216,8 +252,15 @@ class AuditLog:
         """The last run and the last status of ``spec`` on ``target`` (one index lookup, one
         read of both entries)."""
         key = ledger_index.pair_key(spec, target)
-        seqs = ledger_index.latest_of(conn, [(RUN, key), (STATUS, key)])
-        entries = {e.seq: e.content for e in self.ledger.entries_at(conn, sorted(seqs.values()))}
+        return self._predecessors(
+            key, ledger_index.latest_of(conn, [(RUN, key), (STATUS, key)]), conn
+        )
+
+    def _predecessors(
+        self, key: str, seqs: Mapping[tuple[str, str], int], conn: Connection
+    ) -> Predecessors:
+        wanted = [seqs[(kind, key)] for kind in (RUN, STATUS) if (kind, key) in seqs]
+        entries = {e.seq: e.content for e in self.ledger.entries_at(conn, sorted(wanted))}
         run_seq, status_seq = seqs.get((RUN, key)), seqs.get((STATUS, key))
         run = entries.get(run_seq) if run_seq is not None else None
         status = entries.get(status_seq) if status_seq is not None else None
