@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,3 +235,33 @@ def test_confidential_values_are_redacted_through_the_api(
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "unknown_run")
     verified = as_role("admin", "/api/v1/ledger/verify")
     assert verified["ok"] is True
+
+
+FREEZE_PROBE = """
+import gc, sys
+from fastapi.testclient import TestClient
+from assay.server.app import create_app
+from assay.server.settings import ServerSettings
+
+url, freeze = sys.argv[1], sys.argv[2] == "on"
+with TestClient(create_app(ServerSettings(url, "test", scheduler=False,
+                                          freeze_startup_objects=freeze))) as client:
+    assert client.get("/health").status_code == 200
+    print(gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize("freeze", ["on", "off"])
+def test_start_up_objects_are_frozen_only_when_asked(tmp_path: Path, freeze: str) -> None:
+    # A process of its own: freezing keeps whatever its process holds for good.
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE, url, freeze],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    frozen = int(done.stdout.strip().splitlines()[-1])
+    assert (frozen > 10_000) if freeze == "on" else (frozen == 0), frozen

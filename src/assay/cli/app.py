@@ -216,6 +216,7 @@ def serve(
             llm_prices=str(prices.resolve()) if prices is not None else None,
             signing_key=str(signing_key.resolve()) if signing_key is not None else None,
             ledger_origin=ledger_origin,
+            freeze_startup_objects=True,
         )
         store = open_store(choice)  # migrate once, and report a bad database before serving
         try:

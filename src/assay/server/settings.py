@@ -30,7 +30,8 @@ class ServerSettings:
     most ``lease`` seconds); ``slo_file`` the SLOs this process evaluates every
     ``alert_interval`` seconds, ``llm_prices`` the price table of the cost figures;
     ``signing_key`` the server's own Ed25519 key file, ``ledger_origin`` the name its
-    checkpoints carry."""
+    checkpoints carry; ``freeze_startup_objects`` whether what start-up built is frozen out of
+    the garbage collector's sight (``gc.freeze``)."""
 
     database_url: str
     database_origin: str = "--db"
@@ -49,6 +50,9 @@ class ServerSettings:
     llm_prices: str | None = None
     signing_key: str | None = None
     ledger_origin: str = "assay.local/ledger"
+    # `assay serve` sets it; in-process applications (tests) leave it off, since it would keep
+    # whatever else their process holds at that moment for good.
+    freeze_startup_objects: bool = False
 
     @property
     def signing_key_path(self) -> Path:
