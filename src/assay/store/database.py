@@ -33,6 +33,8 @@ URL_EXPECTATION = (
 )
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+POSTGRES_POOL_SIZE = 20  # connections kept open per process
+POSTGRES_POOL_OVERFLOW = 20  # opened beyond those at busy moments, closed when returned
 _BEGIN_MODE_OPTION = "assay_sqlite_begin"
 
 
@@ -193,8 +195,15 @@ def _engine_options(url: URL) -> dict[str, Any]:
             options["poolclass"] = StaticPool
             options["connect_args"]["check_same_thread"] = False
         return options
-    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
-        return {"connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}}
+    if url.get_backend_name() == "postgresql":
+        # Kept open: a server process answers up to 40 requests at once (its thread pool), and
+        # each connection PostgreSQL opens is a process it starts. SQLAlchemy's default keeps
+        # 5 and closes the rest when they come back, so under load connections were opened
+        # and closed by the hundred.
+        options = {"pool_size": POSTGRES_POOL_SIZE, "max_overflow": POSTGRES_POOL_OVERFLOW}
+        if "connect_timeout" not in url.query:
+            options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+        return options
     return {}
 
 
