@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +69,12 @@ class ServerSettings:
         home = Path(self.database_home) if self.database_home else None
         return DatabaseChoice(self.database_url, self.database_origin, home)
 
-    @property
+    @cached_property
     def spec_base(self) -> Path:
-        """``spec_dir`` as an absolute path."""
+        """``spec_dir`` as an absolute path (resolved once: every request asks for it)."""
         return Path(self.spec_dir).resolve()
 
-    @property
+    @cached_property
     def confinement(self) -> Confinement:
         """What uploaded specs may reach: the spec directory (never the server's own SQLite
         file or signing key) and the administrator's allowances."""
