@@ -241,3 +241,40 @@ def test_entries_read_newest_first_across_batches(store: Store) -> None:
     assert backwards == forwards[::-1]
     assert len(forwards) == 1733
     assert everything == list(range(2600, 0, -1))
+
+
+def test_committed_entries_are_read_once_and_never_uncommitted(store: Store) -> None:
+    from sqlalchemy import event
+
+    fill(store, 3)
+    statements: list[str] = []
+
+    def count(*arguments: object) -> None:
+        statements.append(str(arguments[2]))
+
+    event.listen(store.database.engine, "before_cursor_execute", count)
+    try:
+        first = store.ledger.committed_entries([3, 1, 99])
+        assert [entry.seq for entry in first] == [1, 3], "in order, the missing one left out"
+        assert first == list(store.ledger.entries(since=1))[0:3:2]
+        read = len(statements)
+        assert read >= 1
+        again = store.ledger.committed_entries([1, 3])
+        assert again == first
+        assert len(statements) == read, "kept: no second read"
+        unseen: list[object] = []
+
+        def append_then_fail() -> None:
+            with store.database.writing() as conn:
+                store.ledger.append_in(conn, [("test.entry", {"n": 4})])
+                unseen.extend(store.ledger.committed_entries([4]))
+                raise RuntimeError("rolled back")
+
+        with pytest.raises(RuntimeError):
+            append_then_fail()
+        assert unseen == [], "not committed: not seen"
+        store.ledger.append("test.entry", {"n": "four"})
+        (fourth,) = store.ledger.committed_entries([4])
+        assert fourth.payload == {"n": "four"}, "the rolled-back entry was never kept"
+    finally:
+        event.remove(store.database.engine, "before_cursor_execute", count)

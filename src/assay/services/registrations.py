@@ -152,7 +152,7 @@ def _indexed_spec(store: Store, spec_id: str, spec_hash: str | None) -> dict[str
     key = spec_hash if spec_hash is not None else ledger_index.spec_id_key(spec_id)
     with store.database.reading() as conn:
         seq = ledger_index.latest_seq(conn, SPEC, key)
-        found = store.ledger.entries_at(conn, [seq]) if seq is not None else []
+    found = store.ledger.committed_entries([seq]) if seq is not None else []
     payload = found[0].content if found else None
     if isinstance(payload, dict) and payload.get("id") == spec_id:
         return payload
@@ -244,6 +244,6 @@ def find_registration(store: Store, spec: str, target: str) -> Registration | No
     """The registration in force for (spec, target), if any (through the ledger's index)."""
     with store.database.reading() as conn:
         seq = ledger_index.latest_seq(conn, REGISTRATION, ledger_index.pair_key(spec, target))
-        found = store.ledger.entries_at(conn, [seq]) if seq is not None else []
+    found = store.ledger.committed_entries([seq]) if seq is not None else []
     payload = found[0].content if found else None
     return _registration(payload, found[0].seq) if isinstance(payload, dict) else None

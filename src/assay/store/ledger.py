@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ Item = Record | tuple[str, Mapping[str, Any]]
 
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _READ_BATCH = 1000
+COMMITTED_CACHE = 512  # committed entries kept in memory by Ledger.committed_entries
 _SEAL_MARK = json.dumps(SEALED_KEY)  # how a seal's key reads in canonical JSON
 
 
@@ -78,6 +81,8 @@ class Ledger:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._tree = TreeAppender()
+        self._committed: OrderedDict[int, LedgerEntry] = OrderedDict()
+        self._committed_lock = threading.Lock()
 
     @property
     def database(self) -> Database:
@@ -212,6 +217,26 @@ class Ledger:
             .order_by(ledger_entries.c.seq)
         ).all()
         return _entries(conn, rows)
+
+    def committed_entries(self, seqs: Sequence[int]) -> list[LedgerEntry]:
+        """The committed entries numbered ``seqs`` (those that exist), in order. A committed
+        entry never changes, so the last :data:`COMMITTED_CACHE` read are kept in memory:
+        the stored specs and registrations every push looks up are read once per process.
+        The entries are shared; callers must not change their payloads."""
+        with self._committed_lock:
+            known = {seq: self._committed[seq] for seq in seqs if seq in self._committed}
+            for seq in known:
+                self._committed.move_to_end(seq)
+        missing = [seq for seq in seqs if seq not in known]
+        if missing:
+            with self._database.reading() as conn:  # autocommit: only committed rows
+                read = self.entries_at(conn, missing)
+            with self._committed_lock:
+                for entry in read:
+                    known[entry.seq] = self._committed[entry.seq] = entry
+                while len(self._committed) > COMMITTED_CACHE:
+                    self._committed.popitem(last=False)
+        return [known[seq] for seq in sorted(set(seqs)) if seq in known]
 
     @contextmanager
     def tree(self) -> Iterator[TreeView]:
