@@ -9,10 +9,18 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pytest
 
 from assay.probes.catalog import ProbeInputs
-from assay.probes.duckdb_engine import BATCH_ROWS, DuckTable, duck_drift
+from assay.probes.duckdb_engine import (
+    BATCH_ROWS,
+    QUANTILE_WINDOW,
+    DuckTable,
+    _windowed_ranks,
+    duck_drift,
+)
 from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
@@ -31,25 +39,28 @@ from tests.helpers.running import run_cli
 
 
 @pytest.mark.parametrize(
-    ("rows", "suffix", "batch_rows"),
+    ("rows", "suffix", "batch_rows", "window"),
     [
-        (600, ".parquet", BATCH_ROWS),
-        (5_000, ".csv", BATCH_ROWS),
-        (30_000, ".parquet", BATCH_ROWS),
+        (600, ".parquet", BATCH_ROWS, QUANTILE_WINDOW),
+        (5_000, ".csv", BATCH_ROWS, QUANTILE_WINDOW),
+        (30_000, ".parquet", BATCH_ROWS, QUANTILE_WINDOW),
         # sorted streams in many small batches: runs of equal values (integers, the four-valued
-        # column) and the wanted order statistics fall across batch ends
-        (5_000, ".parquet", 97),
-        (600, ".csv", 1),
+        # column) and the wanted order statistics fall across batch ends; windows of width 0
+        # around the approximate quartiles mostly miss, so the quartiles come from the stream
+        (5_000, ".parquet", 97, 0.0),
+        (600, ".csv", 1, 0.0),
     ],
 )
-def test_duckdb_agrees_with_memory(tmp_path: Path, rows: int, suffix: str, batch_rows: int) -> None:
+def test_duckdb_agrees_with_memory(
+    tmp_path: Path, rows: int, suffix: str, batch_rows: int, window: float
+) -> None:
     paths, memory_ref, memory_cur = written(tmp_path, rows, suffix)
     connection = duckdb.connect()
     for role, path in paths.items():
         reader = "read_parquet" if suffix == ".parquet" else "read_csv"
         connection.execute(f"CREATE VIEW {role} AS SELECT * FROM {reader}('{path}')")
-    duck_ref = DuckTable(connection, "reference", batch_rows=batch_rows)
-    duck_cur = DuckTable(connection, "current", batch_rows=batch_rows)
+    duck_ref = DuckTable(connection, "reference", batch_rows=batch_rows, quantile_window=window)
+    duck_cur = DuckTable(connection, "current", batch_rows=batch_rows, quantile_window=window)
 
     in_memory = ProbeInputs(memory_ref, memory_cur, None, {}).drift
     compared = [c for c in memory_ref.columns if c != "constant"]
@@ -97,3 +108,25 @@ def test_the_data_report_reads_the_same_on_duckdb(
     memory = report_table(capsys, reference, current, "memory", tmp_path / "memory.html")
     assert "of 7 columns drifted" in memory
     assert report_table(capsys, reference, current, "duckdb", tmp_path / "duck.html") == memory
+
+
+@pytest.mark.parametrize("kind", ["normal", "integers"])
+def test_quartiles_come_from_windows_exactly_or_not_at_all(kind: str) -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(0, 1, 200_000) if kind == "normal" else rng.integers(0, 7, 200_000) * 1.0
+    connection = duckdb.connect()
+    connection.register("data", pa.table({"v": values}))
+    levels = np.array([0.1, 0.25, 0.5, 0.75, 0.9])
+    expected = np.sort(values)
+    table = DuckTable(connection, "data")
+    present = table._present("v")
+    found = _windowed_ranks(table, present, values.size, levels)
+    assert found is not None, "the ±0.5% windows hold the ranks: no sort of the column"
+    assert found == {rank: expected[rank] for rank in found}
+    assert len(found) == 2 * levels.size
+    narrow = DuckTable(connection, "data", quantile_window=0.0)
+    missed = _windowed_ranks(narrow, present, values.size, levels)
+    if kind == "normal":
+        assert missed is None, "a window of width 0 misses: the caller sorts instead"
+    else:
+        assert missed == {rank: expected[rank] for rank in missed or {}}

@@ -41,15 +41,17 @@ from assay.probes.drift import (
     ks_p_value,
     numeric_drift_of,
     order_statistic_ranks,
+    quantile_ranks,
     quantiles_from,
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
 from assay.probes.table import ColumnError
 
-__all__ = ["BATCH_ROWS", "DuckTable", "duck_drift", "quoted"]
+__all__ = ["BATCH_ROWS", "QUANTILE_WINDOW", "DuckTable", "duck_drift", "quoted"]
 
 BATCH_ROWS = 1 << 20  # values per batch of a sorted stream: a few MiB of numpy arrays
+QUANTILE_WINDOW = 0.005  # order statistics are looked for within ±0.5% of the ranks
 
 _NUMERIC_TYPES = (
     "TINYINT",
@@ -79,11 +81,18 @@ class DuckTable(EngineTable):
     """A data set DuckDB reads: ``relation`` names a table or view of ``connection``."""
 
     def __init__(
-        self, connection: Any, relation: str, source: str = "", batch_rows: int = BATCH_ROWS
+        self,
+        connection: Any,
+        relation: str,
+        source: str = "",
+        batch_rows: int = BATCH_ROWS,
+        quantile_window: float = QUANTILE_WINDOW,
     ) -> None:
         self.connection = connection
         self.relation = quoted(relation)
         self.batch_rows = batch_rows  # values per batch of a sorted stream read into Python
+        # the half-width (as a share of the ranks) of the window around an order statistic
+        self.quantile_window = quantile_window
         described = connection.execute(f"DESCRIBE SELECT * FROM {self.relation}").fetchall()
         super().__init__({str(row[0]): str(row[1]) for row in described}, source)
 
@@ -396,18 +405,67 @@ def _shares(upto: list[int], size: int) -> np.ndarray:
 
 
 def _order_statistics(table: DuckTable, name: str, levels: np.ndarray) -> tuple[int, np.ndarray]:
-    """A numeric column's size and numpy's linear quantiles at ``levels``, from one sorted
-    stream of its values (size 0 and no quantiles for a column without values)."""
+    """A numeric column's size and numpy's linear quantiles at ``levels``: the order
+    statistics from narrow windows around DuckDB's approximate quantiles, checked by counts
+    (:func:`_windowed_ranks`), else from one sorted stream of every value (size 0 and no
+    quantiles for a column without values)."""
     present = table._present(name)
     size = int(table._one(f"SELECT count(*) FROM ({present})"))
     if size == 0:
         return 0, np.array([])
-    finder = _RankFinder(order_statistic_ranks(levels, size))
-    seen = 0
-    for values, _ in _sorted_batches(table, f"SELECT v, true AS r FROM ({present})"):
-        finder.see(values, seen + np.arange(1, values.size + 1, dtype=np.int64), seen)
-        seen += values.size
-    return size, quantiles_from(levels, size, finder.found)
+    found = _windowed_ranks(table, present, size, levels)
+    if found is None:
+        finder = _RankFinder(order_statistic_ranks(levels, size))
+        seen = 0
+        for values, _ in _sorted_batches(table, f"SELECT v, true AS r FROM ({present})"):
+            finder.see(values, seen + np.arange(1, values.size + 1, dtype=np.int64), seen)
+            seen += values.size
+        found = finder.found
+    return size, quantiles_from(levels, size, found)
+
+
+def _windowed_ranks(
+    table: DuckTable, present: str, size: int, levels: np.ndarray
+) -> dict[int, float] | None:
+    """The order statistics numpy's linear quantiles at ``levels`` need, without sorting the
+    column: around each level, a window of values [a, b] between the quantiles a little below
+    and above it of a Bernoulli sample (about :data:`_SAMPLE_VALUES` values); the counts of
+    values below a and up to b prove that both ranks around the level fall inside, and the
+    window alone is sorted to read them. None when the sample is small or a window missed (or
+    would be large): the caller sorts everything instead. Exact either way."""
+    margin = table.quantile_window
+    below, above, _ = quantile_ranks(levels, size)
+    share = min(100.0, 100.0 * _SAMPLE_VALUES / size)
+    sample = table.connection.execute(
+        f"SELECT v FROM ({present}) USING SAMPLE {share!r}% (bernoulli, 7)"
+    ).fetchnumpy()["v"]
+    if len(sample) < _SAMPLE_VALUES // 10:
+        return None  # too few values to place the windows: the caller's sort is cheap here
+    wanted = np.concatenate([np.maximum(levels - margin, 0.0), np.minimum(levels + margin, 1.0)])
+    bounds = np.quantile(np.asarray(sample, dtype=np.float64), wanted).tolist()
+    windows = list(zip(bounds[: len(levels)], bounds[len(levels) :], strict=True))
+    counted = ", ".join(
+        "count(*) FILTER (WHERE v < ?), count(*) FILTER (WHERE v <= ?)" for _ in windows
+    )
+    counts = table.connection.execute(
+        f"SELECT {counted} FROM ({present})", [float(b) for window in windows for b in window]
+    ).fetchall()[0]
+    found: dict[int, float] = {}
+    for index, (low, high) in enumerate(windows):
+        first, last = int(below[index]), int(above[index])
+        before, upto = int(counts[2 * index]), int(counts[2 * index + 1])
+        if not before <= first <= last < upto or upto - before > _WINDOW_VALUES:
+            return None
+        rows = table.connection.execute(
+            f"SELECT v FROM ({present}) WHERE v >= ? AND v <= ? ORDER BY v LIMIT ? OFFSET ?",
+            [float(low), float(high), last - first + 1, first - before],
+        ).fetchall()
+        found[first], found[last] = float(rows[0][0]), float(rows[-1][0])
+    return found
+
+
+_WINDOW_VALUES = 4_000_000  # at most this many values sorted for one rank
+_SAMPLE_VALUES = 100_000  # about this many sampled (Bernoulli) to place the windows
 
 
 def duck_drift(
