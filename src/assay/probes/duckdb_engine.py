@@ -437,7 +437,7 @@ def _windowed_ranks(
     below, above, _ = quantile_ranks(levels, size)
     share = min(100.0, 100.0 * _SAMPLE_VALUES / size)
     sample = table.connection.execute(
-        f"SELECT v FROM ({present}) USING SAMPLE {share!r}% (bernoulli, 7)"
+        f"SELECT v FROM ({present}) USING SAMPLE {share:.9f}% (bernoulli, 7)"
     ).fetchnumpy()["v"]
     if len(sample) < _SAMPLE_VALUES // 10:
         return None  # too few values to place the windows: the caller's sort is cheap here
@@ -460,6 +460,8 @@ def _windowed_ranks(
             f"SELECT v FROM ({present}) WHERE v >= ? AND v <= ? ORDER BY v LIMIT ? OFFSET ?",
             [float(low), float(high), last - first + 1, first - before],
         ).fetchall()
+        if len(rows) != last - first + 1:  # the file changed between the two reads
+            return None
         found[first], found[last] = float(rows[0][0]), float(rows[-1][0])
     return found
 

@@ -198,8 +198,8 @@ def _engine_options(url: URL) -> dict[str, Any]:
     if url.get_backend_name() == "postgresql":
         # Kept open: a server process answers up to 40 requests at once (its thread pool), and
         # each connection PostgreSQL opens is a process it starts. SQLAlchemy's default keeps
-        # 5 and closes the rest when they come back, so under load connections were opened
-        # and closed by the hundred.
+        # 5 and closes the rest when they come back: under the 32-client load test 2.7% of
+        # the busiest worker's samples opened or closed connections (0.14% with these).
         options = {"pool_size": POSTGRES_POOL_SIZE, "max_overflow": POSTGRES_POOL_OVERFLOW}
         if "connect_timeout" not in url.query:
             options["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
