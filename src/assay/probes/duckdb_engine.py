@@ -406,7 +406,7 @@ def _shares(upto: list[int], size: int) -> np.ndarray:
 
 def _order_statistics(table: DuckTable, name: str, levels: np.ndarray) -> tuple[int, np.ndarray]:
     """A numeric column's size and numpy's linear quantiles at ``levels``: the order
-    statistics from narrow windows around DuckDB's approximate quantiles, checked by counts
+    statistics from narrow windows around a sample's quantiles, proved by counts
     (:func:`_windowed_ranks`), else from one sorted stream of every value (size 0 and no
     quantiles for a column without values)."""
     present = table._present(name)
