@@ -45,7 +45,11 @@ def test_new_rows_are_counted_and_repeats_left_out(store: Store, size: int) -> N
 
 
 def test_a_failed_batch_leaves_nothing(store: Store) -> None:
-    with pytest.raises(RuntimeError), store.database.writing() as conn:
-        store.events.insert_in(conn, [_row(n) for n in range(5)])
-        raise RuntimeError("the run that stores them fails")
+    def store_then_fail() -> None:
+        with store.database.writing() as conn:
+            store.events.insert_in(conn, [_row(n) for n in range(5)])
+            raise RuntimeError("the run that stores them fails")
+
+    with pytest.raises(RuntimeError):
+        store_then_fail()
     assert store.events.counts() == {}
