@@ -57,7 +57,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
             # The modules, the application and its schemas live as long as the process. Each
             # request makes thousands of objects, which start full collections; frozen, the
             # start-up objects are no longer walked by them: a 1,000-value push took half the
-            # time (benchmarks/README.md, "Garbage collection").
+            # time in process (benchmarks/README.md, "Fewer round trips, and the garbage
+            # collector").
             gc.collect()
             gc.freeze()
         try:
