@@ -52,6 +52,7 @@ __all__ = [
     "psi",
     "quantile_ranks",
     "quantiles_from",
+    "shares_from_counts",
     "sorted_quantiles",
 ]
 
@@ -307,12 +308,15 @@ def _sorted_counts(sorted_values: FloatArray) -> dict[float, int]:
 
 def _bin_shares(sorted_values: FloatArray, edges: FloatArray) -> FloatArray:
     """Shares of a sorted sample in the bins (-inf, e1], (e1, e2], …, (ek, inf)."""
-    counts = np.diff(
-        np.concatenate(
-            [[0], np.searchsorted(sorted_values, edges, side="right"), [sorted_values.size]]
-        )
-    )
-    return counts / sorted_values.size
+    upto = np.searchsorted(sorted_values, edges, side="right").tolist()
+    return shares_from_counts(upto, sorted_values.size)
+
+
+def shares_from_counts(upto: Sequence[int], size: int) -> FloatArray:
+    """Shares of a sample of ``size`` in the bins (-inf, e1], (e1, e2], …, (ek, inf), from how
+    many of its values are at or below each edge (what every engine counts its own way)."""
+    shares: FloatArray = np.diff(np.array([0, *upto, size])) / size
+    return shares
 
 
 def categorical_drift(

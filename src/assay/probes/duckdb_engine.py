@@ -43,6 +43,7 @@ from assay.probes.drift import (
     order_statistic_ranks,
     quantile_ranks,
     quantiles_from,
+    shares_from_counts,
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
@@ -378,8 +379,8 @@ def _numeric_drift(reference: DuckTable, current: DuckTable, name: str) -> Colum
         ),
         merged.wasserstein,
         float(np.sqrt(squares / reference_size)),
-        _shares(reference_counts, reference_size),
-        _shares(current_counts, current_size),
+        shares_from_counts(reference_counts, reference_size),
+        shares_from_counts(current_counts, current_size),
     )
     return numeric_drift_of(name, summary)
 
@@ -395,13 +396,6 @@ def _bin_counts(
         [*(float(edge) for edge in edges), mean, mean],
     ).fetchall()[0]
     return [int(count) for count in row[:-1]], float(row[-1] or 0.0)
-
-
-def _shares(upto: list[int], size: int) -> np.ndarray:
-    """Shares in the bins (-inf, e1], (e1, e2], …, (ek, inf) from the counts at or below each
-    edge."""
-    result: np.ndarray = np.diff(np.array([0, *upto, size])) / size
-    return result
 
 
 def _order_statistics(table: DuckTable, name: str, levels: np.ndarray) -> tuple[int, np.ndarray]:

@@ -54,6 +54,7 @@ from assay.probes.drift import (
     numeric_drift_of,
     order_statistic_ranks,
     quantiles_from,
+    shares_from_counts,
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import IQR_FACTOR, Z_LIMIT
@@ -314,7 +315,7 @@ class _Ordered:
 
         def shares(prefix: str, size: int) -> np.ndarray:
             upto = [int(found[f"{prefix}{index}"] or 0) for index in range(edges.size)]
-            return np.diff(np.array([0, *upto, size])) / size
+            return shares_from_counts(upto, size)
 
         spread = float(np.sqrt(found["squares"] / self.reference_size))
         return shares("r", self.reference_size), shares("c", self.current_size), spread
