@@ -114,12 +114,6 @@ class AuditLog:
                 found.append((entry, payload))
         return found
 
-    def _any_of(self, kind: str, spec: str) -> bool:
-        """Whether any entry of ``kind`` about ``spec`` was ever appended (one index lookup)."""
-        with self.ledger.database.reading() as conn:
-            key = ledger_index.spec_id_key(spec)
-            return ledger_index.latest_seq(conn, kind, key) is not None
-
     def before_run(self, spec: str, target: str, spec_hash: str, conn: Connection) -> BeforeRun:
         """What a run of ``spec`` (version ``spec_hash``) on ``target`` needs to know of the
         ledger first, in one index lookup and one read of the last run and status."""
@@ -139,15 +133,11 @@ class AuditLog:
         """A specification with this content hash is in the ledger already."""
         return ledger_index.latest_seq(conn, SPEC, spec_hash) is not None
 
-    def attestations(
-        self, spec: str, target: str, *, any_known: bool | None = None
-    ) -> dict[str, Evidence]:
+    def attestations(self, spec: str, target: str, *, any_known: bool) -> dict[str, Evidence]:
         """The latest attestation of each element of ``spec`` for ``target`` (or for every
-        target), as evidence with its expiry. ``any_known``: whether the index named any
-        attestation of ``spec`` (looked up when None)."""
+        target), as evidence with its expiry. ``any_known``: whether the index names any
+        attestation of ``spec`` (:meth:`before_run`); when not, nothing is read."""
         latest: dict[str, Evidence] = {}
-        if any_known is None:
-            any_known = self._any_of(ATTESTATION, spec)
         if not any_known:
             return latest
         for _, payload in self.payloads(ATTESTATION, spec=spec):
@@ -163,14 +153,10 @@ class AuditLog:
             )
         return latest
 
-    def waivers(
-        self, spec: str, target: str, *, any_known: bool | None = None
-    ) -> dict[str, Waiver]:
+    def waivers(self, spec: str, target: str, *, any_known: bool) -> dict[str, Waiver]:
         """The latest waiver of each element of ``spec`` for ``target`` (or every target);
         ``any_known`` as for :meth:`attestations`."""
         latest: dict[str, Waiver] = {}
-        if any_known is None:
-            any_known = self._any_of(WAIVER, spec)
         if not any_known:
             return latest
         for _, payload in self.payloads(WAIVER, spec=spec):
