@@ -53,10 +53,13 @@ __all__ = [
     "quantile_ranks",
     "quantiles_from",
     "shares_from_counts",
+    "sorted_numeric_drift",
+    "sorted_present",
     "sorted_quantiles",
 ]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 SMALL_SAMPLE = 1000  # reference values up to which the tests use p-values
 P_VALUE_THRESHOLD = 0.05
@@ -131,23 +134,40 @@ def psi(reference_percents: FloatArray, current_percents: FloatArray) -> float:
     return float(np.sum((reference - current) * np.log(reference / current)))
 
 
-def _merged_cdfs(
-    reference: FloatArray, current: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """For two sorted samples: the distinct values of both, and each sample's empirical CDF at
-    each of them (the share of its values ≤ that value)."""
+def _merged_gaps(reference: FloatArray, current: FloatArray) -> tuple[FloatArray, IntArray]:
+    """For two sorted samples of sizes n and m: the distinct values of both, in order, and at
+    each value v the gap between their empirical CDFs as an exact integer,
+    ``n·m·(F_ref(v) - F_cur(v)) = m·#(ref ≤ v) - n·#(cur ≤ v)``."""
+    n, m = reference.size, current.size
     both = np.concatenate([reference, current])
     order = np.argsort(both, kind="stable")  # a merge of two sorted runs: linear time
     merged = both[order]
-    from_reference = np.cumsum(order < reference.size)
-    # Few temporaries the size of both samples: at a million values each, allocating (and
-    # faulting in) such arrays cost more than the merge itself.
-    ends = np.empty(merged.size, dtype=bool)
+    # Each reference value adds m to the scaled gap, each current value takes n away; the
+    # running sum is built in the order array's own memory, since at a million values each,
+    # allocating (and faulting in) sample-sized temporaries cost more than the merge itself.
+    steps = order
+    np.less(order, n, out=steps)
+    steps *= n + m
+    steps -= n
+    np.cumsum(steps, out=steps)
+    ends = np.empty(merged.size, dtype=bool)  # the last of each run of equal values
     np.not_equal(merged[1:], merged[:-1], out=ends[:-1])
     ends[-1] = True
+    if ends.all():
+        return merged, steps
     last = np.flatnonzero(ends)
-    up_to = from_reference[last]
-    return merged[last], up_to / reference.size, (last + 1 - up_to) / current.size
+    return merged[last], steps[last]
+
+
+def _wasserstein_and_ks(values: FloatArray, gaps: IntArray, n: int, m: int) -> tuple[float, float]:
+    """The Wasserstein distance (∫|F_ref - F_cur|) and the KS statistic (max |F_ref - F_cur|)
+    from :func:`_merged_gaps`; ``gaps`` is overwritten."""
+    scale = n * m
+    np.abs(gaps, out=gaps)
+    ks_statistic = int(gaps.max()) / scale  # exact: integers, one correctly rounded division
+    widths = np.diff(values)
+    np.multiply(gaps[:-1], widths, out=widths)
+    return float(widths.sum()) / scale, ks_statistic
 
 
 def _scipy() -> tuple[Any, Any]:
@@ -194,22 +214,26 @@ def numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> Co
     """Drift of a numeric column (missing values, NaN, left out); with at most
     :data:`CATEGORY_LIMIT` distinct values in both samples together, its values are treated as
     categories (as Evidently does). Both samples need values."""
-    reference, current = np.sort(_present(reference)), np.sort(_present(current))
+    return sorted_numeric_drift(column, sorted_present(reference), sorted_present(current))
+
+
+def sorted_numeric_drift(column: str, reference: FloatArray, current: FloatArray) -> ColumnDrift:
+    """:func:`numeric_drift` of samples already sorted, without NaN (as
+    :func:`sorted_present` gives them)."""
     if reference.size == 0 or current.size == 0:
         empty = "reference" if reference.size == 0 else "current"
         raise ValueError(f"column {column!r} has no values in the {empty} data")
-    values, cdf_reference, cdf_current = _merged_cdfs(reference, current)
+    values, gaps = _merged_gaps(reference, current)
     if values.size <= CATEGORY_LIMIT:
         return categorical_drift(column, _sorted_counts(reference), _sorted_counts(current))
-    gaps = np.abs(cdf_reference - cdf_current)
-    ks_statistic = float(gaps.max())
+    wasserstein, ks_statistic = _wasserstein_and_ks(values, gaps, reference.size, current.size)
     edges = sorted_quantiles(reference, DECILES)
     summary = NumericSummary(
         reference.size,
         current.size,
         ks_statistic,
         ks_p_value(ks_statistic, reference.size, current.size, reference, current),
-        float(np.sum(gaps[:-1] * np.diff(values))),
+        wasserstein,
         float(np.std(reference)),
         _bin_shares(reference, edges),
         _bin_shares(current, edges),
@@ -256,6 +280,11 @@ def _present(values: FloatArray) -> FloatArray:
     """``values`` without NaN (the same array when there is none)."""
     missing = np.isnan(values)
     return values[~missing] if missing.any() else values
+
+
+def sorted_present(values: FloatArray) -> FloatArray:
+    """``values`` without NaN, sorted (a new array)."""
+    return np.sort(_present(values))
 
 
 def quantile_ranks(
