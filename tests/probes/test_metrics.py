@@ -195,3 +195,69 @@ def test_fairness_matches_fairlearn(predictions: pd.DataFrame) -> None:
     assert got["four_fifths_rule"] is bool(oracle["demographic_parity_ratio"] >= 0.8)
     with pytest.raises(ValueError, match="1 group; at least two"):
         fairness.group_fairness(y, p, np.array(["f"] * len(y)))
+
+
+def pandas_iqr_share(values: pd.Series) -> float:
+    q1, q3 = values.quantile(0.25), values.quantile(0.75)
+    spread = q3 - q1
+    return float(((values < q1 - 1.5 * spread) | (values > q3 + 1.5 * spread)).mean())
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        # Quartiles 10 and 20: the fences -5 and 35 are values themselves (not outliers).
+        [-5.0, -5.000001, 35.0, 35.000001, *[10.0] * 40, *[20.0] * 40, 15.0, np.nan],
+        [1.0, 2.0, 3.0, np.inf, 4.0, -np.inf, 5.0, 6.0, 7.0, 8.0],  # fences cross infinity
+        [np.inf] * 6 + [1.0, 2.0],  # Q3 is infinite: the upper fence is NaN
+        [3.0, 3.0, 3.0, 7.0],
+    ],
+)
+def test_iqr_outliers_at_the_fences_match_pandas(values: list[float]) -> None:
+    table = table_of(pd.DataFrame({"x": values}))
+    expected = pandas_iqr_share(pd.Series(values).dropna())
+    assert quality.outlier_ratio(table, "x") == expected
+
+
+def test_sorted_columns_and_counts_are_made_once_per_table(frame: pd.DataFrame) -> None:
+    table = table_of(frame)
+    ordered = table.sorted_numeric("income")
+    assert ordered is table.sorted_numeric("income"), "the same array: sorted once"
+    income = frame["income"].dropna().to_numpy()
+    assert np.array_equal(ordered, np.sort(income))
+    counts = table.counts("region")
+    counts["north"] = -1  # a caller's copy: the table's counts stay as they were
+    assert table.counts("region") == frame["region"].value_counts().to_dict()
+    with pytest.raises(ColumnError, match="not numeric"):
+        table.sorted_numeric("region")
+
+
+def test_duplicates_and_correlations_across_row_blocks() -> None:
+    # More rows than one block of quality.BLOCK_ROWS, with repeats far apart, NaN of several
+    # bit patterns and -0.0 (pandas takes both as equal to their kind).
+    rng = np.random.default_rng(3)
+    rows = 2 * quality.BLOCK_ROWS + 1_001
+    base = rng.normal(0, 1, rows)
+    frame = pd.DataFrame(
+        {
+            "a": base,
+            "b": 2 * base + rng.normal(0, 0.01, rows),
+            "c": rng.integers(0, 3, rows).astype(float),
+            "text": np.array(["p", "q", None], dtype=object)[rng.integers(0, 3, rows)],
+        }
+    )
+    frame.loc[rows - 500 :, ["a", "b"]] = frame.loc[:499, ["a", "b"]].to_numpy()
+    frame.loc[rows - 500 :, ["c", "text"]] = frame.loc[:499, ["c", "text"]].to_numpy()
+    payload = np.float64(np.nan).view(np.uint64) | np.uint64(1)
+    frame.loc[10, "a"] = np.nan
+    frame.loc[rows - 490, "a"] = np.array([payload]).view(np.float64)[0]  # NaN, other bits
+    frame.loc[20, "a"], frame.loc[rows - 480, "a"] = 0.0, -0.0
+    table = table_of(frame)
+    assert quality.duplicate_ratio(table) == pytest.approx(frame.duplicated().mean(), rel=RELATIVE)
+    assert quality.duplicate_ratio(table) == 500 / rows
+    whole = frame[["b", "c"]].assign(a=base)
+    pairs = quality.correlated_pairs(table_of(whole), threshold=0.0)
+    expected = whole.corr()
+    assert {(x, y) for x, y, _ in pairs} == {("b", "c"), ("b", "a"), ("c", "a")}
+    for first, second, r in pairs:
+        assert r == pytest.approx(expected.loc[first, second], rel=RELATIVE)

@@ -20,7 +20,7 @@ from assay.probes.drift import (
     categorical_drift,
     compared_columns,
     dataset_drift,
-    numeric_drift,
+    sorted_numeric_drift,
 )
 from assay.probes.table import Table
 
@@ -79,7 +79,9 @@ class ProbeInputs:
         def column_drift(column: tuple[str, bool]) -> ColumnDrift:
             name, numeric = column
             if numeric:
-                return numeric_drift(name, reference.numeric(name), current.numeric(name))
+                return sorted_numeric_drift(
+                    name, reference.sorted_numeric(name), current.sorted_numeric(name)
+                )
             return categorical_drift(name, reference.counts(name), current.counts(name))
 
         # Columns are independent, and numpy's sorts and scans release the GIL: a thread per

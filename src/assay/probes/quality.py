@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
 
+from assay.probes.drift import sorted_quantiles
 from assay.probes.table import ColumnError, Table
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
 
 CORRELATION_THRESHOLD = 0.95
 IQR_FACTOR = 1.5
+QUARTILES = np.array([0.25, 0.75])
 Z_LIMIT = 3.0
 
 
@@ -39,6 +41,36 @@ def missing_ratios(table: Table, columns: Sequence[str] | None = None) -> dict[s
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # the 64-bit golden-ratio constant of Fibonacci hashing
+_SHIFT = np.uint64(29)
+# Rows are hashed and correlations summed a block of rows at a time: the block's working
+# arrays stay in the CPU's cache, and no array the size of the table is made for them.
+BLOCK_ROWS = 1 << 16
+
+
+def _code_source(table: Table, name: str) -> npt.NDArray[Any]:
+    """What a column's row codes are read from: its numbers (float64), or its text's
+    dictionary codes (int64, -1 for missing)."""
+    if table.is_numeric(name):
+        return table.numeric(name)
+    encoded = pc.dictionary_encode(table.data.column(name)).combine_chunks()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _block_codes(
+    source: npt.NDArray[Any], out: npt.NDArray[np.uint64], missing: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.uint64]:
+    """Rows of a column (a slice of :func:`_code_source`) as 64-bit codes, equal exactly when
+    the values are: numbers by their bits, with one pattern for every missing value and -0.0
+    as 0.0; dictionary codes as they are. Written into ``out``."""
+    if source.dtype != np.float64:
+        return source.view(np.uint64)
+    values = out.view(np.float64)
+    np.add(source, 0.0, out=values)  # -0.0 + 0.0 is 0.0
+    np.isnan(values, out=missing)
+    if missing.any():
+        values[missing] = np.nan  # NaN has many bit patterns
+    return out
 
 
 def duplicate_ratio(table: Table, columns: Sequence[str] | None = None) -> float:
@@ -49,19 +81,21 @@ def duplicate_ratio(table: Table, columns: Sequence[str] | None = None) -> float
     hash collision: for a million rows the chance of any is about 3 in 100 million."""
     names = list(columns or table.columns)
     table.require(names)
+    sources = [_code_source(table, name) for name in names]
     row_hash = np.zeros(table.rows, dtype=np.uint64)
+    size = min(BLOCK_ROWS, table.rows)
+    codes, shifted = np.empty(size, dtype=np.uint64), np.empty(size, dtype=np.uint64)
+    missing = np.empty(size, dtype=bool)
     with np.errstate(over="ignore"):
-        for name in names:
-            if table.is_numeric(name):
-                # One bit pattern for every missing value (NaN has many), and -0.0 as 0.0.
-                values = np.where(np.isnan(raw := table.numeric(name)), np.nan, raw + 0.0)
-                bits = values.view(np.uint64)
-            else:
-                encoded = pc.dictionary_encode(table.data.column(name)).combine_chunks()
-                codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                bits = codes.astype(np.int64).view(np.uint64)
-            row_hash = (row_hash ^ bits) * _MIX
-            row_hash ^= row_hash >> np.uint64(29)
+        for start in range(0, table.rows, BLOCK_ROWS):
+            block = row_hash[start : start + BLOCK_ROWS]
+            width = block.size
+            for source in sources:
+                column = _block_codes(source[start : start + width], codes[:width], missing[:width])
+                np.bitwise_xor(block, column, out=block)
+                np.multiply(block, _MIX, out=block)
+                np.right_shift(block, _SHIFT, out=shifted[:width])
+                np.bitwise_xor(block, shifted[:width], out=block)
     row_hash.sort()
     distinct = 1 + int(np.count_nonzero(row_hash[1:] != row_hash[:-1]))
     return (table.rows - distinct) / table.rows
@@ -122,31 +156,37 @@ def schema_violation_ratio(table: Table, schema: Mapping[str, ColumnSchema]) -> 
     return ratios
 
 
-def _values(table: Table, name: str) -> npt.NDArray[np.float64]:
-    values = table.numeric(name)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        raise ColumnError(f"column {name!r} has no values")
-    return values
+def _no_values(name: str) -> ColumnError:
+    return ColumnError(f"column {name!r} has no values")
 
 
 def outlier_ratio(table: Table, name: str, method: str = "iqr") -> float:
     """Share of a numeric column's values that are outliers: outside [Q1 - 1.5 IQR, Q3 + 1.5 IQR]
     (``iqr``, quartiles by linear interpolation) or more than 3 standard deviations (population)
     from the mean (``zscore``)."""
-    values = _values(table, name)
     if method == "iqr":
-        q1, q3 = np.quantile(values, [0.25, 0.75])
-        spread = q3 - q1
-        outside = (values < q1 - IQR_FACTOR * spread) | (values > q3 + IQR_FACTOR * spread)
-    elif method == "zscore":
+        ordered = table.sorted_numeric(name)
+        if ordered.size == 0:
+            raise _no_values(name)
+        with np.errstate(invalid="ignore"):  # infinite values: inf - inf
+            q1, q3 = sorted_quantiles(ordered, QUARTILES)
+            spread = q3 - q1
+            low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
+        # A fence is NaN only with infinite values; no value compares outside it.
+        below = np.searchsorted(ordered, low, side="left") if not np.isnan(low) else 0
+        above = ordered.size - np.searchsorted(ordered, high, side="right")
+        return float(below + (above if not np.isnan(high) else 0)) / ordered.size
+    if method == "zscore":
+        values = table.numeric(name)
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            raise _no_values(name)
         deviation = float(np.std(values))
         if deviation == 0:
             return 0.0
         outside = np.abs(values - values.mean()) / deviation > Z_LIMIT
-    else:
-        raise ValueError(f"unknown outlier method {method!r}; expected iqr or zscore")
-    return float(outside.mean())
+        return float(outside.mean())
+    raise ValueError(f"unknown outlier method {method!r}; expected iqr or zscore")
 
 
 def constant_columns(table: Table) -> list[str]:
@@ -154,9 +194,8 @@ def constant_columns(table: Table) -> list[str]:
     constant = []
     for name in table.columns:
         if table.is_numeric(name):
-            values = table.numeric(name)
-            values = values[~np.isnan(values)]
-            if values.size == 0 or values.min() == values.max():
+            values = table.sorted_numeric(name)
+            if values.size == 0 or values[0] == values[-1]:
                 constant.append(name)
         elif len(table.counts(name)) <= 1:
             constant.append(name)
@@ -178,6 +217,26 @@ def class_balance(table: Table, label: str) -> dict[str, Any]:
     }
 
 
+def _correlation_matrix(columns: Sequence[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """Pearson correlations of columns of equal length without missing values: the sums of
+    products of deviations from the means, summed a block of rows at a time, over the
+    square roots of each column's sum of squares (NaN for a column without spread)."""
+    means = [float(column.mean()) for column in columns]
+    rows = columns[0].size
+    products = np.zeros((len(columns), len(columns)))
+    block = np.empty((len(columns), min(BLOCK_ROWS, rows)))
+    for start in range(0, rows, BLOCK_ROWS):
+        width = min(BLOCK_ROWS, rows - start)
+        deviations = block[:, :width]
+        for row, (column, mean) in enumerate(zip(columns, means, strict=True)):
+            np.subtract(column[start : start + width], mean, out=deviations[row])
+        products += deviations @ deviations.T
+    scale = np.sqrt(np.diag(products))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlations: npt.NDArray[np.float64] = products / np.outer(scale, scale)
+    return correlations
+
+
 def correlated_pairs(
     table: Table, threshold: float = CORRELATION_THRESHOLD, columns: Sequence[str] | None = None
 ) -> list[tuple[str, str, float]]:
@@ -187,13 +246,9 @@ def correlated_pairs(
     pairs: list[tuple[str, str, float]] = []
     data = {name: table.numeric(name) for name in names}
     # Columns without gaps: one correlation matrix; the others pair by pair over shared rows.
-    whole = [n for n in names if not np.isnan(data[n]).any() and np.std(data[n]) > 0]
+    whole = [n for n in names if not np.isnan(data[n]).any() and data[n].min() < data[n].max()]
     if len(whole) >= 2:
-        # corrcoef would copy the stacked columns again; center and scale them in place.
-        stacked = np.vstack([data[n] for n in whole])
-        stacked -= stacked.mean(axis=1, keepdims=True)
-        stacked /= np.sqrt(np.einsum("ij,ij->i", stacked, stacked))[:, None]
-        matrix = stacked @ stacked.T
+        matrix = _correlation_matrix([data[n] for n in whole])
         for i, first in enumerate(whole):
             for j in range(i + 1, len(whole)):
                 if abs(matrix[i, j]) >= threshold:

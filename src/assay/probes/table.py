@@ -4,13 +4,15 @@ categories as counts. A thin layer over an in-memory Arrow table."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from assay.probes.drift import sorted_present
 
 __all__ = ["ColumnError", "Table"]
 
@@ -26,6 +28,14 @@ class Table:
     data: pa.Table
     source: str = ""
     sha256: str = ""
+    # Sorted numeric columns and category counts, kept once made: drift, outliers and constant
+    # columns all start from them, and making them is most of what those cost.
+    _sorted: dict[str, npt.NDArray[np.float64]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _counts: dict[str, dict[str, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def rows(self) -> int:
@@ -66,6 +76,15 @@ class Table:
         column = self.data.column(name).cast(pa.float64())
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
+    def sorted_numeric(self, name: str) -> npt.NDArray[np.float64]:
+        """The column's present values (no missing value, no NaN) in ascending order, sorted
+        once per table (do not change the array); :class:`ColumnError` when it is not
+        numeric."""
+        found = self._sorted.get(name)
+        if found is None:
+            found = self._sorted[name] = sorted_present(self.numeric(name))
+        return found
+
     def labels(self, name: str) -> npt.NDArray[Any]:
         """The column's values for class labels and groups: numbers as float64, anything else
         as text. :class:`ColumnError` when values are missing."""
@@ -79,7 +98,14 @@ class Table:
         return np.asarray([str(v) for v in self.data.column(name).to_pylist()], dtype=object)
 
     def counts(self, name: str) -> dict[str, int]:
-        """How often each value (as text) occurs, missing values not counted."""
+        """How often each value (as text) occurs, missing values not counted (a new dict each
+        call; the counting is done once per table)."""
+        found = self._counts.get(name)
+        if found is None:
+            found = self._counts[name] = self._count(name)
+        return dict(found)
+
+    def _count(self, name: str) -> dict[str, int]:
         self.require([name])
         column = self.data.column(name)
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
