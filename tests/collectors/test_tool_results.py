@@ -165,6 +165,8 @@ def test_mlflow_evaluation_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     from sklearn.metrics import accuracy_score, f1_score
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    # Runs of a SQLite tracking store keep their artifacts in ./mlruns: here, not the checkout.
+    monkeypatch.chdir(tmp_path)
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
     labels = (frame.a + rng.normal(scale=0.7, size=300) > 0).astype(int)
