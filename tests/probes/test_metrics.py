@@ -221,7 +221,9 @@ def test_iqr_outliers_at_the_fences_match_pandas(values: list[float]) -> None:
 
 def test_sorted_columns_and_counts_are_made_once_per_table(frame: pd.DataFrame) -> None:
     table = table_of(frame)
+    missing_before = table.missing("income")
     ordered = table.sorted_numeric("income")
+    assert table.missing("income") == missing_before == frame["income"].isna().sum()
     assert ordered is table.sorted_numeric("income"), "the same array: sorted once"
     income = frame["income"].dropna().to_numpy()
     assert np.array_equal(ordered, np.sort(income))
@@ -230,6 +232,9 @@ def test_sorted_columns_and_counts_are_made_once_per_table(frame: pd.DataFrame) 
     assert table.counts("region") == frame["region"].value_counts().to_dict()
     with pytest.raises(ColumnError, match="not numeric"):
         table.sorted_numeric("region")
+    nulls = Table(pa.table({"n": pa.array([3, None, 1, None, 2], pa.int64())}), "ints")
+    assert nulls.sorted_numeric("n").tolist() == [1.0, 2.0, 3.0]
+    assert nulls.missing("n") == 2
 
 
 def test_duplicates_and_correlations_across_row_blocks() -> None:

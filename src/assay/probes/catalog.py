@@ -21,6 +21,7 @@ from assay.probes.drift import (
     compared_columns,
     dataset_drift,
     sorted_numeric_drift,
+    sorted_present,
 )
 from assay.probes.table import Table
 
@@ -79,8 +80,10 @@ class ProbeInputs:
         def column_drift(column: tuple[str, bool]) -> ColumnDrift:
             name, numeric = column
             if numeric:
+                # The current data's sorted columns are kept for the quality probes, which
+                # look at it; the reference's are made for this and let go.
                 return sorted_numeric_drift(
-                    name, reference.sorted_numeric(name), current.sorted_numeric(name)
+                    name, sorted_present(reference.numeric(name)), current.sorted_numeric(name)
                 )
             return categorical_drift(name, reference.counts(name), current.counts(name))
 

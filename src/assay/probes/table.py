@@ -119,6 +119,9 @@ class Table:
 
     def missing(self, name: str) -> int:
         """Missing values of a column (null, or NaN in a float column)."""
+        ordered = self._sorted.get(name)
+        if ordered is not None:  # the sorted column holds exactly the present values
+            return self.rows - ordered.size
         self.require([name])
         column = self.data.column(name)
         nulls = int(column.null_count)
