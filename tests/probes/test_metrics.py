@@ -225,6 +225,7 @@ def test_sorted_columns_and_counts_are_made_once_per_table(frame: pd.DataFrame) 
     ordered = table.sorted_numeric("income")
     assert table.missing("income") == missing_before == frame["income"].isna().sum()
     assert ordered is table.sorted_numeric("income"), "the same array: sorted once"
+    assert not ordered.flags.writeable, "shared by the probes: nobody may change it"
     income = frame["income"].dropna().to_numpy()
     assert np.array_equal(ordered, np.sort(income))
     counts = table.counts("region")
@@ -266,3 +267,4 @@ def test_duplicates_and_correlations_across_row_blocks() -> None:
     assert {(x, y) for x, y, _ in pairs} == {("b", "c"), ("b", "a"), ("c", "a")}
     for first, second, r in pairs:
         assert r == pytest.approx(expected.loc[first, second], rel=RELATIVE)
+    assert quality.correlated_pairs(table_of(whole.iloc[:0])) == [], "no rows: no pairs"

@@ -250,7 +250,11 @@ def correlated_pairs(
     pairs: list[tuple[str, str, float]] = []
     data = {name: table.numeric(name) for name in names}
     # Columns without gaps: one correlation matrix; the others pair by pair over shared rows.
-    whole = [n for n in names if not np.isnan(data[n]).any() and data[n].min() < data[n].max()]
+    whole = [
+        n
+        for n in names
+        if data[n].size and not np.isnan(data[n]).any() and data[n].min() < data[n].max()
+    ]
     if len(whole) >= 2:
         matrix = _correlation_matrix([data[n] for n in whole])
         for i, first in enumerate(whole):

@@ -78,11 +78,13 @@ class Table:
 
     def sorted_numeric(self, name: str) -> npt.NDArray[np.float64]:
         """The column's present values (no missing value, no NaN) in ascending order, sorted
-        once per table (do not change the array); :class:`ColumnError` when it is not
+        once per table (a read-only array); :class:`ColumnError` when it is not
         numeric."""
         found = self._sorted.get(name)
         if found is None:
-            found = self._sorted[name] = sorted_present(self.numeric(name))
+            found = sorted_present(self.numeric(name))
+            found.flags.writeable = False  # shared by every probe that reads it
+            self._sorted[name] = found
         return found
 
     def labels(self, name: str) -> npt.NDArray[Any]:
