@@ -131,6 +131,35 @@ def assert_same_quality(engine: Any, memory: Table) -> None:
     assert engine.constant_columns() == quality.constant_columns(memory) == ["constant"]
 
 
+# Columns with infinite values, where an IQR fence can come out NaN (inf - inf); NaN pads the
+# shorter ones (a missing value to every engine).
+INFINITE_VALUES = {
+    "upper": [np.inf] * 6 + [1.0, 2.0],
+    "lower": [-np.inf] * 6 + [1.0, 2.0],
+    "both": [1.0, 2.0, 3.0, np.inf, 4.0, -np.inf, 5.0, 6.0, 7.0, 8.0],
+}
+
+
+def infinite_values_file(tmp_path: Path) -> tuple[Path, Table]:
+    """:data:`INFINITE_VALUES` as a Parquet file, and as the in-memory engine reads it."""
+    length = max(len(values) for values in INFINITE_VALUES.values())
+    table = pa.table(
+        {
+            name: values + [np.nan] * (length - len(values))
+            for name, values in INFINITE_VALUES.items()
+        }
+    )
+    pq.write_table(table, tmp_path / "infinite.parquet")
+    return tmp_path / "infinite.parquet", Table(pq.read_table(tmp_path / "infinite.parquet"))
+
+
+def assert_same_outliers_with_infinities(engine: Any, memory: Table) -> None:
+    """The engine's IQR outlier shares on :data:`INFINITE_VALUES` are the in-memory engine's
+    (which test_metrics.py checks against pandas): none outside a NaN fence."""
+    for column in INFINITE_VALUES:
+        assert engine.outlier_ratio(column) == quality.outlier_ratio(memory, column), column
+
+
 def mixed_files(tmp_path: Path) -> tuple[Path, Path]:
     """A Parquet reference and a CSV current file of the oracle data (3,000 rows)."""
     reference, current = frames(3_000, seed=11)

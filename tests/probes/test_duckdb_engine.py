@@ -27,7 +27,9 @@ from tests.helpers.engines import (
     assert_engine_refusals,
     assert_same_drift,
     assert_same_json,
+    assert_same_outliers_with_infinities,
     assert_same_quality,
+    infinite_values_file,
     mixed_files,
     probe_json,
     psi_spec,
@@ -66,6 +68,13 @@ def test_duckdb_agrees_with_memory(
     compared = [c for c in memory_ref.columns if c != "constant"]
     assert_same_drift(duck_drift(duck_ref, duck_cur, compared), in_memory)
     assert_same_quality(duck_cur, memory_cur)
+
+
+def test_duckdb_outliers_with_infinite_values(tmp_path: Path) -> None:
+    path, memory = infinite_values_file(tmp_path)
+    connection = duckdb.connect()
+    connection.execute(f"CREATE VIEW infinite AS SELECT * FROM read_parquet('{path}')")
+    assert_same_outliers_with_infinities(DuckTable(connection, "infinite"), memory)
 
 
 def test_probe_run_gives_the_same_json_on_every_engine(

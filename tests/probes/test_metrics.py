@@ -210,6 +210,7 @@ def pandas_iqr_share(values: pd.Series) -> float:
         [-5.0, -5.000001, 35.0, 35.000001, *[10.0] * 40, *[20.0] * 40, 15.0, np.nan],
         [1.0, 2.0, 3.0, np.inf, 4.0, -np.inf, 5.0, 6.0, 7.0, 8.0],  # fences cross infinity
         [np.inf] * 6 + [1.0, 2.0],  # Q3 is infinite: the upper fence is NaN
+        [-np.inf] * 6 + [1.0, 2.0],  # Q3 is NaN (between -inf and 1): both fences are NaN
         [3.0, 3.0, 3.0, 7.0],
     ],
 )

@@ -24,7 +24,9 @@ from tests.helpers.engines import (
     assert_refused,
     assert_same_drift,
     assert_same_json,
+    assert_same_outliers_with_infinities,
     assert_same_quality,
+    infinite_values_file,
     mixed_files,
     probe_json,
     psi_spec,
@@ -87,6 +89,14 @@ def test_spark_agrees_with_memory(
         compared = [c for c in memory_ref.columns if c != "constant"]
         assert_same_drift(spark_drift(spark_ref, spark_cur, compared), in_memory)
         assert_same_quality(spark_cur, memory_cur)
+
+
+def test_spark_outliers_with_infinite_values(tmp_path: Path, spark: Any) -> None:
+    from assay.files.spark_tables import spark_tables
+
+    path, memory = infinite_values_file(tmp_path)
+    with spark_tables({"current": path}) as tables:
+        assert_same_outliers_with_infinities(tables["current"], memory)
 
 
 def test_probe_run_spec_and_report_on_spark(

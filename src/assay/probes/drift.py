@@ -315,11 +315,13 @@ def quantiles_from(levels: FloatArray, size: int, found: Mapping[int, float]) ->
 
 
 def interpolate(low: FloatArray, high: FloatArray, weight: FloatArray) -> FloatArray:
-    """numpy's ``_lerp``: from the nearer end, which keeps the result within [low, high]."""
-    difference = high - low
-    result: FloatArray = np.where(
-        weight >= 0.5, high - difference * (1 - weight), low + difference * weight
-    )
+    """numpy's ``_lerp``: from the nearer end, which keeps the result within [low, high]
+    (NaN between two infinities, without a warning)."""
+    with np.errstate(invalid="ignore"):
+        difference = high - low
+        result: FloatArray = np.where(
+            weight >= 0.5, high - difference * (1 - weight), low + difference * weight
+        )
     return result
 
 

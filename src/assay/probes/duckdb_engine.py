@@ -46,7 +46,7 @@ from assay.probes.drift import (
     shares_from_counts,
 )
 from assay.probes.engine_table import EngineTable
-from assay.probes.quality import IQR_FACTOR, Z_LIMIT
+from assay.probes.quality import QUARTILES, Z_LIMIT, iqr_fences
 from assay.probes.table import ColumnError
 
 __all__ = ["BATCH_ROWS", "QUANTILE_WINDOW", "DuckTable", "duck_drift", "quoted"]
@@ -174,12 +174,10 @@ class DuckTable(EngineTable):
             raise ColumnError(f"column {name!r} of {self.source or 'the data'} is not numeric")
         present = self._present(name)
         if method == "iqr":
-            size, quartiles = _order_statistics(self, name, np.array([0.25, 0.75]))
+            size, quartiles = _order_statistics(self, name, QUARTILES)
             if size == 0:
                 raise ColumnError(f"column {name!r} has no values")
-            q1, q3 = quartiles
-            spread = q3 - q1
-            low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
+            low, high = iqr_fences(*quartiles)
             outside = self._one(
                 f"SELECT count(*) FILTER (WHERE v < ? OR v > ?) FROM ({present})", [low, high]
             )

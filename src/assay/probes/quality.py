@@ -3,6 +3,7 @@ highly correlated columns, class balance and label completeness (001 §5.3, data
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -164,6 +165,19 @@ def _no_values(name: str) -> ColumnError:
     return ColumnError(f"column {name!r} has no values")
 
 
+def iqr_fences(q1: float, q3: float) -> tuple[float, float]:
+    """The IQR rule's fences, Q1 - 1.5 IQR and Q3 + 1.5 IQR, for every engine. With infinite
+    values a fence can come out NaN (inf - inf): numpy and pandas find no value outside it,
+    but DuckDB and Spark order NaN above every number and would find every value below it.
+    A NaN fence is therefore the infinity on its side, which no value lies outside."""
+    with np.errstate(invalid="ignore"):
+        spread = q3 - q1
+        low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
+    return (-math.inf if math.isnan(low) else float(low)), (
+        math.inf if math.isnan(high) else float(high)
+    )
+
+
 def outlier_ratio(table: Table, name: str, method: str = "iqr") -> float:
     """Share of a numeric column's values that are outliers: outside [Q1 - 1.5 IQR, Q3 + 1.5 IQR]
     (``iqr``, quartiles by linear interpolation) or more than 3 standard deviations (population)
@@ -172,14 +186,10 @@ def outlier_ratio(table: Table, name: str, method: str = "iqr") -> float:
         ordered = table.sorted_numeric(name)
         if ordered.size == 0:
             raise _no_values(name)
-        with np.errstate(invalid="ignore"):  # infinite values: inf - inf
-            q1, q3 = sorted_quantiles(ordered, QUARTILES)
-            spread = q3 - q1
-            low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
-        # A fence is NaN only with infinite values; no value compares outside it.
-        below = np.searchsorted(ordered, low, side="left") if not np.isnan(low) else 0
+        low, high = iqr_fences(*sorted_quantiles(ordered, QUARTILES))
+        below = np.searchsorted(ordered, low, side="left")
         above = ordered.size - np.searchsorted(ordered, high, side="right")
-        return float(below + (above if not np.isnan(high) else 0)) / ordered.size
+        return float(below + above) / ordered.size
     if method == "zscore":
         values = table.numeric(name)
         values = values[~np.isnan(values)]

@@ -57,12 +57,10 @@ from assay.probes.drift import (
     shares_from_counts,
 )
 from assay.probes.engine_table import EngineTable
-from assay.probes.quality import IQR_FACTOR, Z_LIMIT
+from assay.probes.quality import QUARTILES, Z_LIMIT, iqr_fences
 from assay.probes.table import ColumnError
 
 __all__ = ["SparkTable", "spark_drift"]
-
-_QUARTILES = np.array([0.25, 0.75])
 
 
 def _column(name: str) -> Column:
@@ -158,12 +156,11 @@ class SparkTable(EngineTable):
             try:
                 if ordered.reference_size == 0:
                     raise ColumnError(f"column {name!r} has no values")
-                q1, q3 = ordered.scan(_QUARTILES).reference_quantiles
+                q1, q3 = ordered.scan(QUARTILES).reference_quantiles
                 size = ordered.reference_size
             finally:
                 ordered.close()
-            spread = q3 - q1
-            low, high = q1 - IQR_FACTOR * spread, q3 + IQR_FACTOR * spread
+            low, high = iqr_fences(q1, q3)
             outside = present.where((F.col("v") < F.lit(low)) | (F.col("v") > F.lit(high)))
             return int(outside.count()) / size
         if method == "zscore":
