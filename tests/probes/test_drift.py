@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
 
-from assay.probes.drift import categorical_drift, dataset_drift, numeric_drift, sorted_quantiles
+from assay.probes.drift import (
+    CATEGORY_LIMIT,
+    categorical_drift,
+    dataset_drift,
+    numeric_drift,
+    sorted_quantiles,
+)
 
 RELATIVE = 1e-9
 
@@ -147,6 +153,66 @@ def test_missing_values_are_left_out_and_empty_samples_refused() -> None:
         numeric_drift("x", np.array([np.nan, np.nan]), current)
     with pytest.raises(ValueError, match="no values in the current data"):
         categorical_drift("c", {"a": 3}, {})
+
+
+def _signed_samples(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(11)
+    if kind == "around zero":
+        return rng.normal(0, 1, 3000), rng.normal(0.2, 1.3, 2500)
+    if kind == "ties across zero":  # np.round gives -0.0 for small negatives
+        return np.round(rng.normal(0, 4, 3000)), np.round(rng.normal(0.5, 4, 2000))
+    if kind == "all negative":
+        return -rng.exponential(1, 2000), -rng.exponential(1.2, 1500)
+    # subnormal numbers and both zeros, either sign
+    tiny = np.array([5e-324, -5e-324, 1e-310, -1e-310, 0.0, -0.0, 2.2e-308, -2.2e-308])
+    return rng.choice(tiny, 400), rng.choice(tiny[2:], 300)
+
+
+@pytest.mark.parametrize("kind", ["around zero", "ties across zero", "all negative", "tiny"])
+def test_numeric_statistics_match_scipy_whatever_the_signs(kind: str) -> None:
+    reference, current = _signed_samples(kind)
+    drift = numeric_drift("x", reference, current)
+    ks = stats.ks_2samp(reference, current)
+    assert drift.statistics["ks_statistic"] == pytest.approx(ks.statistic, rel=RELATIVE)
+    assert drift.statistics["ks_p_value"] == pytest.approx(ks.pvalue, rel=RELATIVE, abs=1e-300)
+    assert drift.statistics["wasserstein"] == pytest.approx(
+        stats.wasserstein_distance(reference, current), rel=RELATIVE, abs=1e-320
+    )
+
+
+def test_ks_statistic_with_infinite_values_matches_scipy() -> None:
+    rng = np.random.default_rng(12)
+    reference = np.concatenate([rng.normal(0, 1, 500), [np.inf, -np.inf, -np.inf]])
+    current = np.concatenate([rng.normal(0.3, 1, 400), [np.inf] * 4])
+    drift = numeric_drift("x", reference, current)
+    assert drift.statistics["ks_statistic"] == pytest.approx(
+        stats.ks_2samp(reference, current).statistic, rel=RELATIVE
+    )
+
+
+finite_or_signed_zero = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=True),
+    st.sampled_from([0.0, -0.0, 1.0, -1.0]),
+)
+
+
+@given(
+    st.lists(finite_or_signed_zero, min_size=6, max_size=200),
+    st.lists(finite_or_signed_zero, min_size=6, max_size=200),
+)
+def test_ks_and_wasserstein_of_any_finite_samples_match_scipy(
+    reference: list[float], current: list[float]
+) -> None:
+    first, second = np.array(reference), np.array(current)
+    if np.unique(np.concatenate([first, second])).size <= CATEGORY_LIMIT:
+        return  # treated as categories (tested above)
+    drift = numeric_drift("x", first, second)
+    assert drift.statistics["ks_statistic"] == pytest.approx(
+        stats.ks_2samp(first, second).statistic, rel=RELATIVE
+    )
+    assert drift.statistics["wasserstein"] == pytest.approx(
+        stats.wasserstein_distance(first, second), rel=1e-7, abs=1e-9
+    )
 
 
 @given(

@@ -134,22 +134,58 @@ def psi(reference_percents: FloatArray, current_percents: FloatArray) -> float:
     return float(np.sum((reference - current) * np.log(reference / current)))
 
 
+_ONE = np.uint64(1)
+_SIGN = np.uint64(1 << 63)
+
+
+def _merge_keys(reference: FloatArray, current: FloatArray) -> tuple[npt.NDArray[np.uint64], int]:
+    """Both sorted samples as one ascending array of 64-bit keys, ``magnitude bits << 1 |
+    sample`` (1 for the current sample), and how many of them, at the start, are of negative
+    values (their keys bit-inverted so that they sort the other way).
+
+    A float's 63 bits without its sign order the non-negative floats exactly; shifting out the
+    sign bit also makes -0.0 the key of 0.0. So the keys of each sorted sample form two sorted
+    runs (negative, non-negative), and a stable sort of two runs is a linear merge, on plain
+    integers: half the time of an argsort merge of the floats, and exact."""
+    n = reference.size
+    negative_ref = int(np.searchsorted(reference, 0.0, side="left"))
+    negative_cur = int(np.searchsorted(current, 0.0, side="left"))
+    negative = negative_ref + negative_cur
+    keys = np.empty(n + current.size, dtype=np.uint64)
+    runs = (
+        (reference[:negative_ref], 0, False),
+        (current[:negative_cur], negative_ref, True),
+        (reference[negative_ref:], negative, False),
+        (current[negative_cur:], negative + n - negative_ref, True),
+    )
+    for values, start, is_current in runs:
+        run = keys[start : start + values.size]
+        np.left_shift(values.view(np.uint64), _ONE, out=run)
+        if is_current:
+            run |= _ONE
+    np.invert(keys[:negative], out=keys[:negative])
+    keys[:negative].sort(kind="stable")
+    keys[negative:].sort(kind="stable")
+    np.invert(keys[:negative], out=keys[:negative])
+    return keys, negative
+
+
 def _merged_gaps(reference: FloatArray, current: FloatArray) -> tuple[FloatArray, IntArray]:
     """For two sorted samples of sizes n and m: the distinct values of both, in order, and at
     each value v the gap between their empirical CDFs as an exact integer,
     ``n·m·(F_ref(v) - F_cur(v)) = m·#(ref ≤ v) - n·#(cur ≤ v)``."""
     n, m = reference.size, current.size
-    both = np.concatenate([reference, current])
-    order = np.argsort(both, kind="stable")  # a merge of two sorted runs: linear time
-    merged = both[order]
-    # Each reference value adds m to the scaled gap, each current value takes n away; the
-    # running sum is built in the order array's own memory, since at a million values each,
-    # allocating (and faulting in) sample-sized temporaries cost more than the merge itself.
-    steps = order
-    np.less(order, n, out=steps)
-    steps *= n + m
-    steps -= n
+    keys, negative = _merge_keys(reference, current)
+    # Each reference value adds m to the scaled gap, each current value takes n away. At a
+    # million values each, allocating (and faulting in) sample-sized temporaries costs about
+    # as much as the merge, so the steps and the values are made in place.
+    steps = (keys & _ONE).view(np.int64)
+    steps *= -(n + m)
+    steps += m
     np.cumsum(steps, out=steps)
+    np.right_shift(keys, _ONE, out=keys)
+    keys[:negative] |= _SIGN
+    merged = keys.view(np.float64)
     ends = np.empty(merged.size, dtype=bool)  # the last of each run of equal values
     np.not_equal(merged[1:], merged[:-1], out=ends[:-1])
     ends[-1] = True
