@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from assay.store.schema import ledger_latest
@@ -129,17 +129,19 @@ def latest_seq(conn: Connection, kind: str, key: str) -> int | None:
     return None if found is None else int(found)
 
 
+# One statement for any number of keys (an expanding IN of (kind, key) pairs): built and
+# compiled once, where a condition written out per key cost more to build than to run.
+_LATEST_OF = select(ledger_latest.c.kind, ledger_latest.c.key, ledger_latest.c.seq).where(
+    tuple_(ledger_latest.c.kind, ledger_latest.c.key).in_(bindparam("wanted", expanding=True))
+)
+
+
 def latest_of(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The seq of the newest entry of each (kind, key) of ``keys`` that has one (one query)."""
     wanted = list(keys)
     if not wanted:
         return {}
-    condition = or_(
-        *((ledger_latest.c.kind == kind) & (ledger_latest.c.key == key) for kind, key in wanted)
-    )
-    rows = conn.execute(
-        select(ledger_latest.c.kind, ledger_latest.c.key, ledger_latest.c.seq).where(condition)
-    )
+    rows = conn.execute(_LATEST_OF, {"wanted": wanted})
     return {(kind, key): int(seq) for kind, key, seq in rows}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, bindparam, insert, select, tuple_
 
 from assay.store.merkle import NodeKey, Span, extend, fold, leaf_hash, perfect_parts
 from assay.store.schema import ledger_tree
@@ -19,6 +19,9 @@ from assay.store.schema import ledger_tree
 __all__ = ["TreeAppender", "TreeView", "span_roots"]
 
 _KEYS_PER_QUERY = 200
+_NODES = select(ledger_tree.c.level, ledger_tree.c.idx, ledger_tree.c.hash).where(
+    tuple_(ledger_tree.c.level, ledger_tree.c.idx).in_(bindparam("wanted", expanding=True))
+)
 
 
 def _read(conn: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
@@ -26,11 +29,7 @@ def _read(conn: Connection, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     found: dict[NodeKey, bytes] = {}
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
-        rows = conn.execute(
-            select(ledger_tree.c.level, ledger_tree.c.idx, ledger_tree.c.hash).where(
-                or_(*(and_(ledger_tree.c.level == lv, ledger_tree.c.idx == ix) for lv, ix in chunk))
-            )
-        )
+        rows = conn.execute(_NODES, {"wanted": chunk})
         found.update({(int(lv), int(ix)): bytes(digest) for lv, ix, digest in rows})
     missing = [key for key in wanted if key not in found]
     if missing:
