@@ -55,7 +55,7 @@ class Store:
         self.events = EventStore(self.database)
         self.alerts = AlertStore(self.database)
         # Audit runs stored by concurrent requests share transactions and commits.
-        self.together = GroupCommitter(self.database)
+        self.together = GroupCommitter(self.database, deferring=self.ledger.deferring)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -259,8 +259,12 @@ class AuditLog:
 
     def predecessors_unchanged(self, known: Predecessors, conn: Connection) -> bool:
         """No run or status of the same spec and target was recorded since ``known`` was read
-        (one index lookup)."""
-        seqs = ledger_index.latest_of(conn, [(RUN, known.key), (STATUS, known.key)])
+        (one index lookup; inside the ledger's deferring block, a condition it checks under
+        the head lock instead)."""
+        keys = [(RUN, known.key), (STATUS, known.key)]
+        if self.ledger.expect_latest(conn, dict(zip(keys, known.seqs, strict=True))):
+            return True
+        seqs = ledger_index.latest_of(conn, keys)
         return (seqs.get((RUN, known.key)), seqs.get((STATUS, known.key))) == known.seqs
 
     def certificates(self, conn: Connection | None = None) -> dict[str, dict[str, Any]]:

@@ -9,6 +9,13 @@ and its caller gets its error — commits once, and hands each caller its result
 arrive meanwhile queue for the next batch, whose leader is one of them. Nothing waits for a
 batch to fill: under no load a batch is the one piece of work (then without a savepoint).
 
+Given a ``deferring`` context (the ledger's :meth:`~assay.store.ledger.Ledger.deferring`), a
+batch of several first runs without savepoints inside it, so that its pieces' appends are
+written together (a few statements for the batch instead of several per piece, all inside
+the head lock). Should any piece fail there, or the context raise :class:`BatchRetry`, the
+whole transaction is rolled back and the batch runs again the way above, each piece in its
+savepoint: a failure still undoes only its own piece.
+
 A caller's result is returned only after the commit that stored it; if that commit fails,
 every caller of the batch gets the error and nothing of the batch is stored.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -24,10 +32,18 @@ from sqlalchemy import Connection
 
 from assay.store.database import Database
 
-__all__ = ["GroupCommitter"]
+__all__ = ["BatchRetry", "GroupCommitter"]
 
 T = TypeVar("T")
 MAX_BATCH = 64
+
+
+class BatchRetry(Exception):
+    """A batch run without savepoints cannot be stored as it is: roll it back and run it again,
+    each piece in a savepoint of its own."""
+
+
+Deferring = Callable[[Connection], AbstractContextManager[object]]
 
 
 @dataclass
@@ -47,13 +63,17 @@ class _Work(Generic[T]):
 class GroupCommitter:
     """Runs write transactions of this process's threads together (see the module)."""
 
-    def __init__(self, database: Database, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, database: Database, max_batch: int = MAX_BATCH, deferring: Deferring | None = None
+    ) -> None:
         self._database = database
         self._max_batch = max_batch
+        self._deferring = deferring
         self._condition = threading.Condition()
         self._queue: list[_Work[Any]] = []
         self._leading = False
         self.transactions = 0  # committed or not, for the curious (and the tests)
+        self.retries = 0  # batches run again in savepoints after a deferred try
 
     @property
     def waiting(self) -> int:
@@ -86,17 +106,16 @@ class GroupCommitter:
     def _commit(self, batch: list[_Work[Any]]) -> None:
         self.transactions += 1
         try:
-            with self._database.writing() as conn:
-                if len(batch) == 1:
-                    only = batch[0]
-                    only.result = only.work(conn)
-                else:
+            if self._deferring is not None and len(batch) > 1:
+                try:
+                    self._run_deferred(batch, self._deferring)
+                    return
+                except BatchRetry:
+                    self.retries += 1
+                    self.transactions += 1
                     for queued in batch:
-                        try:
-                            with conn.begin_nested():
-                                queued.result = queued.work(conn)
-                        except Exception as error:  # its own error, for its own caller
-                            queued.error = error
+                        queued.result, queued.error = None, None
+            self._run_in_savepoints(batch)
         except BaseException as error:  # the transaction or its commit failed: nothing stored
             for queued in batch:
                 if queued.error is None:
@@ -107,3 +126,24 @@ class GroupCommitter:
         finally:
             for queued in batch:
                 queued.done = True
+
+    def _run_deferred(self, batch: list[_Work[Any]], deferring: Deferring) -> None:
+        with self._database.writing() as conn, deferring(conn):
+            for queued in batch:
+                try:
+                    queued.result = queued.work(conn)
+                except Exception as error:  # not undone alone here: all again, in savepoints
+                    raise BatchRetry(f"a piece of the batch failed: {error}") from error
+
+    def _run_in_savepoints(self, batch: list[_Work[Any]]) -> None:
+        with self._database.writing() as conn:
+            if len(batch) == 1:
+                only = batch[0]
+                only.result = only.work(conn)
+                return
+            for queued in batch:
+                try:
+                    with conn.begin_nested():
+                        queued.result = queued.work(conn)
+                except Exception as error:  # its own error, for its own caller
+                    queued.error = error

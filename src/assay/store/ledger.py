@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Engine, event, func, insert, select, update
 
 from assay.errors import InvalidInputError
 from assay.store import ledger_index
@@ -49,6 +49,7 @@ from assay.store.chain import (
     verify_chain,
 )
 from assay.store.database import Database
+from assay.store.group_commit import BatchRetry
 from assay.store.ledger_tree import TreeAppender, TreeView
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
@@ -73,6 +74,7 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 _READ_BATCH = 1000
 COMMITTED_CACHE = 512  # committed entries kept in memory by Ledger.committed_entries
 _SEAL_MARK = json.dumps(SEALED_KEY)  # how a seal's key reads in canonical JSON
+_DEFERRED = "assay.ledger.deferred"  # in a connection's info: its deferring block's appends
 
 
 class Ledger:
@@ -112,62 +114,94 @@ class Ledger:
 
     def append_in(self, conn: Connection, items: Iterable[Item]) -> list[LedgerEntry]:
         """Append entries inside the caller's write transaction (from ``Database.writing()``),
-        so that other rows written there commit or roll back together with the entries."""
-        return self._append_prepared(conn, [_prepare(item) for item in items])
+        so that other rows written there commit or roll back together with the entries.
+        Inside :meth:`deferring` they are chained at once but written later (see there)."""
+        prepared = [_prepare(item) for item in items]
+        deferred: _Deferred | None = conn.info.get(_DEFERRED)
+        if deferred is None:
+            return self._append_prepared(conn, prepared)
+        if deferred.head is None:
+            deferred.head = deferred.written = self._lock_head(conn)
+        chained = _chain(deferred.head, prepared)
+        deferred.add(chained)
+        return chained.entries
+
+    @contextmanager
+    def deferring(self, conn: Connection) -> Iterator[None]:
+        """Inside the block, :meth:`append_in` through ``conn`` (a write transaction) chains
+        its entries at once — numbers, hashes, the head lock taken at the first — and writes
+        them when the block ends: one insert per table for every append of the block instead
+        of one each. Any other statement run on ``conn`` meanwhile writes them first, so every
+        read sees them. Conditions given to :meth:`expect_latest` are checked, under the head
+        lock, before anything is written; when one no longer holds, :class:`BatchRetry` is
+        raised and the caller must roll the transaction back."""
+        deferred = _Deferred(self)
+        conn.info[_DEFERRED] = deferred
+        try:
+            yield
+            self._write_deferred(conn, deferred)
+        finally:
+            conn.info.pop(_DEFERRED, None)
+
+    def expect_latest(
+        self, conn: Connection, expected: Mapping[tuple[str, str], int | None]
+    ) -> bool:
+        """Whether ``expected`` — the seq of the newest entry of each (kind, key) of the ledger
+        index, None for none — was taken as a condition of ``conn``'s :meth:`deferring` block
+        instead of being read now. It is taken only inside such a block, and only for keys
+        that none of the block's unwritten entries has; otherwise the caller reads the index
+        (which writes those entries first)."""
+        deferred: _Deferred | None = conn.info.get(_DEFERRED)
+        if deferred is None or any(key in deferred.keys for key in expected):
+            return False
+        if any(deferred.expected.get(key, seq) != seq for key, seq in expected.items()):
+            return False
+        deferred.expected.update(expected)
+        return True
 
     def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
-        head = self._lock_head(conn)
-        before = head
-        entries: list[LedgerEntry] = []
-        rows: list[dict[str, Any]] = []
-        disclosures: list[dict[str, Any]] = []
-        for item in prepared:
-            seq = head.seq + 1
-            ts = _now()
-            digest = entry_hash_v2(head.hash, seq, ts, item.kind, item.payload_hash)
-            entries.append(
-                LedgerEntry(
-                    seq,
-                    ts,
-                    item.kind,
-                    item.payload,
-                    head.hash,
-                    digest,
-                    item.payload_hash,
-                    item.disclosed,
-                )
-            )
-            rows.append(
-                {
-                    "seq": seq,
-                    "ts": ts,
-                    "kind": item.kind,
-                    "payload": item.payload_json,
-                    "prev_hash": head.hash,
-                    "hash": digest,
-                    "payload_hash": item.payload_hash,
-                }
-            )
-            disclosures += [
-                {"seq": seq, "pointer": where, "salt": found.salt, "value": value_json}
-                for (where, found), value_json in zip(
-                    item.disclosed.items(), item.disclosed_json, strict=True
-                )
-            ]
-            head = ChainHead(seq, digest)
-        conn.execute(insert(ledger_entries), rows)  # one executemany for a whole batch
-        if disclosures:
-            conn.execute(insert(ledger_disclosures), disclosures)
+        before = self._lock_head(conn)
+        chained = _chain(before, prepared)
+        self._write(conn, before, chained)
+        return chained.entries
+
+    def _write_deferred(self, conn: Connection, deferred: _Deferred) -> None:
+        """Check the block's conditions and write its unwritten entries (nothing when there
+        are none)."""
+        if not deferred.chained.entries or deferred.writing:
+            return
+        deferred.writing = True
+        try:
+            if deferred.expected:
+                found = ledger_index.latest_of(conn, deferred.expected)
+                if any(found.get(key) != seq for key, seq in deferred.expected.items()):
+                    raise BatchRetry("the ledger changed under a deferred append's condition")
+            assert deferred.written is not None  # set with the head lock, at the first append
+            self._write(conn, deferred.written, deferred.chained)
+            deferred.written = deferred.chained.head
+            deferred.clear()
+        finally:
+            deferred.writing = False
+
+    def _write(self, conn: Connection, before: ChainHead, chained: _Chained) -> None:
+        """Store chained entries (which follow ``before``): the entries and their disclosures,
+        the Merkle tree's new nodes, the head, the index."""
+        conn.execute(insert(ledger_entries), chained.rows)  # one executemany for them all
+        if chained.disclosures:
+            conn.execute(insert(ledger_disclosures), chained.disclosures)
+        head = chained.head
         self._tree.add(
-            conn, (before.seq, before.hash), (head.seq, head.hash), [row["hash"] for row in rows]
+            conn,
+            (before.seq, before.hash),
+            (head.seq, head.hash),
+            [row["hash"] for row in chained.rows],
         )
         conn.execute(
             update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
         )
         ledger_index.record(
-            conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in entries)
+            conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
         )
-        return entries
 
     def head(self) -> ChainHead:
         """The newest entry as the ledger records it (``seq`` 0 when empty)."""
@@ -281,6 +315,100 @@ class _Prepared:
     payload_hash: str
     disclosed: dict[str, Disclosure]
     disclosed_json: list[str]
+
+
+@dataclass
+class _Chained:
+    """Entries chained onto a head, as stored: the entries, their rows and disclosure rows,
+    and the head after the last."""
+
+    head: ChainHead
+    entries: list[LedgerEntry] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    disclosures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _chain(head: ChainHead, prepared: list[_Prepared]) -> _Chained:
+    """``prepared`` numbered and hashed one after the other from ``head``."""
+    chained = _Chained(head)
+    for item in prepared:
+        seq = head.seq + 1
+        ts = _now()
+        digest = entry_hash_v2(head.hash, seq, ts, item.kind, item.payload_hash)
+        chained.entries.append(
+            LedgerEntry(
+                seq,
+                ts,
+                item.kind,
+                item.payload,
+                head.hash,
+                digest,
+                item.payload_hash,
+                item.disclosed,
+            )
+        )
+        chained.rows.append(
+            {
+                "seq": seq,
+                "ts": ts,
+                "kind": item.kind,
+                "payload": item.payload_json,
+                "prev_hash": head.hash,
+                "hash": digest,
+                "payload_hash": item.payload_hash,
+            }
+        )
+        chained.disclosures += [
+            {"seq": seq, "pointer": where, "salt": found.salt, "value": value_json}
+            for (where, found), value_json in zip(
+                item.disclosed.items(), item.disclosed_json, strict=True
+            )
+        ]
+        head = ChainHead(seq, digest)
+    chained.head = head
+    return chained
+
+
+@dataclass
+class _Deferred:
+    """The appends of one :meth:`Ledger.deferring` block not written yet: ``head`` is the
+    chain's head with them, ``written`` the head as stored (both None until the head lock is
+    taken), ``keys`` the index keys they touch, ``expected`` the conditions to check before
+    they are written."""
+
+    ledger: Ledger
+    head: ChainHead | None = None
+    written: ChainHead | None = None
+    chained: _Chained = field(default_factory=lambda: _Chained(ChainHead(0, "")))
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    expected: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    writing: bool = False
+
+    def add(self, chained: _Chained) -> None:
+        """Take ``chained`` (chained onto :attr:`head`) as unwritten."""
+        self.chained.entries += chained.entries
+        self.chained.rows += chained.rows
+        self.chained.disclosures += chained.disclosures
+        self.chained.head = self.head = chained.head
+        self.keys.update(
+            ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
+        )
+
+    def clear(self) -> None:
+        """Everything is written: nothing unwritten, no condition left to check."""
+        assert self.head is not None
+        self.chained = _Chained(self.head)
+        self.keys.clear()
+        self.expected.clear()
+
+
+@event.listens_for(Engine, "before_execute")
+def _write_deferred_first(conn: Connection, *_: Any) -> None:
+    """Any statement run inside a :meth:`Ledger.deferring` block first writes the block's
+    unwritten entries, so that whatever it reads or changes sees them."""
+    deferred: _Deferred | None = conn.info.get(_DEFERRED)
+    if deferred is not None and not deferred.writing and deferred.chained.entries:
+        deferred.ledger._write_deferred(conn, deferred)
 
 
 def _salts() -> Iterator[str]:

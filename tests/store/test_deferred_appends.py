@@ -1,0 +1,197 @@
+"""Deferred appends on the real databases: a group-commit batch chains its pieces' entries in
+memory and writes them together; reads inside the batch see them; a piece that fails, or a
+condition that no longer holds under the head lock, sends the batch back to savepoints, and
+the chain stays whole."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, event
+
+from assay.store import Store, ledger_index, open_store
+from assay.store.audit_log import RUN, STATUS, AuditLog
+from assay.store.config import DatabaseChoice
+from assay.store.group_commit import BatchRetry, GroupCommitter
+from assay.store.merkle import leaf_hash, tree_root
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+THREADS = 8
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    opened = open_store(DatabaseChoice(database_url, "test"))
+    yield opened
+    opened.close()
+
+
+def _status(number: int, target: str = "t") -> tuple[str, dict[str, Any]]:
+    return ("audit.status", {"spec": "s", "target": target, "status": f"s{number}"})
+
+
+def _batch(
+    store: Store, works: list[Callable[[Connection], Any]]
+) -> tuple[GroupCommitter, dict[int, Any], dict[int, BaseException]]:
+    """Run ``works`` through a deferring committer, all but the first queued while the first
+    holds its (lone) batch open, so that they make up one batch of their own."""
+    committer = GroupCommitter(store.database, deferring=store.ledger.deferring)
+    holding, release = threading.Event(), threading.Event()
+    results: dict[int, Any] = {}
+    errors: dict[int, BaseException] = {}
+
+    def hold(conn: Connection) -> None:
+        holding.set()
+        release.wait(30)
+
+    def run(number: int, work: Callable[[Connection], Any]) -> None:
+        try:
+            results[number] = committer.run(work)
+        except Exception as error:
+            errors[number] = error
+
+    first = threading.Thread(target=run, args=(-1, hold))
+    first.start()
+    assert holding.wait(30)
+    threads = []
+    for number, work in enumerate(works):  # queued in this order
+        thread = threading.Thread(target=run, args=(number, work))
+        thread.start()
+        threads.append(thread)
+        _wait_for(lambda n=number: committer.waiting == n + 1)
+    release.set()
+    for thread in (first, *threads):
+        thread.join(60)
+    return committer, results, errors
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the threads never queued"
+        time.sleep(0.005)
+
+
+def _entry_inserts(store: Store) -> Callable[[], int]:
+    """A counter of the INSERT statements into ``ledger_entries`` from now on."""
+    seen = [0]
+
+    def count(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO LEDGER_ENTRIES"):
+            seen[0] += 1
+
+    event.listen(store.database.engine, "before_cursor_execute", count)
+    return lambda: seen[0]
+
+
+def _whole(store: Store) -> None:
+    assert store.ledger.verify().ok
+    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
+    with store.ledger.tree() as tree:
+        assert tree.size == len(leaves)
+        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+
+
+def test_a_batch_writes_its_entries_with_one_insert(store: Store) -> None:
+    inserts = _entry_inserts(store)
+
+    def append(number: int) -> Callable[[Connection], list[int]]:
+        return lambda conn: [
+            e.seq for e in store.ledger.append_in(conn, [_status(number, f"t{number}")] * 3)
+        ]
+
+    committer, results, errors = _batch(store, [append(n) for n in range(THREADS)])
+    assert errors == {}
+    assert committer.transactions == 2 and committer.retries == 0
+    assert inserts() == 1, "eight pieces' entries in one INSERT"
+    for number in range(THREADS):  # in queue order, each piece's entries contiguous
+        assert results[number] == [3 * number + 1, 3 * number + 2, 3 * number + 3]
+    assert store.ledger.count() == 3 * THREADS
+    with store.database.reading() as conn:  # the index points at each target's last status
+        latest = ledger_index.latest_of(
+            conn, [(STATUS, ledger_index.pair_key("s", f"t{n}")) for n in range(THREADS)]
+        )
+    assert sorted(latest.values()) == [3 * n + 3 for n in range(THREADS)]
+    _whole(store)
+
+
+def test_reads_inside_the_batch_see_its_unwritten_entries(store: Store) -> None:
+    log = AuditLog(store.ledger)
+    with store.database.reading() as conn:
+        before = log.predecessors("s", "t", conn)
+    seen: dict[str, Any] = {}
+
+    def first(conn: Connection) -> int:
+        assert log.predecessors_unchanged(before, conn), "a condition, not a read"
+        return store.ledger.append_in(conn, [_status(1)])[0].seq
+
+    def second(conn: Connection) -> int:
+        # The first piece's status is not written yet: this piece's check cannot be a
+        # condition; its read writes the first's entries, then sees them.
+        seen["unchanged"] = log.predecessors_unchanged(before, conn)
+        seen["status"] = log.predecessors("s", "t", conn).status
+        return store.ledger.append_in(conn, [_status(2)])[0].seq
+
+    committer, results, errors = _batch(store, [first, second])
+    assert errors == {}
+    assert committer.retries == 0
+    assert results == {-1: None, 0: 1, 1: 2}
+    assert seen["unchanged"] is False
+    assert seen["status"] is not None and seen["status"]["status"] == "s1"
+    _whole(store)
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_a_failing_piece_sends_the_batch_to_savepoints(store: Store, read_first: bool) -> None:
+    def append(number: int) -> Callable[[Connection], int]:
+        def work(conn: Connection) -> int:
+            seq = store.ledger.append_in(conn, [_status(number, f"t{number}")])[0].seq
+            if number == 2:
+                if read_first:  # writes the batch's entries so far, inside this piece
+                    store.ledger.entries_at(conn, [seq])
+                raise ValueError("two refuses")
+            return seq
+
+        return work
+
+    committer, results, errors = _batch(store, [append(n) for n in range(5)])
+    assert committer.retries == 1
+    assert set(errors) == {2} and str(errors[2]) == "two refuses"
+    assert [results[n] for n in (0, 1, 3, 4)] == [1, 2, 3, 4]
+    stored = [(e.content or {})["status"] for e in store.ledger.entries()]
+    assert stored == ["s0", "s1", "s3", "s4"], "the failed piece left nothing"
+    _whole(store)
+
+
+def test_a_condition_broken_before_the_lock_rolls_everything_back(
+    store: Store, database_url: str
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite a write transaction holds the lock from its start")
+    key = ledger_index.pair_key("s", "t")
+    with pytest.raises(BatchRetry), store.database.writing() as conn:
+        with store.ledger.deferring(conn):
+            assert store.ledger.expect_latest(conn, {(RUN, key): None, (STATUS, key): None})
+            # Another writer stores a status of the same pair before this one locks the head.
+            store.ledger.append_many([_status(0)])
+            store.ledger.append_in(conn, [_status(1)])
+    assert [(e.content or {})["status"] for e in store.ledger.entries()] == ["s0"]
+    _whole(store)
+
+
+def test_a_condition_is_not_taken_outside_a_block_or_for_a_touched_key(store: Store) -> None:
+    key = (STATUS, ledger_index.pair_key("s", "t"))
+    with store.database.writing() as conn:
+        assert not store.ledger.expect_latest(conn, {key: None})
+        with store.ledger.deferring(conn):
+            assert store.ledger.expect_latest(conn, {key: None})
+            assert not store.ledger.expect_latest(conn, {key: 5}), "contradicts the first"
+            store.ledger.append_in(conn, [_status(1)])
+            assert not store.ledger.expect_latest(conn, {key: 1}), "an unwritten entry's key"
+    assert store.ledger.count() == 1
+    _whole(store)
+
