@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, event, func, select, update
 
 from assay.errors import InvalidInputError
 from assay.store import ledger_index
+from assay.store.bulk import insert_rows
 from assay.store.canonical import (
     NotCanonicalizableError,
     canonical_json,
@@ -186,9 +187,8 @@ class Ledger:
     def _write(self, conn: Connection, before: ChainHead, chained: _Chained) -> None:
         """Store chained entries (which follow ``before``): the entries and their disclosures,
         the Merkle tree's new nodes, the head, the index."""
-        conn.execute(insert(ledger_entries), chained.rows)  # one executemany for them all
-        if chained.disclosures:
-            conn.execute(insert(ledger_disclosures), chained.disclosures)
+        insert_rows(conn, ledger_entries, chained.rows)
+        insert_rows(conn, ledger_disclosures, chained.disclosures)
         head = chained.head
         self._tree.add(
             conn,

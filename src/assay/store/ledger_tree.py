@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert, select, tuple_
+from sqlalchemy import Connection, bindparam, select, tuple_
 
+from assay.store.bulk import insert_rows
 from assay.store.merkle import NodeKey, Span, extend, fold, leaf_hash, perfect_parts
 from assay.store.schema import ledger_tree
 
@@ -69,8 +70,9 @@ class TreeAppender:
             frontier = [(key, stored[key]) for key in keys]
         leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
         completed, after = extend(frontier, size, leaves)
-        conn.execute(
-            insert(ledger_tree),
+        insert_rows(
+            conn,
+            ledger_tree,
             [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed],
         )
         self._remembered = (new_head, after)
