@@ -167,7 +167,7 @@ def serve(
     import uvicorn
 
     from assay.collectors.confinement import Allowances, load_allowances
-    from assay.server.listening import listen
+    from assay.server.listening import SHARED_PORTS, listen
     from assay.server.settings import ServerSettings
     from assay.server.signing import start_signing
     from assay.store import open_store
@@ -202,7 +202,8 @@ def serve(
         checkpoint_text(ledger_origin, 0, bytes(32))
     except ValueError as error:
         raise InvalidInputError(str(error), source="--ledger-origin") from None
-    sock = listen(host, port)  # a busy port or a bad host is refused before anything else
+    shared = workers > 1 and SHARED_PORTS  # each worker then listens on a socket of its own
+    sock = listen(host, port, shared=shared)  # a busy port or a bad host is refused first
     try:
         settings = ServerSettings.for_database(
             choice,
@@ -233,6 +234,10 @@ def serve(
             # Served on the socket object itself, so that it stays a TCP socket to asyncio.
             served = uvicorn.Config(target, factory=True, log_level="warning")
             uvicorn.Server(served).run(sockets=[sock])
+        elif shared:
+            from assay.server.workers import serve_workers
+
+            serve_workers(target, sock, workers)
         else:
             # Worker processes open the listening socket by its descriptor.
             uvicorn.run(
