@@ -17,7 +17,7 @@ from sqlalchemy import Connection, event
 from assay.store import Store, ledger_index, open_store
 from assay.store.audit_log import RUN, STATUS, AuditLog
 from assay.store.config import DatabaseChoice
-from assay.store.group_commit import BatchRetry, GroupCommitter
+from assay.store.group_commit import AfterCommit, BatchRetry, GroupCommitter
 from assay.store.merkle import leaf_hash, tree_root
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
@@ -202,4 +202,45 @@ def test_a_condition_is_not_taken_outside_a_block_or_for_a_touched_key(store: St
             store.ledger.append_in(conn, [_status(1)])
             assert not store.ledger.expect_latest(conn, {key: 1}), "an unwritten entry's key"
     assert store.ledger.count() == 1
+    _whole(store)
+
+
+def test_late_appends_are_numbered_when_written_in_the_order_of_the_calls(
+    store: Store, database_url: str
+) -> None:
+    with store.database.writing() as conn, store.ledger.deferring(conn):
+        first = store.ledger.append_later(conn, [_status(1), _status(2)])
+        with pytest.raises(RuntimeError, match="not chained yet"):
+            _ = first.entries
+        if not database_url.startswith("sqlite"):
+            # Not locked yet: another writer appends meanwhile, and goes first.
+            other = threading.Thread(target=store.ledger.append_many, args=([_status(0, "x")],))
+            other.start()
+            other.join(20)
+            assert not other.is_alive(), "the head was locked before the entries were written"
+        middle = store.ledger.append_in(conn, [_status(3)])  # chains what waits, then itself
+        last = store.ledger.append_later(conn, [_status(4)])
+        store.ledger.entries_at(conn, [1])  # a read: everything is chained and written first
+        assert [e.seq for e in last.entries] == [middle[0].seq + 1]
+    offset = 0 if database_url.startswith("sqlite") else 1
+    assert [e.seq for e in first.entries] == [1 + offset, 2 + offset]
+    assert middle[0].seq == 3 + offset
+    stored = [(e.content or {})["status"] for e in store.ledger.entries()]
+    assert stored == ["s0"] * offset + ["s1", "s2", "s3", "s4"]
+    _whole(store)
+
+
+def test_a_batch_of_late_appends_answers_each_caller_after_the_commit(store: Store) -> None:
+    def append(number: int) -> Callable[[Connection], AfterCommit[list[int]]]:
+        def work(conn: Connection) -> AfterCommit[list[int]]:
+            later = store.ledger.append_later(conn, [_status(number, f"t{number}")] * 2)
+            return AfterCommit(lambda: [entry.seq for entry in later.entries])
+
+        return work
+
+    committer, results, errors = _batch(store, [append(n) for n in range(THREADS)])
+    assert errors == {}
+    assert committer.retries == 0
+    for number in range(THREADS):
+        assert results[number] == [2 * number + 1, 2 * number + 2]
     _whole(store)

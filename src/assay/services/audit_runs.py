@@ -40,6 +40,8 @@ from assay.store.audit_log import (
     spec_record,
     status_change,
 )
+from assay.store.chain import LedgerEntry
+from assay.store.group_commit import AfterCommit
 from assay.store.ledger import Item, Record
 
 __all__ = [
@@ -226,7 +228,7 @@ def run_audit(
 
     before, spec_known = prior.predecessors, prior.spec_stored
 
-    def store_run(conn: Connection) -> RunRecord:
+    def store_run(conn: Connection) -> RunRecord | AfterCommit[RunRecord]:
         """Everything the run stores, in one transaction (shared with concurrent runs)."""
         known = before
         if not log.predecessors_unchanged(known, conn):
@@ -281,25 +283,27 @@ def run_audit(
             ]
         if also_chained is not None:
             items += also_chained(run)
-        entries = store.ledger.append_in(conn, items)
-        run.ledger = LedgerRange(first=entries[0].seq, last=entries[-1].seq)
+
+        def record_of(entries: list[LedgerEntry]) -> RunRecord:
+            run.ledger = LedgerRange(first=entries[0].seq, last=entries[-1].seq)
+            return RunRecord(
+                run, result, entries[0].seq, entries[-1].seq, status, previous_status, suspended
+            )
+
         # The run is also a life-cycle event for the ML metrics (an audit of a model version,
         # drift alerts), stored with it or not at all.
         outcomes = checked_events(
             outcome_events(run, interfaces), now=finished, where=lambda _: f"run {run.run_id}"
         )
+        if in_transaction is None:
+            # Numbered when the batch is written: the ledger's head lock is then held only
+            # for the writing, not while the batch's other runs are made.
+            later = store.ledger.append_later(conn, items)
+            ingest_in(store, conn, outcomes)
+            return AfterCommit(lambda: record_of(later.entries))
+        record = record_of(store.ledger.append_in(conn, items))
         ingest_in(store, conn, outcomes)
-        record = RunRecord(
-            run,
-            result,
-            entries[0].seq,
-            entries[-1].seq,
-            status,
-            previous_status,
-            suspended,
-        )
-        if in_transaction is not None:
-            in_transaction(conn, record)
+        in_transaction(conn, record)
         return record
 
     return store.together.run(store_run)

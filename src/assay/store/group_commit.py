@@ -32,7 +32,7 @@ from sqlalchemy import Connection
 
 from assay.store.database import Database
 
-__all__ = ["BatchRetry", "GroupCommitter"]
+__all__ = ["AfterCommit", "BatchRetry", "GroupCommitter"]
 
 T = TypeVar("T")
 MAX_BATCH = 64
@@ -46,9 +46,18 @@ class BatchRetry(Exception):
 Deferring = Callable[[Connection], AbstractContextManager[object]]
 
 
+@dataclass(frozen=True)
+class AfterCommit(Generic[T]):
+    """What a piece of work returns when its result can be made only from what its batch's
+    commit fixed (such as the numbers of ledger entries appended late): ``make`` is called,
+    in the caller's thread, once the batch is committed."""
+
+    make: Callable[[], T]
+
+
 @dataclass
 class _Work(Generic[T]):
-    work: Callable[[Connection], T]
+    work: Callable[[Connection], T | AfterCommit[T]]
     result: Any = None
     error: BaseException | None = None
     done: bool = False
@@ -56,6 +65,9 @@ class _Work(Generic[T]):
     def outcome(self) -> T:
         if self.error is not None:
             raise self.error
+        if isinstance(self.result, AfterCommit):
+            made: T = self.result.make()
+            return made
         result: T = self.result
         return result
 
@@ -81,9 +93,10 @@ class GroupCommitter:
         with self._condition:
             return len(self._queue)
 
-    def run(self, work: Callable[[Connection], T]) -> T:
+    def run(self, work: Callable[[Connection], T | AfterCommit[T]]) -> T:
         """``work(conn)`` inside a write transaction (with others' work), its result once
-        committed; its exception if it raised (its writes undone, the others' kept)."""
+        committed (an :class:`AfterCommit` result made then); its exception if it raised (its
+        writes undone, the others' kept)."""
         mine: _Work[T] = _Work(work)
         with self._condition:
             self._queue.append(mine)

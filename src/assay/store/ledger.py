@@ -54,7 +54,7 @@ from assay.store.group_commit import BatchRetry
 from assay.store.ledger_tree import TreeAppender, TreeView
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
-__all__ = ["KIND_PATTERN", "Item", "Ledger", "Record"]
+__all__ = ["KIND_PATTERN", "Item", "LaterEntries", "Ledger", "Record"]
 
 KeyPath = tuple[str | int, ...]
 
@@ -121,21 +121,37 @@ class Ledger:
         deferred: _Deferred | None = conn.info.get(_DEFERRED)
         if deferred is None:
             return self._append_prepared(conn, prepared)
-        if deferred.head is None:
-            deferred.head = deferred.written = self._lock_head(conn)
+        self._chain_waiting(conn, deferred)
+        assert deferred.head is not None
         chained = _chain(deferred.head, prepared)
         deferred.add(chained)
         return chained.entries
+
+    def append_later(self, conn: Connection, items: Iterable[Item]) -> LaterEntries:
+        """Like :meth:`append_in`, for a caller that needs the entries only once they are
+        stored: inside :meth:`deferring`, the items are checked and sealed now but numbered
+        and hashed only when the block's entries are written, so that the head lock is taken
+        then, not here. Outside such a block they are appended at once."""
+        prepared = [_prepare(item) for item in items]
+        later = LaterEntries()
+        deferred: _Deferred | None = conn.info.get(_DEFERRED)
+        if deferred is None:
+            later.entries = self._append_prepared(conn, prepared)
+        else:
+            deferred.wait(prepared, later)
+        return later
 
     @contextmanager
     def deferring(self, conn: Connection) -> Iterator[None]:
         """Inside the block, :meth:`append_in` through ``conn`` (a write transaction) chains
         its entries at once — numbers, hashes, the head lock taken at the first — and writes
         them when the block ends: one insert per table for every append of the block instead
-        of one each. Any other statement run on ``conn`` meanwhile writes them first, so every
-        read sees them. Conditions given to :meth:`expect_latest` are checked, under the head
-        lock, before anything is written; when one no longer holds, :class:`BatchRetry` is
-        raised and the caller must roll the transaction back."""
+        of one each. :meth:`append_later` chains its entries only then (or at the next
+        :meth:`append_in`), in the order of the calls. Any other statement run on ``conn``
+        meanwhile chains and writes them first, so every read sees them. Conditions given to
+        :meth:`expect_latest` are checked, under the head lock, before anything is written;
+        when one no longer holds, :class:`BatchRetry` is raised and the caller must roll the
+        transaction back."""
         deferred = _Deferred(self)
         conn.info[_DEFERRED] = deferred
         try:
@@ -166,13 +182,25 @@ class Ledger:
         self._write(conn, before, chained)
         return chained.entries
 
+    def _chain_waiting(self, conn: Connection, deferred: _Deferred) -> None:
+        """Take the head lock (once per block) and chain the :meth:`append_later` items
+        waiting, in order."""
+        if deferred.head is None:
+            deferred.head = deferred.written = self._lock_head(conn)
+        for prepared, later in deferred.waiting:
+            chained = _chain(deferred.head, prepared)
+            deferred.add(chained)
+            later.entries = chained.entries
+        deferred.waiting.clear()
+
     def _write_deferred(self, conn: Connection, deferred: _Deferred) -> None:
         """Check the block's conditions and write its unwritten entries (nothing when there
         are none)."""
-        if not deferred.chained.entries or deferred.writing:
+        if deferred.writing or not deferred.unwritten:
             return
         deferred.writing = True
         try:
+            self._chain_waiting(conn, deferred)
             if deferred.expected:
                 found = ledger_index.latest_of(conn, deferred.expected)
                 if any(found.get(key) != seq for key, seq in deferred.expected.items()):
@@ -369,6 +397,25 @@ def _chain(head: ChainHead, prepared: list[_Prepared]) -> _Chained:
     return chained
 
 
+class LaterEntries:
+    """The entries of :meth:`Ledger.append_later`, known once they are chained (at the latest
+    when the deferring block writes them)."""
+
+    def __init__(self) -> None:
+        self._entries: list[LedgerEntry] | None = None
+
+    @property
+    def entries(self) -> list[LedgerEntry]:
+        """The entries; RuntimeError before they are chained."""
+        if self._entries is None:
+            raise RuntimeError("these entries are not chained yet")
+        return self._entries
+
+    @entries.setter
+    def entries(self, entries: list[LedgerEntry]) -> None:
+        self._entries = entries
+
+
 @dataclass
 class _Deferred:
     """The appends of one :meth:`Ledger.deferring` block not written yet: ``head`` is the
@@ -380,9 +427,20 @@ class _Deferred:
     head: ChainHead | None = None
     written: ChainHead | None = None
     chained: _Chained = field(default_factory=lambda: _Chained(ChainHead(0, "")))
+    waiting: list[tuple[list[_Prepared], LaterEntries]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     expected: dict[tuple[str, str], int | None] = field(default_factory=dict)
     writing: bool = False
+
+    @property
+    def unwritten(self) -> bool:
+        """Entries wait to be chained or written."""
+        return bool(self.waiting or self.chained.entries)
+
+    def wait(self, prepared: list[_Prepared], later: LaterEntries) -> None:
+        """Keep ``prepared`` to be chained later, for ``later``."""
+        self.waiting.append((prepared, later))
+        self.keys.update(ledger_index.latest_keys((0, p.kind, p.payload) for p in prepared))
 
     def add(self, chained: _Chained) -> None:
         """Take ``chained`` (chained onto :attr:`head`) as unwritten."""
@@ -407,7 +465,7 @@ def _write_deferred_first(conn: Connection, *_: Any) -> None:
     """Any statement run inside a :meth:`Ledger.deferring` block first writes the block's
     unwritten entries, so that whatever it reads or changes sees them."""
     deferred: _Deferred | None = conn.info.get(_DEFERRED)
-    if deferred is not None and not deferred.writing and deferred.chained.entries:
+    if deferred is not None and not deferred.writing and deferred.unwritten:
         deferred.ledger._write_deferred(conn, deferred)
 
 
