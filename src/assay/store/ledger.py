@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, select, update
+from sqlalchemy import Connection, event, func, select, update
 
 from assay.errors import InvalidInputError
 from assay.store import ledger_index
@@ -83,6 +83,9 @@ class Ledger:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        engine = database.engine
+        if not event.contains(engine, "before_execute", _write_deferred_first):
+            event.listen(engine, "before_execute", _write_deferred_first)
         self._tree = TreeAppender()
         self._committed: OrderedDict[int, LedgerEntry] = OrderedDict()
         self._committed_lock = threading.Lock()
@@ -186,7 +189,11 @@ class Ledger:
         """Take the head lock (once per block) and chain the :meth:`append_later` items
         waiting, in order."""
         if deferred.head is None:
-            deferred.head = deferred.written = self._lock_head(conn)
+            busy, deferred.busy = deferred.busy, True  # the lock's query writes nothing first
+            try:
+                deferred.head = deferred.written = self._lock_head(conn)
+            finally:
+                deferred.busy = busy
         for prepared, later in deferred.waiting:
             chained = _chain(deferred.head, prepared)
             deferred.add(chained)
@@ -196,9 +203,9 @@ class Ledger:
     def _write_deferred(self, conn: Connection, deferred: _Deferred) -> None:
         """Check the block's conditions and write its unwritten entries (nothing when there
         are none)."""
-        if deferred.writing or not deferred.unwritten:
+        if deferred.busy or not deferred.unwritten:
             return
-        deferred.writing = True
+        deferred.busy = True
         try:
             self._chain_waiting(conn, deferred)
             if deferred.expected:
@@ -210,7 +217,7 @@ class Ledger:
             deferred.written = deferred.chained.head
             deferred.clear()
         finally:
-            deferred.writing = False
+            deferred.busy = False
 
     def _write(self, conn: Connection, before: ChainHead, chained: _Chained) -> None:
         """Store chained entries (which follow ``before``): the entries and their disclosures,
@@ -430,7 +437,7 @@ class _Deferred:
     waiting: list[tuple[list[_Prepared], LaterEntries]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     expected: dict[tuple[str, str], int | None] = field(default_factory=dict)
-    writing: bool = False
+    busy: bool = False  # the block's own statements run: the hook stays out
 
     @property
     def unwritten(self) -> bool:
@@ -460,12 +467,11 @@ class _Deferred:
         self.expected.clear()
 
 
-@event.listens_for(Engine, "before_execute")
 def _write_deferred_first(conn: Connection, *_: Any) -> None:
     """Any statement run inside a :meth:`Ledger.deferring` block first writes the block's
     unwritten entries, so that whatever it reads or changes sees them."""
     deferred: _Deferred | None = conn.info.get(_DEFERRED)
-    if deferred is not None and not deferred.writing and deferred.unwritten:
+    if deferred is not None and not deferred.busy and deferred.unwritten:
         deferred.ledger._write_deferred(conn, deferred)
 
 
