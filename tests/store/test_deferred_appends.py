@@ -244,3 +244,23 @@ def test_a_batch_of_late_appends_answers_each_caller_after_the_commit(store: Sto
     for number in range(THREADS):
         assert results[number] == [2 * number + 1, 2 * number + 2]
     _whole(store)
+
+
+def test_a_lone_runs_predecessor_check_holds_the_head_lock(store: Store, database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("on SQLite a write transaction holds the lock from its start")
+    log = AuditLog(store.ledger)
+    with store.database.reading() as conn:
+        before = log.predecessors("s", "t", conn)
+    other = threading.Thread(target=store.ledger.append_many, args=([_status(0)],))
+    with store.database.writing() as conn:
+        assert log.predecessors_unchanged(before, conn)
+        # Checked outside a deferring block: the lock is held from the check to the commit,
+        # so another writer cannot store a run between them.
+        other.start()
+        other.join(2)
+        assert other.is_alive(), "another writer appended between the check and the commit"
+        store.ledger.append_in(conn, [_status(1)])
+    other.join(30)
+    assert [(e.content or {})["status"] for e in store.ledger.entries()] == ["s1", "s0"]
+    _whole(store)

@@ -259,11 +259,15 @@ class AuditLog:
 
     def predecessors_unchanged(self, known: Predecessors, conn: Connection) -> bool:
         """No run or status of the same spec and target was recorded since ``known`` was read
-        (one index lookup; inside the ledger's deferring block, a condition it checks under
-        the head lock instead)."""
+        (one index lookup under the ledger's head lock, which the transaction then keeps;
+        inside the ledger's deferring block, a condition it checks under that lock before it
+        writes, instead)."""
         keys = [(RUN, known.key), (STATUS, known.key)]
         if self.ledger.expect_latest(conn, dict(zip(keys, known.seqs, strict=True))):
             return True
+        # Read under the head lock: a run another process stores after this read would
+        # otherwise slip in before this transaction's append.
+        self.ledger.lock_head(conn)
         seqs = ledger_index.latest_of(conn, keys)
         return (seqs.get((RUN, known.key)), seqs.get((STATUS, known.key))) == known.seqs
 

@@ -331,6 +331,17 @@ class Ledger:
             recorded = _read_head(conn)
             return verify_chain(_stream(conn, since=1, strict=True), recorded_head=recorded)
 
+    def lock_head(self, conn: Connection) -> ChainHead:
+        """Take the ledger's head lock for the rest of ``conn``'s write transaction (as its
+        first append would) and return the head; inside a :meth:`deferring` block, the
+        block's head with its unwritten entries."""
+        deferred: _Deferred | None = conn.info.get(_DEFERRED)
+        if deferred is None:
+            return self._lock_head(conn)
+        self._chain_waiting(conn, deferred)
+        assert deferred.head is not None
+        return deferred.head
+
     def _lock_head(self, conn: Connection) -> ChainHead:
         query = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
         if self._database.dialect != "sqlite":  # SQLite is already locked by BEGIN IMMEDIATE
