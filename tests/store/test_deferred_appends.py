@@ -6,29 +6,21 @@ the chain stays whole."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, event
 
-from assay.store import Store, ledger_index, open_store
+from assay.store import Store, ledger_index
 from assay.store.audit_log import RUN, STATUS, AuditLog
-from assay.store.config import DatabaseChoice
 from assay.store.group_commit import AfterCommit, BatchRetry, GroupCommitter
 from assay.store.merkle import leaf_hash, tree_root
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 THREADS = 8
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
 
 
 def _status(number: int, target: str = "t") -> tuple[str, dict[str, Any]]:
@@ -63,7 +55,7 @@ def _batch(
         thread = threading.Thread(target=run, args=(number, work))
         thread.start()
         threads.append(thread)
-        _wait_for(partial(_queued, committer, number + 1))
+        wait_for(partial(_queued, committer, number + 1))
     release.set()
     for thread in (first, *threads):
         thread.join(60)
@@ -72,13 +64,6 @@ def _batch(
 
 def _queued(committer: GroupCommitter, count: int) -> bool:
     return committer.waiting == count
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the threads never queued"
-        time.sleep(0.005)
 
 
 def _entry_inserts(store: Store) -> Callable[[], int]:

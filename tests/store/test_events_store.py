@@ -4,22 +4,12 @@ left out and not counted — and a batch that fails leaves nothing behind."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from assay.store import Store, open_store
-from assay.store.config import DatabaseChoice
+from assay.store import Store
 from assay.store.events import EventRow
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
 
 
 def _row(number: int, body: str = "") -> EventRow:

@@ -5,35 +5,19 @@ others are stored — and the chain stays whole."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
 from functools import partial
 
 import pytest
 from sqlalchemy import Connection
 
-from assay.store import Store, open_store
-from assay.store.config import DatabaseChoice
+from assay.store import Store
 from assay.store.group_commit import GroupCommitter
 from assay.store.ledger import Item
 from assay.store.merkle import leaf_hash, tree_root
+from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 THREADS = 12
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the threads never queued"
-        time.sleep(0.01)
 
 
 def test_concurrent_work_commits_together_and_a_failure_stays_its_own(store: Store) -> None:
@@ -66,7 +50,7 @@ def test_concurrent_work_commits_together_and_a_failure_stays_its_own(store: Sto
     others = [threading.Thread(target=work, args=(n,)) for n in range(1, THREADS)]
     for thread in others:
         thread.start()
-    _wait_for(lambda: committer.waiting == THREADS - 1)
+    wait_for(lambda: committer.waiting == THREADS - 1)
     release.set()
     for thread in (first, *others):
         thread.join(60)

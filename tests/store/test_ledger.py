@@ -16,13 +16,6 @@ from tests.helpers.legacy import first_schema_ledger
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def raw(database_url: str) -> Iterator[Engine]:
     """A plain engine on the same database, for editing rows behind assay's back."""
     engine = create_engine(database_url)

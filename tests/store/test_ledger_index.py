@@ -6,7 +6,6 @@ builds it)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,13 +19,6 @@ from tests.helpers.legacy import first_schema_ledger
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 SPECS, TARGETS = ("credit", "churn"), ("model@1", "model@2", "other model@1")
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
 
 
 def _items(rng: random.Random, count: int) -> list[tuple[str, dict[str, Any]]]:

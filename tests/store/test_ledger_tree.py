@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
 
 import pytest
 from alembic import command
@@ -21,13 +20,6 @@ from assay.store.migrate import alembic_config
 from assay.store.schema import ledger_tree
 from tests.helpers.legacy import append_format_one
 from tests.store.test_merkle import rfc_mth, rfc_verify_consistency, rfc_verify_inclusion
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = open_store(DatabaseChoice(database_url, "test"))
-    yield opened
-    opened.close()
 
 
 def _leaves(store: Store) -> list[bytes]:
