@@ -180,6 +180,20 @@ def test_numeric_statistics_match_scipy_whatever_the_signs(kind: str) -> None:
     )
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float32])
+def test_samples_of_other_number_types_match_scipy(dtype: type) -> None:
+    rng = np.random.default_rng(13)
+    reference: np.ndarray = np.round(rng.normal(0, 50, 3000)).astype(dtype)
+    current: np.ndarray = np.round(rng.normal(5, 50, 2000)).astype(dtype)
+    drift = numeric_drift("x", reference, current)
+    assert drift.statistics["ks_statistic"] == pytest.approx(
+        stats.ks_2samp(reference, current).statistic, rel=RELATIVE
+    )
+    assert drift.statistics["wasserstein"] == pytest.approx(
+        stats.wasserstein_distance(reference, current), rel=RELATIVE
+    )
+
+
 def test_ks_statistic_with_infinite_values_matches_scipy() -> None:
     rng = np.random.default_rng(12)
     reference = np.concatenate([rng.normal(0, 1, 500), [np.inf, -np.inf, -np.inf]])

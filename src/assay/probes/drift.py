@@ -147,6 +147,9 @@ def _merge_keys(reference: FloatArray, current: FloatArray) -> tuple[npt.NDArray
     sign bit also makes -0.0 the key of 0.0. So the keys of each sorted sample form two sorted
     runs (negative, non-negative), and a stable sort of two runs is a linear merge, on plain
     integers: half the time of an argsort merge of the floats, and exact."""
+    # The keys are float64 bits: other numbers (integers, float32) become float64 first.
+    reference = np.asarray(reference, dtype=np.float64)
+    current = np.asarray(current, dtype=np.float64)
     n = reference.size
     negative_ref = int(np.searchsorted(reference, 0.0, side="left"))
     negative_cur = int(np.searchsorted(current, 0.0, side="left"))
