@@ -12,9 +12,10 @@ batch to fill: under no load a batch is the one piece of work (then without a sa
 Given a ``deferring`` context (the ledger's :meth:`~assay.store.ledger.Ledger.deferring`), a
 batch of several first runs without savepoints inside it, so that its pieces' appends are
 written together (a few statements for the batch instead of several per piece; with
-``append_later`` the head lock is taken only for that writing). Should any piece fail there, or the context raise :class:`BatchRetry`, the
-whole transaction is rolled back and the batch runs again the way above, each piece in its
-savepoint: a failure still undoes only its own piece.
+``append_later`` the head lock is taken only for that writing). Should any piece fail there,
+or the context raise :class:`BatchRetry`, the whole transaction is rolled back and the batch
+runs again the way above, each piece in its savepoint: a failure still undoes only its own
+piece.
 
 A caller's result is returned only after the commit that stored it; if that commit fails,
 every caller of the batch gets the error and nothing of the batch is stored.
