@@ -82,16 +82,9 @@ def listen_beside(family: int, address: tuple[str, int]) -> socket.socket:
     """A socket of this process listening at ``address``, where a :func:`listen` socket made
     ``shared`` keeps the port: each worker accepts on its own, the kernel spreading new
     connections over them."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(address)
-        sock.listen(_BACKLOG)
-    except OSError:
-        sock.close()
-        raise
+    host, port = address[0], address[1]
+    sock = _bound(family, socket.SOCK_STREAM, 0, address, host, port, shared=True)
+    sock.listen(_BACKLOG)
     return sock
 
 

@@ -124,9 +124,7 @@ class Ledger:
         deferred: _Deferred | None = conn.info.get(_DEFERRED)
         if deferred is None:
             return self._append_prepared(conn, prepared)
-        self._chain_waiting(conn, deferred)
-        assert deferred.head is not None
-        chained = _chain(deferred.head, prepared)
+        chained = _chain(self.lock_head(conn), prepared)  # after the late items waiting
         deferred.add(chained)
         return chained.entries
 
