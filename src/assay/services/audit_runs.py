@@ -34,6 +34,7 @@ from assay.store.audit_log import (
     MEASUREMENT,
     REPORT,
     AuditLog,
+    BeforeRun,
     active_certificates,
     measurement_record,
     run_record,
@@ -149,6 +150,7 @@ def run_audit(
     in_transaction: Callable[[Connection, RunRecord], None] | None = None,
     also_chained: Callable[[RunModel], Sequence[Item]] | None = None,
     confinement: Confinement | None = None,
+    prior: BeforeRun | None = None,
 ) -> RunRecord:
     """Collect, evaluate and store one run of ``loaded`` on ``target`` (see :func:`target_of`).
     Collection failures become ``error`` outcomes; the run always completes.
@@ -162,7 +164,8 @@ def run_audit(
     ``also_chained(run)`` gives entries appended after the run's own in the same append (one
     lock of the chain, one write of each table), and counted in its ledger range. A ``confinement``
     (a spec uploaded to the server) limits what the collectors may reach and which of the
-    server's environment variables they see."""
+    server's environment variables they see. ``prior`` is what the run reads of the ledger
+    first (:meth:`AuditLog.before_run`), when the caller read it already."""
     spec = loaded.spec
     name = check_target(target_of(loaded, target), source="target")
     log = AuditLog(store.ledger)
@@ -170,8 +173,9 @@ def run_audit(
     pushed = pushed or {}
     # Read before the transaction that appends (it holds the ledger's lock): inside, one index
     # lookup confirms that no other run of this spec and target came in between.
-    with store.database.snapshot() as conn:
-        prior = log.before_run(spec.id, name, loaded.hash, conn)
+    if prior is None:
+        with store.database.snapshot() as conn:
+            prior = log.before_run(spec.id, name, loaded.hash, conn)
     relative = {
         element.id: element.target["baseline"]
         for _, element in walk(spec)

@@ -19,7 +19,7 @@ from assay.files.spec import LoadedSpec
 from assay.reports.audit_json import jsonable
 from assay.services.audit_runs import PushedValue, RunRecord, run_audit
 from assay.store import Store
-from assay.store.audit_log import batch_record
+from assay.store.audit_log import BeforeRun, batch_record
 from assay.store.ledger import Record
 
 __all__ = ["MAX_PROBLEMS", "EvidenceRefusedError", "PushedEvidence", "evidence_problems", "push"]
@@ -79,12 +79,14 @@ def push(
     *,
     by: str,
     confinement: Confinement | None = None,
+    prior: BeforeRun | None = None,
 ) -> RunRecord:
     """Check every value, then evaluate the spec on ``target`` with the pushed values standing
     for their measurements, and store the run. The last value of a measurement is evaluated;
     the earlier ones are kept, with their provenance, in one ``audit.measurement_batch`` entry
     of the run. One bad value refuses the batch (:class:`EvidenceRefusedError`), and then
-    nothing is stored."""
+    nothing is stored. ``prior``: what the run reads of the ledger first, when the caller
+    read it with the spec (:func:`~assay.services.registrations.audited_version`)."""
     problems = evidence_problems(loaded, values)
     if problems:
         shown = problems[:_SHOWN]
@@ -113,6 +115,7 @@ def push(
         trigger={"kind": "push", "by": by, "values": len(values)},
         also_chained=keep_earlier if earlier else None,
         confinement=confinement,
+        prior=prior,
     )
 
 

@@ -27,7 +27,7 @@ from assay.audit.spec import Requirement, walk
 from assay.errors import InvalidInputError
 from assay.files.spec import LoadedSpec, spec_from_text
 from assay.store import Store, ledger_index
-from assay.store.audit_log import SPEC, AuditLog, spec_record
+from assay.store.audit_log import SPEC, AuditLog, BeforeRun, spec_record
 from assay.store.ledger import Item
 from assay.store.schedule import upsert_job
 
@@ -36,6 +36,7 @@ __all__ = [
     "Mode",
     "Registration",
     "UnknownSpecError",
+    "audited_version",
     "find_registration",
     "register_target",
     "registrations",
@@ -144,13 +145,50 @@ def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Pat
 _FULL_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _indexed_spec(store: Store, spec_id: str, spec_hash: str | None) -> dict[str, Any] | None:
+def audited_version(
+    store: Store, spec_id: str, target: str, base_dir: Path
+) -> tuple[LoadedSpec, BeforeRun]:
+    """The version of ``spec_id`` a run on ``target`` is evaluated against (its
+    registration's, else the newest stored) and what the run reads of the ledger before it
+    is stored (:meth:`AuditLog.before_run`): one index lookup and one read of the last run
+    and status, where :func:`find_registration`, :func:`stored_spec` and ``before_run`` take
+    three. :class:`UnknownSpecError` when no version is stored."""
+    registration_key = (REGISTRATION, ledger_index.pair_key(spec_id, target))
+    newest_key = (SPEC, ledger_index.spec_id_key(spec_id))
+    with store.database.reading() as conn:
+        prior = AuditLog(store.ledger).before_run(
+            spec_id, target, None, conn, also=[registration_key, newest_key]
+        )
+        # Registrations and specs are committed entries: cached, read once per process.
+        entries = {e.seq: e.content for e in store.ledger.committed_entries([*prior.also.values()])}
+        registered = entries.get(prior.also.get(registration_key, 0))
+        found = entries.get(prior.also.get(newest_key, 0))
+        if isinstance(registered, dict) and (
+            not isinstance(found, dict) or found.get("hash") != registered["spec_hash"]
+        ):
+            found = _indexed_spec(store, spec_id, registered["spec_hash"], conn)
+    if not isinstance(found, dict) or found.get("id") != spec_id:
+        which = f"version {registered['spec_hash']} of " if isinstance(registered, dict) else ""
+        raise UnknownSpecError(
+            f"no {which}specification {spec_id!r} is stored",
+            source="spec",
+            expected="a specification uploaded first (POST /api/v1/specs)",
+        )
+    return _checked(found["hash"], base_dir, json.dumps(found["document"]), spec_id), prior
+
+
+def _indexed_spec(
+    store: Store, spec_id: str, spec_hash: str | None, conn: Connection | None = None
+) -> dict[str, Any] | None:
     """The stored version of ``spec_id`` with the full hash ``spec_hash``, or its newest
-    (None), through the ledger's index."""
+    (None), through the ledger's index (read through ``conn`` when given)."""
     if spec_hash is not None and not _FULL_HASH.match(spec_hash):
         return None
     key = spec_hash if spec_hash is not None else ledger_index.spec_id_key(spec_id)
-    with store.database.reading() as conn:
+    if conn is None:
+        with store.database.reading() as reading:
+            seq = ledger_index.latest_seq(reading, SPEC, key)
+    else:
         seq = ledger_index.latest_seq(conn, SPEC, key)
     found = store.ledger.committed_entries([seq]) if seq is not None else []
     payload = found[0].content if found else None

@@ -20,8 +20,8 @@ The confidential values of specs, measurements, runs and attestations are sealed
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "STATUS",
     "WAIVER",
     "AuditLog",
+    "BeforeRun",
     "active_certificates",
     "attestation_record",
     "batch_record",
@@ -84,12 +85,15 @@ class Predecessors:
 @dataclass(frozen=True)
 class BeforeRun:
     """What a run of a (spec, target) reads before it is stored: its predecessors, whether its
-    spec version is stored already, and whether any attestation or waiver names the spec."""
+    spec version is stored already, whether any attestation or waiver names the spec, and the
+    seq of each other (kind, key) the caller looked up in the same query (``also``, those
+    found)."""
 
     predecessors: Predecessors
     spec_stored: bool
     attested: bool
     waived: bool
+    also: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 class AuditLog:
@@ -114,19 +118,30 @@ class AuditLog:
                 found.append((entry, payload))
         return found
 
-    def before_run(self, spec: str, target: str, spec_hash: str, conn: Connection) -> BeforeRun:
-        """What a run of ``spec`` (version ``spec_hash``) on ``target`` needs to know of the
-        ledger first, in one index lookup and one read of the last run and status."""
+    def before_run(
+        self,
+        spec: str,
+        target: str,
+        spec_hash: str | None,
+        conn: Connection,
+        also: Iterable[tuple[str, str]] = (),
+    ) -> BeforeRun:
+        """What a run of ``spec`` (version ``spec_hash``; None: a version read from the ledger,
+        so stored) on ``target`` needs to know of the ledger first, in one index lookup (with
+        the keys of ``also``) and one read of the last run and status. Each statement sees
+        only committed entries, which never change: the reads need no snapshot."""
         pair, about = ledger_index.pair_key(spec, target), ledger_index.spec_id_key(spec)
-        seqs = ledger_index.latest_of(
-            conn,
-            [(RUN, pair), (STATUS, pair), (SPEC, spec_hash), (ATTESTATION, about), (WAIVER, about)],
-        )
+        own = [(RUN, pair), (STATUS, pair), (ATTESTATION, about), (WAIVER, about)]
+        if spec_hash is not None:
+            own.append((SPEC, spec_hash))
+        extra = list(also)
+        seqs = ledger_index.latest_of(conn, own + extra)
         return BeforeRun(
             self._predecessors(pair, seqs, conn),
-            (SPEC, spec_hash) in seqs,
+            spec_hash is None or (SPEC, spec_hash) in seqs,
             (ATTESTATION, about) in seqs,
             (WAIVER, about) in seqs,
+            {key: seqs[key] for key in extra if key in seqs},
         )
 
     def spec_stored(self, spec_hash: str, conn: Connection) -> bool:

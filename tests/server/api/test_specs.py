@@ -4,6 +4,9 @@ CI PostgreSQL, through the real application in process."""
 from __future__ import annotations
 
 import copy
+from typing import Any
+
+from sqlalchemy import event
 
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT
@@ -67,3 +70,75 @@ def test_an_invalid_spec_is_refused_with_every_problem(api: Api) -> None:
     assert len(error["problems"]) == 2
     assert any("dimensions[0].requirements[0]" in problem for problem in error["problems"])
     assert ledger_count(api) == before
+
+
+def _second_version() -> dict[str, Any]:
+    """PUSH_SPEC with a stricter accuracy target: 0.91 passes the first version, not this."""
+    stricter = copy.deepcopy(PUSH_SPEC)
+    measurements = stricter["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"]
+    measurements[0]["target"] = 0.95
+    return stricter
+
+
+def test_a_push_or_run_is_judged_against_the_targets_registered_version(api: Api) -> None:
+    first = api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).json()["hash"]
+    registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
+    second = api.call("auditee", "POST", "/api/v1/specs", json=_second_version()).json()["hash"]
+    assert first != second
+
+    # Registered to the first version while the second is the newest.
+    registered = push(api, 0.91)
+    assert (registered["spec_hash"], registered["verdict"]) == (first, "pass")
+    # Not registered: the newest version.
+    unregistered = push(api, 0.91, target="model@2")
+    assert (unregistered["spec_hash"], unregistered["verdict"]) == (second, "fail")
+
+    # Registered again, to the newest version: pushes and runs follow.
+    again = {**registration, "spec_hash": second[:12]}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=again).status_code == 201
+    assert push(api, 0.91)["spec_hash"] == second
+    run = api.call("auditee", "POST", "/api/v1/runs", json={"spec": "quality", "target": "model@1"})
+    assert run.status_code == 201, run.text
+    assert run.json()["spec_hash"] == second
+    # Registered to an older version than the newest: runs follow too.
+    older = {**registration, "target": "model@3", "spec_hash": first}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=older).status_code == 201
+    run = api.call("auditee", "POST", "/api/v1/runs", json={"spec": "quality", "target": "model@3"})
+    assert run.json()["spec_hash"] == first
+
+
+def test_a_push_of_an_unknown_spec_is_refused_and_stores_nothing(api: Api) -> None:
+    before = ledger_count(api)
+    answer = api.call(
+        "auditee",
+        "POST",
+        "/api/v1/evidence",
+        json={"spec": "nothing", "target": "model@1", "values": [{"measurement": "a", "value": 1}]},
+    )
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "unknown_spec"
+    assert "nothing" in answer.json()["error"]["message"]
+    assert ledger_count(api) == before
+
+
+def test_a_push_looks_up_the_ledger_index_once_before_it_is_stored(api: Api) -> None:
+    """Registration, spec version, last run and status, attestations and waivers: one lookup;
+    the other is the check, when the run is stored, that no run came in between."""
+    assert api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
+    registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
+    push(api, 0.91)  # the spec and registration entries are read once per process
+    engine = api.client.app.state.store.database.engine  # type: ignore[attr-defined]
+    lookups: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "ledger_latest" in statement:
+            lookups.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert push(api, 0.5)["verdict"] == "fail"
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(lookups) == 2, lookups

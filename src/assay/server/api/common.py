@@ -17,10 +17,12 @@ from assay.server.errors import ApiError
 from assay.services.audit_runs import RunRecord
 from assay.services.registrations import (
     UnknownSpecError,
+    audited_version,
     find_registration,
     stored_spec,
 )
 from assay.store import Store
+from assay.store.audit_log import BeforeRun
 from assay.store.tokens import Role
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "Name",
     "StrictBody",
     "Target",
+    "audited_for",
     "loaded_for",
     "loaded_for_version",
     "now",
@@ -81,6 +84,18 @@ def loaded_for(store: Store, request: Request, spec: str, target: str | None) ->
     newest stored; 404 when there is none."""
     registration = find_registration(store, spec, target) if target else None
     return loaded_for_version(request, spec, registration.spec_hash if registration else None)
+
+
+def audited_for(
+    store: Store, request: Request, spec: str, target: str
+) -> tuple[LoadedSpec, BeforeRun]:
+    """The spec version a run of (spec, target) is evaluated against, as :func:`loaded_for`
+    finds it, with what the run reads of the ledger first, read together; 404 when there is
+    none."""
+    try:
+        return audited_version(store, spec, target, settings_base(request))
+    except UnknownSpecError as error:
+        raise ApiError(404, "unknown_spec", error.message) from None
 
 
 def loaded_for_version(request: Request, spec_id: str, spec_hash: str | None) -> LoadedSpec:

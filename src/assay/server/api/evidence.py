@@ -13,7 +13,7 @@ from assay.server.api.common import (
     Name,
     StrictBody,
     Target,
-    loaded_for,
+    audited_for,
     run_summary,
 )
 from assay.server.auth import caller, store_of
@@ -54,7 +54,7 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
     (422 ``invalid_evidence`` listing each problem), and nothing is stored."""
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
-    loaded = loaded_for(store, request, body.spec, body.target)
+    loaded, prior = audited_for(store, request, body.spec, body.target)
     values = [
         PushedEvidence(item.measurement, item.value, item.measured_at, item.provenance)
         for item in body.values
@@ -66,5 +66,6 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
         values,
         by=token.name,
         confinement=request.app.state.settings.confinement,
+        prior=prior,
     )
     return run_summary(record) | {"accepted": len(body.values)}

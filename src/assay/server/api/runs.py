@@ -17,7 +17,7 @@ from assay.server.api.common import (
     Name,
     StrictBody,
     Target,
-    loaded_for,
+    audited_for,
     run_summary,
 )
 from assay.server.auth import caller, in_scope, store_of
@@ -49,11 +49,11 @@ class RunRequest(StrictBody):
 def trigger_run(body: RunRequest, request: Request) -> dict[str, Any]:
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
-    loaded = loaded_for(store, request, body.spec, body.target)
+    loaded, prior = audited_for(store, request, body.spec, body.target)
     trigger = {"kind": "api", "by": token.name}
     confinement = request.app.state.settings.confinement
     return run_summary(
-        run_audit(store, loaded, body.target, trigger=trigger, confinement=confinement)
+        run_audit(store, loaded, body.target, trigger=trigger, confinement=confinement, prior=prior)
     )
 
 
