@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection
 
 from assay.store import Store
-from assay.store.group_commit import GroupCommitter
+from assay.store.group_commit import AfterCommit, GroupCommitter
 from assay.store.ledger import Item
 from assay.store.merkle import leaf_hash, tree_root
 from tests.helpers.waiting import wait_for
@@ -107,4 +107,36 @@ def test_many_threads_pushing_at_once_keep_one_chain(store: Store) -> None:
     leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
     with store.ledger.tree() as tree:  # the stored Merkle tree followed every batch
         assert tree.size == len(leaves)
+        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+
+
+def _append_later(store: Store, items: list[Item], conn: Connection) -> AfterCommit[list[int]]:
+    later = store.ledger.append_later(conn, items)
+    return AfterCommit(lambda: [entry.seq for entry in later.entries])
+
+
+def test_the_stores_own_committer_keeps_one_chain_with_batches_overlapping(store: Store) -> None:
+    """``store.together`` as the server uses it: appends made late in deferred batches, and on
+    PostgreSQL the next batch running while the one before commits."""
+    assert store.together._overlap == (2 if store.database.dialect == "postgresql" else 1)
+    barrier = threading.Barrier(THREADS)
+    seqs: list[int] = []
+
+    def work(number: int) -> None:
+        barrier.wait(30)
+        for round_ in range(5):
+            items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 3
+            mine: list[int] = store.together.run(partial(_append_later, store, items))
+            assert mine == list(range(mine[0], mine[0] + 3)), "a caller's entries are contiguous"
+            seqs.extend(mine)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(seqs) == list(range(1, THREADS * 5 * 3 + 1))
+    assert store.ledger.verify().ok
+    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
+    with store.ledger.tree() as tree:
         assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]

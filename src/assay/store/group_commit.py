@@ -19,6 +19,11 @@ piece.
 
 A caller's result is returned only after the commit that stored it; if that commit fails,
 every caller of the batch gets the error and nothing of the batch is stored.
+
+With ``overlap`` above 1, the next batch starts as soon as the previous one's pieces have run,
+while that one still writes and commits (on its own connection): the pieces of one batch run
+while the database stores the other, instead of every thread of the process waiting for the
+commit. Batches still reach the ledger one at a time, in the order its head lock gives them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
@@ -61,6 +67,7 @@ class _Work(Generic[T]):
     work: Callable[[Connection], T | AfterCommit[T]]
     result: Any = None
     error: BaseException | None = None
+    taken: bool = False  # into a batch, by its leader
     done: bool = False
 
     def outcome(self) -> T:
@@ -77,14 +84,20 @@ class GroupCommitter:
     """Runs write transactions of this process's threads together (see the module)."""
 
     def __init__(
-        self, database: Database, max_batch: int = MAX_BATCH, deferring: Deferring | None = None
+        self,
+        database: Database,
+        max_batch: int = MAX_BATCH,
+        deferring: Deferring | None = None,
+        overlap: int = 1,
     ) -> None:
         self._database = database
         self._max_batch = max_batch
         self._deferring = deferring
+        self._overlap = overlap
         self._condition = threading.Condition()
         self._queue: list[_Work[Any]] = []
-        self._leading = False
+        self._running: object | None = None  # the batch whose pieces run now
+        self._open = 0  # batches started and not yet committed or rolled back
         self.transactions = 0  # committed or not, for the curious (and the tests)
         self.retries = 0  # batches run again in savepoints after a deferred try
 
@@ -103,33 +116,47 @@ class GroupCommitter:
             self._queue.append(mine)
         while True:
             with self._condition:
-                while not mine.done and self._leading:
+                while not mine.done and (
+                    mine.taken or self._running is not None or self._open >= self._overlap
+                ):
                     self._condition.wait()
                 if mine.done:
                     return mine.outcome()
-                self._leading = True
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
+                for queued in batch:
+                    queued.taken = True
+                self._running = running = object()
+                self._open += 1
+            ran = partial(self._pieces_ran, running)
             try:
-                self._commit(batch)
+                self._commit(batch, ran)
             finally:
+                ran()
                 with self._condition:
-                    self._leading = False
+                    self._open -= 1
                     self._condition.notify_all()
 
-    def _commit(self, batch: list[_Work[Any]]) -> None:
+    def _pieces_ran(self, running: object) -> None:
+        """The pieces of the batch ``running`` names have run: the next batch may start."""
+        with self._condition:
+            if self._running is running:
+                self._running = None
+                self._condition.notify_all()
+
+    def _commit(self, batch: list[_Work[Any]], ran: Callable[[], None]) -> None:
         self.transactions += 1
         try:
             if self._deferring is not None and len(batch) > 1:
                 try:
-                    self._run_deferred(batch, self._deferring)
+                    self._run_deferred(batch, self._deferring, ran)
                     return
                 except BatchRetry:
                     self.retries += 1
                     self.transactions += 1
                     for queued in batch:
                         queued.result, queued.error = None, None
-            self._run_in_savepoints(batch)
+            self._run_in_savepoints(batch, ran)
         except BaseException as error:  # the transaction or its commit failed: nothing stored
             for queued in batch:
                 if queued.error is None:
@@ -141,19 +168,23 @@ class GroupCommitter:
             for queued in batch:
                 queued.done = True
 
-    def _run_deferred(self, batch: list[_Work[Any]], deferring: Deferring) -> None:
+    def _run_deferred(
+        self, batch: list[_Work[Any]], deferring: Deferring, ran: Callable[[], None]
+    ) -> None:
         with self._database.writing() as conn, deferring(conn):
             for queued in batch:
                 try:
                     queued.result = queued.work(conn)
                 except Exception as error:  # not undone alone here: all again, in savepoints
                     raise BatchRetry(f"a piece of the batch failed: {error}") from error
+            ran()
 
-    def _run_in_savepoints(self, batch: list[_Work[Any]]) -> None:
+    def _run_in_savepoints(self, batch: list[_Work[Any]], ran: Callable[[], None]) -> None:
         with self._database.writing() as conn:
             if len(batch) == 1:
                 only = batch[0]
                 only.result = only.work(conn)
+                ran()
                 return
             for queued in batch:
                 try:
@@ -161,3 +192,4 @@ class GroupCommitter:
                         queued.result = queued.work(conn)
                 except Exception as error:  # its own error, for its own caller
                     queued.error = error
+            ran()
