@@ -52,6 +52,7 @@ from assay.store.chain import (
 from assay.store.database import Database
 from assay.store.group_commit import BatchRetry
 from assay.store.ledger_tree import TreeAppender, TreeView
+from assay.store.pipeline import pipelined
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
 __all__ = ["KIND_PATTERN", "Item", "LaterEntries", "Ledger", "Record"]
@@ -219,22 +220,28 @@ class Ledger:
 
     def _write(self, conn: Connection, before: ChainHead, chained: _Chained) -> None:
         """Store chained entries (which follow ``before``): the entries and their disclosures,
-        the Merkle tree's new nodes, the head, the index."""
-        insert_rows(conn, ledger_entries, chained.rows)
-        insert_rows(conn, ledger_disclosures, chained.disclosures)
+        the Merkle tree's new nodes, the head, the index (in one round trip where the driver
+        can: the head lock is held throughout)."""
         head = chained.head
-        self._tree.add(
-            conn,
-            (before.seq, before.hash),
-            (head.seq, head.hash),
-            [row["hash"] for row in chained.rows],
-        )
-        conn.execute(
-            update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
-        )
-        ledger_index.record(
-            conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
-        )
+        frontier = self._tree.frontier(conn, (before.seq, before.hash))  # a read: not pipelined
+        with pipelined(conn):
+            insert_rows(conn, ledger_entries, chained.rows)
+            insert_rows(conn, ledger_disclosures, chained.disclosures)
+            self._tree.add(
+                conn,
+                (before.seq, before.hash),
+                (head.seq, head.hash),
+                [row["hash"] for row in chained.rows],
+                frontier,
+            )
+            conn.execute(
+                update(ledger_head)
+                .where(ledger_head.c.id == 1)
+                .values(seq=head.seq, hash=head.hash)
+            )
+            ledger_index.record(
+                conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
+            )
 
     def head(self) -> ChainHead:
         """The newest entry as the ledger records it (``seq`` 0 when empty)."""

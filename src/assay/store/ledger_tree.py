@@ -50,24 +50,32 @@ class TreeAppender:
     def __init__(self) -> None:
         self._remembered: tuple[tuple[int, str], Frontier] | None = None
 
+    def frontier(self, conn: Connection, head: tuple[int, str]) -> Frontier:
+        """The perfect parts of the tree that ends at ``head`` (seq, hash): remembered when
+        this appender's last append led there, else read through ``conn``."""
+        if self._remembered is not None and self._remembered[0] == head:
+            return self._remembered[1]
+        keys = perfect_parts(0, head[0])
+        stored = _read(conn, keys)
+        return [(key, stored[key]) for key in keys]
+
     def add(
         self,
         conn: Connection,
         head: tuple[int, str],
         new_head: tuple[int, str],
         entry_hashes: Sequence[str],
+        frontier: Frontier | None = None,
     ) -> None:
         """Add the leaves of entries after ``head`` (seq, hash) up to ``new_head`` (their
-        hashes as hex) inside the caller's write transaction, which holds the append lock."""
+        hashes as hex) inside the caller's write transaction, which holds the append lock.
+        ``frontier``: :meth:`frontier` of ``head``, when the caller read it already (then
+        nothing is read here)."""
         if not entry_hashes:
             return
         size = head[0]
-        if self._remembered is not None and self._remembered[0] == head:
-            frontier = self._remembered[1]
-        else:
-            keys = perfect_parts(0, size)
-            stored = _read(conn, keys)
-            frontier = [(key, stored[key]) for key in keys]
+        if frontier is None:
+            frontier = self.frontier(conn, head)
         leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
         completed, after = extend(frontier, size, leaves)
         insert_rows(
