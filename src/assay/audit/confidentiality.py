@@ -20,7 +20,7 @@ A confidential specification also hides its own comment. Functions here return *
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from assay.audit.run_model import CHILD_KEY, ElementResult, RunModel
@@ -128,7 +128,7 @@ def _hide(element: ElementResult, above: bool, hidden: set[str]) -> None:
 
 
 def measurement_paths(
-    record: Mapping[str, Any], hidden: set[str], keys: tuple[str, ...] = MEASUREMENT_SECRET_KEYS
+    record: Mapping[str, Any], hidden: Set[str], keys: tuple[str, ...] = MEASUREMENT_SECRET_KEYS
 ) -> list[KeyPath]:
     """The key paths to hide in a record about one element (``element``) or several
     (``values: [{element, …}]``) when the elements are among ``hidden``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 __all__ = ["Registry", "snake_case"]
@@ -13,6 +14,7 @@ T = TypeVar("T")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@lru_cache(maxsize=4096)  # looked up for every element of every evaluation
 def snake_case(name: str) -> str:
     """``LessThan`` → ``less_than``; ``in-range`` → ``in_range``; snake case stays as it is."""
     return _CAMEL_BOUNDARY.sub("_", name.strip()).replace("-", "_").lower()

@@ -6,11 +6,13 @@ import hashlib
 import math
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from assay.audit.confidentiality import hidden_elements
 from assay.audit.spec import Specification, spec_problems, walk_data
 from assay.catalog.validation import DocumentInvalidError, raise_problems
 from assay.collectors import interface_problem
@@ -33,6 +35,11 @@ class LoadedSpec:
     path: Path
     hash: str
     data: dict[str, Any]
+
+    @cached_property
+    def hidden(self) -> frozenset[str]:
+        """The ids of the spec's hidden (confidential) elements, found once per loaded spec."""
+        return frozenset(hidden_elements(self.data))
 
     @property
     def base_dir(self) -> Path:

@@ -13,7 +13,6 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.run_model import RunModel
 from assay.audit.spec import Element, Measurement, walk
@@ -147,7 +146,7 @@ def attest(
         "expires": parse_expiry(expires, now).isoformat(),
         "attested_at": now.isoformat(),
     }
-    store.ledger.append_many([attestation_record(payload, hidden_elements(loaded.data))])
+    store.ledger.append_many([attestation_record(payload, loaded.hidden)])
     return payload
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from assay.audit.confidentiality import hidden_elements
 from assay.audit.evaluation import Evidence, Outcome, Result, evaluate
 from assay.audit.run_model import LedgerRange, RunModel
 from assay.audit.spec import Measurement, Metric, Requirement, Specification, walk
@@ -186,14 +185,16 @@ def run_audit(
     baselines = {
         measurement: values[name].get(measurement) for measurement, name in relative.items()
     }
-    available = dict(os.environ if environ is None else environ)
-    if confinement is not None:
-        available = confinement.environment(available)
-    context = CollectContext(
-        loaded.base_dir, available, target=name, confinement=confinement, store=store
-    )
     interfaces = {k: v for k, v in _interfaces(spec).items() if k not in pushed}
-    fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
+    fetched: dict[str, Fetched] = {}
+    if interfaces:  # a push of every value collects nothing: no environment to copy
+        available = dict(os.environ if environ is None else environ)
+        if confinement is not None:
+            available = confinement.environment(available)
+        context = CollectContext(
+            loaded.base_dir, available, target=name, confinement=confinement, store=store
+        )
+        fetched = collect_all(interfaces, context, workers=workers, on_fetched=on_fetched)
     fetched |= _pushed_fetches(pushed, started)
     attested = log.attestations(spec.id, name, any_known=prior.attested)
     if not pushed.keys() >= _push_only(spec, interfaces, attested):
@@ -250,7 +251,7 @@ def run_audit(
         items: list[Item] = []
         if not spec_known and not log.spec_stored(loaded.hash, conn):
             items.append(spec_record(loaded.hash, spec.id, loaded.data))
-        items += _measurement_items(run, fetched, evidence, hidden_elements(loaded.data))
+        items += _measurement_items(run, fetched, evidence, loaded.hidden)
         items.append(run_record(run))
         status, reason = conformity_status(run, finished)
         recorded = known.status
@@ -381,7 +382,7 @@ def _measurement_items(
     run: RunModel,
     fetched: Mapping[str, Fetched],
     evidence: Mapping[str, Evidence],
-    hidden: set[str],
+    hidden: Set[str],
 ) -> list[Item]:
     """One ``audit.measurement`` item per collected element, with the value its selector
     picked (not the whole fetched document); the values of ``hidden`` elements sealed."""

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from assay.audit.confidentiality import hidden_elements
 from assay.audit.datatypes import DATA_TYPES, ValueMismatchError
 from assay.audit.run_model import RunModel
 from assay.audit.spec import Measurement, walk
@@ -105,7 +104,7 @@ def push(
     def keep_earlier(run: RunModel) -> list[Record]:
         """Values superseded within the batch are evidence too: stored, not evaluated."""
         about = {"run_id": run.run_id, "spec": loaded.spec.id, "target": target}
-        return [batch_record(about, _superseded(earlier), hidden_elements(loaded.data))]
+        return [batch_record(about, _superseded(earlier), loaded.hidden)]
 
     return run_audit(
         store,

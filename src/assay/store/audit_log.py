@@ -20,7 +20,7 @@ The confidential values of specs, measurements, runs and attestations are sealed
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -313,14 +313,14 @@ def run_record(run: RunModel) -> Record:
     return Record(RUN, payload, hidden_run_paths(payload))
 
 
-def measurement_record(kind: str, payload: Mapping[str, Any], hidden: set[str]) -> Record:
+def measurement_record(kind: str, payload: Mapping[str, Any], hidden: Set[str]) -> Record:
     """An ``audit.measurement`` (or ``audit.measurement_batch``) record, with the values,
     errors, sources and provenance of ``hidden`` elements sealed."""
     return Record(kind, payload, measurement_paths(payload, hidden))
 
 
 def batch_record(
-    about: Mapping[str, Any], values: list[dict[str, Any]], hidden: set[str]
+    about: Mapping[str, Any], values: list[dict[str, Any]], hidden: Set[str]
 ) -> Record:
     """An ``audit.measurement_batch`` record of the pushed ``values`` (each ``{element,
     value, measured_at, metadata}``) that later ones superseded. The values of ``hidden``
@@ -334,7 +334,7 @@ def batch_record(
     return Record(MEASUREMENT_BATCH, payload, [("confidential_values",)] if secret else [])
 
 
-def attestation_record(payload: Mapping[str, Any], hidden: set[str]) -> Record:
+def attestation_record(payload: Mapping[str, Any], hidden: Set[str]) -> Record:
     """An ``audit.attestation`` record, its value and evidence sealed when the element is
     among ``hidden``."""
     return Record(ATTESTATION, payload, measurement_paths(payload, hidden, ATTESTATION_SECRET_KEYS))
