@@ -51,7 +51,8 @@ from assay.store.chain import (
 )
 from assay.store.database import Database
 from assay.store.group_commit import BatchRetry
-from assay.store.ledger_tree import TreeAppender, TreeView
+from assay.store.head_lock import lock_head
+from assay.store.ledger_tree import Frontier, TreeAppender, TreeView
 from assay.store.pipeline import pipelined
 from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
 
@@ -179,9 +180,9 @@ class Ledger:
         return True
 
     def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
-        before = self._lock_head(conn)
-        chained = _chain(before, prepared)
-        self._write(conn, before, chained)
+        locked = lock_head(conn)
+        chained = _chain(locked.head, prepared)
+        self._write(conn, locked.head, chained, locked.frontier)
         return chained.entries
 
     def _chain_waiting(self, conn: Connection, deferred: _Deferred) -> None:
@@ -190,9 +191,12 @@ class Ledger:
         if deferred.head is None:
             busy, deferred.busy = deferred.busy, True  # the lock's query writes nothing first
             try:
-                deferred.head = deferred.written = self._lock_head(conn)
+                locked = lock_head(conn, deferred.expected)
             finally:
                 deferred.busy = busy
+            deferred.head = deferred.written = locked.head
+            deferred.frontier = locked.frontier
+            deferred.checked = _check(deferred.expected, locked.latest)
         for prepared, later in deferred.waiting:
             chained = _chain(deferred.head, prepared)
             deferred.add(chained)
@@ -207,23 +211,31 @@ class Ledger:
         deferred.busy = True
         try:
             self._chain_waiting(conn, deferred)
-            if deferred.expected:
-                found = ledger_index.latest_of(conn, deferred.expected)
-                if any(found.get(key) != seq for key, seq in deferred.expected.items()):
-                    raise BatchRetry("the ledger changed under a deferred append's condition")
+            if not deferred.checked.issuperset(deferred.expected):
+                deferred.checked = _check(
+                    deferred.expected, ledger_index.latest_of(conn, deferred.expected)
+                )
             assert deferred.written is not None  # set with the head lock, at the first append
-            self._write(conn, deferred.written, deferred.chained)
+            self._write(conn, deferred.written, deferred.chained, deferred.frontier)
             deferred.written = deferred.chained.head
             deferred.clear()
         finally:
             deferred.busy = False
 
-    def _write(self, conn: Connection, before: ChainHead, chained: _Chained) -> None:
+    def _write(
+        self,
+        conn: Connection,
+        before: ChainHead,
+        chained: _Chained,
+        frontier: Frontier | None = None,
+    ) -> None:
         """Store chained entries (which follow ``before``): the entries and their disclosures,
         the Merkle tree's new nodes, the head, the index (in one round trip where the driver
-        can: the head lock is held throughout)."""
+        can: the head lock is held throughout). ``frontier``: the tree's at ``before``, when
+        it was read with the lock."""
         head = chained.head
-        frontier = self._tree.frontier(conn, (before.seq, before.hash))  # a read: not pipelined
+        if frontier is None:  # a read: not in the pipeline
+            frontier = self._tree.frontier(conn, (before.seq, before.hash))
         with pipelined(conn):
             insert_rows(conn, ledger_entries, chained.rows)
             insert_rows(conn, ledger_disclosures, chained.disclosures)
@@ -348,11 +360,7 @@ class Ledger:
         return deferred.head
 
     def _lock_head(self, conn: Connection) -> ChainHead:
-        query = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
-        if self._database.dialect != "sqlite":  # SQLite is already locked by BEGIN IMMEDIATE
-            query = query.with_for_update()
-        row = conn.execute(query).one()
-        return ChainHead(int(row.seq), str(row.hash))
+        return lock_head(conn).head
 
 
 @dataclass(frozen=True)
@@ -444,7 +452,8 @@ class _Deferred:
     """The appends of one :meth:`Ledger.deferring` block not written yet: ``head`` is the
     chain's head with them, ``written`` the head as stored (both None until the head lock is
     taken), ``keys`` the index keys they touch, ``expected`` the conditions to check before
-    they are written."""
+    they are written (``checked``: those checked under the head lock already), ``frontier``
+    the tree's at ``written`` when it was read with the lock."""
 
     ledger: Ledger
     head: ChainHead | None = None
@@ -453,6 +462,8 @@ class _Deferred:
     waiting: list[tuple[list[_Prepared], LaterEntries]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     expected: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    checked: set[tuple[str, str]] = field(default_factory=set)
+    frontier: Frontier | None = None
     busy: bool = False  # the block's own statements run: the hook stays out
 
     @property
@@ -481,6 +492,19 @@ class _Deferred:
         self.chained = _Chained(self.head)
         self.keys.clear()
         self.expected.clear()
+        self.checked.clear()
+        self.frontier = None  # the tree grew: the appender remembers its own frontier
+
+
+def _check(
+    expected: Mapping[tuple[str, str], int | None], latest: Mapping[tuple[str, str], int]
+) -> set[tuple[str, str]]:
+    """The keys of ``expected``, once each is found as expected in ``latest`` (read under the
+    head lock, so no other writer can change them before the block writes);
+    :class:`BatchRetry` when one is not."""
+    if any(latest.get(key) != seq for key, seq in expected.items()):
+        raise BatchRetry("the ledger changed under a deferred append's condition")
+    return set(expected)
 
 
 def _write_deferred_first(conn: Connection, *_: Any) -> None:
