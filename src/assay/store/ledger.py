@@ -390,9 +390,9 @@ class _Chained:
 def _chain(head: ChainHead, prepared: list[_Prepared]) -> _Chained:
     """``prepared`` numbered and hashed one after the other from ``head``."""
     chained = _Chained(head)
+    ts = _now()  # the entries of one append are appended at one moment
     for item in prepared:
         seq = head.seq + 1
-        ts = _now()
         digest = entry_hash_v2(head.hash, seq, ts, item.kind, item.payload_hash)
         chained.entries.append(
             LedgerEntry(
