@@ -5,6 +5,7 @@ others are stored — and the chain stays whole."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
 
 import pytest
@@ -84,30 +85,47 @@ def test_alone_the_work_runs_in_a_plain_transaction(store: Store) -> None:
     assert store.ledger.verify().ok
 
 
-def test_many_threads_pushing_at_once_keep_one_chain(store: Store) -> None:
-    committer = GroupCommitter(store.database)
+def _from_threads(append: Callable[[int, int], list[int]]) -> list[int]:
+    """``append(thread, round)`` five rounds in each of THREADS threads started together: the
+    seqs of the entries they appended."""
     barrier = threading.Barrier(THREADS)
     seqs: list[int] = []
 
     def work(number: int) -> None:
         barrier.wait(30)
         for round_ in range(5):
-            items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 2
-            entries = committer.run(partial(store.ledger.append_in, items=items))
-            seqs.extend(entry.seq for entry in entries)
+            seqs.extend(append(number, round_))
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert sorted(seqs) == list(range(1, THREADS * 5 * 2 + 1))
-    assert committer.transactions <= THREADS * 5
+    return seqs
+
+
+def _assert_one_chain(store: Store, seqs: list[int]) -> None:
+    """Every entry appended once, the chain verifying, the stored Merkle tree following it."""
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))
     assert store.ledger.verify().ok
     leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
-    with store.ledger.tree() as tree:  # the stored Merkle tree followed every batch
+    with store.ledger.tree() as tree:
         assert tree.size == len(leaves)
         assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+
+
+def test_many_threads_pushing_at_once_keep_one_chain(store: Store) -> None:
+    committer = GroupCommitter(store.database)
+
+    def append(number: int, round_: int) -> list[int]:
+        items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 2
+        entries = committer.run(partial(store.ledger.append_in, items=items))
+        return [entry.seq for entry in entries]
+
+    seqs = _from_threads(append)
+    assert len(seqs) == THREADS * 5 * 2
+    assert committer.transactions <= THREADS * 5
+    _assert_one_chain(store, seqs)
 
 
 def _append_later(store: Store, items: list[Item], conn: Connection) -> AfterCommit[list[int]]:
@@ -119,24 +137,13 @@ def test_the_stores_own_committer_keeps_one_chain_with_batches_overlapping(store
     """``store.together`` as the server uses it: appends made late in deferred batches, and on
     PostgreSQL the next batch running while the one before commits."""
     assert store.together._overlap == (2 if store.database.dialect == "postgresql" else 1)
-    barrier = threading.Barrier(THREADS)
-    seqs: list[int] = []
 
-    def work(number: int) -> None:
-        barrier.wait(30)
-        for round_ in range(5):
-            items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 3
-            mine: list[int] = store.together.run(partial(_append_later, store, items))
-            assert mine == list(range(mine[0], mine[0] + 3)), "a caller's entries are contiguous"
-            seqs.extend(mine)
+    def append(number: int, round_: int) -> list[int]:
+        items: list[Item] = [("test.entry", {"n": number, "round": round_})] * 3
+        mine: list[int] = store.together.run(partial(_append_later, store, items))
+        assert mine == list(range(mine[0], mine[0] + 3)), "a caller's entries are contiguous"
+        return mine
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert sorted(seqs) == list(range(1, THREADS * 5 * 3 + 1))
-    assert store.ledger.verify().ok
-    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
-    with store.ledger.tree() as tree:
-        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+    seqs = _from_threads(append)
+    assert len(seqs) == THREADS * 5 * 3
+    _assert_one_chain(store, seqs)
