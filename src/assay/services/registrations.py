@@ -160,7 +160,8 @@ def audited_version(
             spec_id, target, None, conn, also=[registration_key, newest_key]
         )
         # Registrations and specs are committed entries: cached, read once per process.
-        entries = {e.seq: e.content for e in store.ledger.committed_entries([*prior.also.values()])}
+        wanted = [*prior.also.values()]
+        entries = {e.seq: e.content for e in store.ledger.committed_entries(wanted, conn)}
         registered = entries.get(prior.also.get(registration_key, 0))
         found = entries.get(prior.also.get(newest_key, 0))
         if isinstance(registered, dict) and (

@@ -304,19 +304,26 @@ class Ledger:
         ).all()
         return _entries(conn, rows)
 
-    def committed_entries(self, seqs: Sequence[int]) -> list[LedgerEntry]:
+    def committed_entries(
+        self, seqs: Sequence[int], reading: Connection | None = None
+    ) -> list[LedgerEntry]:
         """The committed entries numbered ``seqs`` (those that exist), in order. A committed
         entry never changes, so the last :data:`COMMITTED_CACHE` read are kept in memory:
         the stored specs and registrations every push looks up are read once per process.
-        The entries are shared; callers must not change their payloads."""
+        The entries are shared; callers must not change their payloads. Those not kept are
+        read through ``reading`` when given (a connection from ``Database.reading``, which
+        sees committed rows only), so that a caller holding one needs no second."""
         with self._committed_lock:
             known = {seq: self._committed[seq] for seq in seqs if seq in self._committed}
             for seq in known:
                 self._committed.move_to_end(seq)
         missing = [seq for seq in seqs if seq not in known]
         if missing:
-            with self._database.reading() as conn:  # autocommit: only committed rows
-                read = self.entries_at(conn, missing)
+            if reading is not None:
+                read = self.entries_at(reading, missing)
+            else:
+                with self._database.reading() as conn:  # autocommit: only committed rows
+                    read = self.entries_at(conn, missing)
             with self._committed_lock:
                 for entry in read:
                     known[entry.seq] = self._committed[entry.seq] = entry

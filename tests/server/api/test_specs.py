@@ -142,3 +142,31 @@ def test_a_push_looks_up_the_ledger_index_once_before_it_is_stored(api: Api) -> 
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert len(lookups) == 2, lookups
+
+
+def test_a_push_holds_one_connection_at_a_time_even_with_nothing_cached(api: Api) -> None:
+    """Entries not yet kept in memory (the registration, on the first push) are read through
+    the connection the push reads with: a request never waits for a second connection from
+    the pool while holding one."""
+    assert api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
+    registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
+    assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
+    pool = api.client.app.state.store.database.engine.pool  # type: ignore[attr-defined]
+    out: set[int] = set()
+    most = [0]
+
+    def checked_out(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        out.add(id(record))
+        most[0] = max(most[0], len(out))
+
+    def checked_in(_dbapi: Any, record: Any) -> None:
+        out.discard(id(record))
+
+    event.listen(pool, "checkout", checked_out)
+    event.listen(pool, "checkin", checked_in)
+    try:
+        assert push(api, 0.91)["verdict"] == "pass"
+    finally:
+        event.remove(pool, "checkout", checked_out)
+        event.remove(pool, "checkin", checked_in)
+    assert most[0] == 1
