@@ -191,7 +191,7 @@ def _indexed_spec(
             seq = ledger_index.latest_seq(reading, SPEC, key)
     else:
         seq = ledger_index.latest_seq(conn, SPEC, key)
-    found = store.ledger.committed_entries([seq]) if seq is not None else []
+    found = store.ledger.committed_entries([seq], conn) if seq is not None else []
     payload = found[0].content if found else None
     if isinstance(payload, dict) and payload.get("id") == spec_id:
         return payload

@@ -151,7 +151,11 @@ def test_a_push_holds_one_connection_at_a_time_even_with_nothing_cached(api: Api
     assert api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
     registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
     assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
-    pool = api.client.app.state.store.database.engine.pool  # type: ignore[attr-defined]
+    # A newer version: the registration's is then looked up by its hash too.
+    assert api.call("auditee", "POST", "/api/v1/specs", json=_second_version()).status_code == 201
+    store = api.client.app.state.store  # type: ignore[attr-defined]
+    store.ledger._committed.clear()  # as in a process that has read no entry yet
+    pool = store.database.engine.pool
     out: set[int] = set()
     most = [0]
 
