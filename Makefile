@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 
 # loadgroup: the tests of one xdist group (the Spark tests) share a worker, and so one JVM.
 unit: $(STAMP)
-	$(BIN)/pytest -n auto --dist loadgroup
+	$(BIN)/pytest -n auto --dist loadgroup --durations=20
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests benchmarks
