@@ -361,13 +361,10 @@ class Ledger:
         block's head with its unwritten entries."""
         deferred: _Deferred | None = conn.info.get(_DEFERRED)
         if deferred is None:
-            return self._lock_head(conn)
+            return lock_head(conn).head
         self._chain_waiting(conn, deferred)
         assert deferred.head is not None
         return deferred.head
-
-    def _lock_head(self, conn: Connection) -> ChainHead:
-        return lock_head(conn).head
 
 
 @dataclass(frozen=True)
