@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select
 from assay.store import ledger_index
 from assay.store.chain import ChainHead
 from assay.store.ledger_tree import Frontier
-from assay.store.pipeline import pipelined
+from assay.store.pipeline import pipelined, pipelines
 from assay.store.schema import ledger_head
 
 __all__ = ["Locked", "lock_head"]
@@ -55,7 +55,7 @@ class Locked:
 def lock_head(conn: Connection, keys: Collection[tuple[str, str]] = ()) -> Locked:
     """Take the head lock for the rest of ``conn``'s write transaction, with the index's
     newest seq of each of ``keys`` and (on PostgreSQL) the tree's frontier, read under it."""
-    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+    if not pipelines(conn):
         query = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == 1)
         if conn.dialect.name != "sqlite":  # SQLite is locked by BEGIN IMMEDIATE already
             query = query.with_for_update()

@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["pipelined"]
+__all__ = ["pipelined", "pipelines"]
+
+
+def pipelines(conn: Connection) -> bool:
+    """``conn`` is a PostgreSQL connection through psycopg, whose statements can be sent
+    together."""
+    return conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
 
 
 @contextmanager
@@ -22,7 +28,7 @@ def pipelined(conn: Connection) -> Iterator[None]:
     A statement's error may surface only when the block ends; it is raised then as SQLAlchemy
     raises driver errors (:class:`~sqlalchemy.exc.DBAPIError` and its kinds), and the caller's
     transaction is to be rolled back, as after any failed statement."""
-    if conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+    if not pipelines(conn):
         yield
         return
     import psycopg
