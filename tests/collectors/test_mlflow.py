@@ -28,9 +28,20 @@ def collectors() -> None:
     load_plugins()
 
 
+# MLflow delivers webhooks only over https to public addresses unless told otherwise; the
+# webhook test's assay server is on 127.0.0.1 over plain http. One server for the module: a
+# start costs more than all but one of its tests. The server caches each event's webhooks
+# (60 s by default), which would hide a webhook made after earlier tests' registrations.
+WEBHOOKS_TO_LOOPBACK = {
+    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+    "MLFLOW_WEBHOOK_CACHE_TTL": "0",
+}
+
+
 @pytest.fixture(scope="module")
 def mlflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mlflow]:
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
+    with mlflow_server(tmp_path_factory.mktemp("mlflow"), env=WEBHOOKS_TO_LOOPBACK) as running:
         yield running
 
 
@@ -300,37 +311,33 @@ def test_gates_refuse_bad_targets_before_anything_is_stored(
     assert not (tmp_path / "assay.db").exists(), "refused before the store was opened"
 
 
-def test_a_real_mlflow_webhook_runs_the_spec_and_gates_the_alias(tmp_path: Path) -> None:
-    # MLflow delivers webhooks only over https to public addresses unless told otherwise;
-    # here both servers are on 127.0.0.1 over plain http.
-    allow = {
-        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
-        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
-    }
-    with mlflow_server(tmp_path / "mlflow", env=allow) as mlflow:
-        name = unique("credit")
-        spec = yaml.safe_load(gate_spec(tmp_path, name).read_text())
-        url = f"sqlite:///{tmp_path / 'assay.db'}"
-        tokens = make_tokens(url)
-        auditee = {"Authorization": f"Bearer {tokens['auditee']}"}
-        environment = {"MLFLOW_TRACKING_URI": mlflow.uri, "ASSAY_MLFLOW_WEBHOOK_SECRET": "s3"}
-        with serve_process(url, "--no-scheduler", home=tmp_path, env=environment) as (_, base):
-            httpx.post(f"{base}/api/v1/specs", json=spec, headers=auditee).raise_for_status()
-            registration = {
-                "spec": "promotion",
-                "target": f"{name}@0",
-                "model": name,
-                "mode": "certification",
-                "promote": "champion",
-            }
-            answer = httpx.post(f"{base}/api/v1/targets", json=registration, headers=auditee)
-            answer.raise_for_status()
-            mlflow.client.create_webhook(
-                "assay",
-                f"{base}/api/v1/webhooks/mlflow",
-                events=["model_version.created"],
-                secret="s3",
-            )
+def test_a_real_mlflow_webhook_runs_the_spec_and_gates_the_alias(
+    tmp_path: Path, mlflow: Mlflow
+) -> None:
+    name = unique("credit")
+    spec = yaml.safe_load(gate_spec(tmp_path, name).read_text())
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    tokens = make_tokens(url)
+    auditee = {"Authorization": f"Bearer {tokens['auditee']}"}
+    environment = {"MLFLOW_TRACKING_URI": mlflow.uri, "ASSAY_MLFLOW_WEBHOOK_SECRET": "s3"}
+    with serve_process(url, "--no-scheduler", home=tmp_path, env=environment) as (_, base):
+        httpx.post(f"{base}/api/v1/specs", json=spec, headers=auditee).raise_for_status()
+        registration = {
+            "spec": "promotion",
+            "target": f"{name}@0",
+            "model": name,
+            "mode": "certification",
+            "promote": "champion",
+        }
+        answer = httpx.post(f"{base}/api/v1/targets", json=registration, headers=auditee)
+        answer.raise_for_status()
+        hook = mlflow.client.create_webhook(
+            "assay",
+            f"{base}/api/v1/webhooks/mlflow",
+            events=["model_version.created"],
+            secret="s3",
+        )
+        try:
             card = {"MODEL_CARD.md": "Intended use: scoring"}
             good = mlflow.register(name, metrics={"auc": 0.9}, files=card)
             wait_for_alias(mlflow, name, "champion", good)
@@ -343,10 +350,12 @@ def test_a_real_mlflow_webhook_runs_the_spec_and_gates_the_alias(tmp_path: Path)
                     break
                 assert time.monotonic() < deadline, runs
                 time.sleep(0.3)
-        assert mlflow.client.get_model_version_by_alias(name, "champion").version == good
-        assert mlflow.client.get_model_version(name, weak).tags["assay.verdict"] == "fail"
-        verdicts = {run["target"]: run["verdict"] for run in runs}
-        assert verdicts == {f"{name}@{good}": "pass", f"{name}@{weak}": "fail"}
+        finally:  # the module's server outlives this test's assay server
+            mlflow.client.delete_webhook(hook.webhook_id)
+    assert mlflow.client.get_model_version_by_alias(name, "champion").version == good
+    assert mlflow.client.get_model_version(name, weak).tags["assay.verdict"] == "fail"
+    verdicts = {run["target"]: run["verdict"] for run in runs}
+    assert verdicts == {f"{name}@{good}": "pass", f"{name}@{weak}": "fail"}
 
 
 def wait_for_alias(mlflow: Mlflow, name: str, alias: str, version: str) -> None:
