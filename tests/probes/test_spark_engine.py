@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from assay.probes.catalog import ProbeInputs
+from assay.probes.drift import EXACT_KS_LIMIT
 from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
@@ -88,7 +89,8 @@ def test_spark_agrees_with_memory(
         in_memory = ProbeInputs(memory_ref, memory_cur, None, {}).drift
         compared = [c for c in memory_ref.columns if c != "constant"]
         assert_same_drift(spark_drift(spark_ref, spark_cur, compared), in_memory)
-        assert_same_quality(spark_cur, memory_cur)
+        if rows <= EXACT_KS_LIMIT:  # one partition and several: the larger set adds nothing
+            assert_same_quality(spark_cur, memory_cur)
 
 
 def test_spark_outliers_with_infinite_values(tmp_path: Path, spark: Any) -> None:
