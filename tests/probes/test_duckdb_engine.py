@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from assay.probes import quality
 from assay.probes.catalog import ProbeInputs
 from assay.probes.duckdb_engine import (
     BATCH_ROWS,
@@ -21,6 +22,7 @@ from assay.probes.duckdb_engine import (
     _windowed_ranks,
     duck_drift,
 )
+from assay.probes.table import Table
 from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
@@ -139,3 +141,15 @@ def test_quartiles_come_from_windows_exactly_or_not_at_all(kind: str) -> None:
         assert missed is None, "a window of width 0 misses: the caller sorts instead"
     else:
         assert missed == {rank: expected[rank] for rank in missed or {}}
+
+
+def test_a_table_without_rows_has_nothing_missing_or_repeated() -> None:
+    """The CLI refuses an empty file; a table built in code may be empty: the in-memory and
+    DuckDB engines give 0, not a division by zero."""
+    empty = pa.table({"a": pa.array([], pa.float64()), "b": pa.array([], pa.string())})
+    connection = duckdb.connect()
+    connection.register("empty", empty)
+    duck = DuckTable(connection, "empty")
+    nothing = {"a": 0.0, "b": 0.0}
+    assert quality.missing_ratios(Table(empty)) == duck.missing_ratios() == nothing
+    assert quality.duplicate_ratio(Table(empty)) == duck.duplicate_ratio() == 0.0

@@ -101,6 +101,15 @@ def test_spark_outliers_with_infinite_values(tmp_path: Path, spark: Any) -> None
         assert_same_outliers_with_infinities(tables["current"], memory)
 
 
+def test_a_table_without_rows_has_nothing_missing_or_repeated(spark: Any) -> None:
+    from assay.probes.spark_engine import SparkTable
+
+    frame = spark.createDataFrame([], "a double, b string")
+    table = SparkTable(frame, "empty")
+    assert table.missing_ratios() == {"a": 0.0, "b": 0.0}
+    assert table.duplicate_ratio() == 0.0
+
+
 def test_probe_run_spec_and_report_on_spark(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], assay_home: Path, spark: Any
 ) -> None:

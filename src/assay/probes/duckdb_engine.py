@@ -150,14 +150,15 @@ class DuckTable(EngineTable):
     # -- quality ----------------------------------------------------------------------------
 
     def missing_ratios(self, columns: Sequence[str] | None = None) -> dict[str, float]:
-        """Share of missing values (null, or NaN) in each column."""
+        """Share of missing values (null, or NaN) in each column; 0 for a table without rows."""
         names = list(columns or self.columns)
         self.require(names)
         rows = self.rows
-        return {name: self.missing(name) / rows for name in names}
+        return {name: self.missing(name) / rows if rows else 0.0 for name in names}
 
     def duplicate_ratio(self, columns: Sequence[str] | None = None) -> float:
-        """Share of rows that repeat an earlier row (over ``columns``, all by default)."""
+        """Share of rows that repeat an earlier row (over ``columns``, all by default); 0 for a
+        table without rows."""
         names = list(columns or self.columns)
         self.require(names)
         listed = ", ".join(quoted(name) for name in names)

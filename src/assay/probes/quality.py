@@ -37,10 +37,10 @@ Z_LIMIT = 3.0
 
 
 def missing_ratios(table: Table, columns: Sequence[str] | None = None) -> dict[str, float]:
-    """Share of missing values (null, or NaN) in each column."""
+    """Share of missing values (null, or NaN) in each column; 0 for a table without rows."""
     names = list(columns or table.columns)
     table.require(names)
-    return {name: table.missing(name) / table.rows for name in names}
+    return {name: table.missing(name) / table.rows if table.rows else 0.0 for name in names}
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # the 64-bit golden-ratio constant of Fibonacci hashing
@@ -77,13 +77,16 @@ def _block_codes(
 
 
 def duplicate_ratio(table: Table, columns: Sequence[str] | None = None) -> float:
-    """Share of rows that repeat an earlier row (over ``columns``, all by default).
+    """Share of rows that repeat an earlier row (over ``columns``, all by default); 0 for a
+    table without rows.
 
     Rows are compared by a 64-bit hash of their values (numbers by their bits, missing values
     alike, text by its dictionary code), so two different rows count as duplicates only on a
     hash collision: for a million rows the chance of any is about 3 in 100 million."""
     names = list(columns or table.columns)
     table.require(names)
+    if not table.rows:
+        return 0.0
     # Dictionary-encoding text columns is Arrow's work, done outside the GIL: side by side.
     with ThreadPoolExecutor(min(len(names), os.cpu_count() or 1) or 1) as pool:
         sources = list(pool.map(lambda name: _code_source(table, name), names))

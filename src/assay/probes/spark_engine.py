@@ -123,7 +123,8 @@ class SparkTable(EngineTable):
     # -- quality ----------------------------------------------------------------------------
 
     def missing_ratios(self, columns: Sequence[str] | None = None) -> dict[str, float]:
-        """Share of missing values (null, or NaN) in each column (one scan for all)."""
+        """Share of missing values (null, or NaN) in each column (one scan for all); 0 for a
+        table without rows."""
         names = list(columns or self.columns)
         self.require(names)
         counted = self.frame.agg(
@@ -135,10 +136,14 @@ class SparkTable(EngineTable):
         ).collect()[0]
         rows = int(counted["rows"])
         self._rows = rows
-        return {name: int(counted[f"m{index}"]) / rows for index, name in enumerate(names)}
+        return {
+            name: int(counted[f"m{index}"]) / rows if rows else 0.0
+            for index, name in enumerate(names)
+        }
 
     def duplicate_ratio(self, columns: Sequence[str] | None = None) -> float:
-        """Share of rows that repeat an earlier row (over ``columns``, all by default)."""
+        """Share of rows that repeat an earlier row (over ``columns``, all by default); 0 for a
+        table without rows."""
         names = list(columns or self.columns)
         self.require(names)
         distinct = self.frame.select(*(_column(name) for name in names)).distinct().count()
