@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -259,3 +261,16 @@ def test_a_group_without_a_command_shows_its_help(tmp_path: Path) -> None:
     result = run_process("audit", env={"ASSAY_HOME": str(tmp_path)})
     assert result.exit_code == 2
     assert "Usage: assay audit" in result.stdout + result.stderr
+
+
+def test_the_cli_starts_without_loading_what_only_some_commands_need() -> None:
+    """alembic (migrations) and httpx (HTTP collectors, alert channels) are loaded when used,
+    not by every command's start."""
+    listed = (
+        "import sys, assay.cli.app; "
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'alembic', 'httpx'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", listed], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
-import httpx
 from pydantic import Field
 
 from assay.collectors.base import (
@@ -56,6 +55,8 @@ class HttpCollector:
         headers = {k: expand_secrets(v, context.environ) for k, v in parameters.headers.items()}
         attempts = parameters.retries + 1
         problem = ""
+        import httpx  # loaded on first use: its import is a tenth of every command's start
+
         hooks: dict[str, list[Callable[[httpx.Request], None]]] = {}
         if confinement is not None:
 

@@ -14,7 +14,6 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 from pydantic import Field
 
 from assay.collectors.base import (
@@ -99,6 +98,8 @@ class PrometheusCollector:
         query = {"query": parameters.query}
         if parameters.time is not None:
             query["time"] = parameters.time
+        import httpx  # loaded on first use: its import is a tenth of every command's start
+
         try:
             # Redirects are not followed: a confined spec reaches only the host it names.
             response = httpx.get(

@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 __all__ = [
     "SIGNATURE_HEADER",
     "ChannelFailed",
@@ -41,6 +39,8 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def _post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> dict[str, Any]:
+    import httpx  # loaded on first use: its import is a tenth of every command's start
+
     try:
         answer = httpx.post(url, content=body, headers=dict(headers), timeout=timeout)
     except httpx.HTTPError as error:
