@@ -16,10 +16,13 @@ Prints and writes ``benchmarks/results/api-load.md``: pushes/s, values/s, p50/p9
 errors (non-2xx answers and failed connections), the ledger's verdict.
 
     python benchmarks/bench_api_load.py [--clients 32] [--seconds 60] [--values 10]
-        [--workers 2] [--postgres URL] [--only assay] [--before SRC]
+        [--workers 2] [--postgres URL] [--only assay] [--before SRC [--rounds N]]
 
 ``--before SRC`` also runs assay from another source tree (an earlier commit checked out with
-``git worktree add``) in the same run, so that a change is measured side by side.
+``git worktree add``) in the same run, so that a change is measured side by side. On a machine
+whose speed drifts (a shared virtual machine), ``--rounds N`` runs each tree N times in ABBA
+order and compares the means: the tree run second gained 18% in one run of two identical
+trees here.
 """
 
 from __future__ import annotations
@@ -186,7 +189,8 @@ def run_assay(
                 f"{base}/api/v1/ledger/verify", headers=as_admin, timeout=900
             ).json()
             runs = httpx.get(f"{base}/api/v1/runs", headers=headers, timeout=300)
-            runs.raise_for_status()
+            if runs.status_code != 200:
+                raise SystemExit(f"listing the runs: {runs.status_code} {runs.text[:2000]}")
     return load, {
         "verified": bool(verified.get("ok")),
         "entries": verified.get("entries"),
@@ -235,6 +239,28 @@ def run_mlflow(options: argparse.Namespace, directory: Path) -> Load:
         return drive(port, per_client, options.seconds)
 
 
+def _trees(options: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """The assay trees to run, in order: this checkout's, and with ``--before`` the earlier
+    one first, both ``--rounds`` times in ABBA order (before, now, now, before, …), so that a
+    drift of the machine's speed during the runs weighs on both alike."""
+    now: tuple[str, Path | None] = ("assay", None)
+    if options.before is None:
+        return [now]
+    before: tuple[str, Path | None] = ("assay before", options.before.resolve())
+    order: list[tuple[str, Path | None]] = []
+    for number in range(options.rounds):
+        order += [before, now] if number % 2 == 0 else [now, before]
+    return order
+
+
+def _mean_rates(rows: list[tuple[str, Load]]) -> dict[str, float]:
+    """Pushes answered per second of each server, the mean of its runs."""
+    runs: dict[str, list[float]] = {}
+    for name, load in rows:
+        runs.setdefault(name, []).append(load.ok / load.seconds)
+    return {name: sum(rates) / len(rates) for name, rates in runs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=32)
@@ -246,16 +272,19 @@ def main() -> None:
     parser.add_argument(
         "--before", type=Path, help="also run assay from this source tree (an earlier commit)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --before: run both trees this many times each, in ABBA order",
+    )
     options = parser.parse_args()
     chosen = options.only or ["assay", "mlflow"]
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
-        trees = [("assay", None)]
-        if options.before is not None:
-            trees.insert(0, ("assay before", options.before.resolve()))
-        for name, source in trees if "assay" in chosen else []:
-            load, ledger = run_assay(options, directory / name.replace(" ", "-"), source)
+        for number, (name, source) in enumerate(_trees(options) if "assay" in chosen else []):
+            load, ledger = run_assay(options, directory / f"assay-{number}", source)
             rows.append((name, load))
             print(
                 f"{name}: {load.ok / load.seconds:.1f} pushes/s, {load.errors} errors", flush=True
@@ -284,11 +313,14 @@ def main() -> None:
             f"{load.ok * options.values / load.seconds:,.0f} | {load.percentile(0.5):.0f} ms | "
             f"{load.percentile(0.99):.0f} ms | {load.errors} |"
         )
-    rates = {name: load.ok / load.seconds for name, load in rows}
+    rates = _mean_rates(rows)
     if rates.get("MLflow") and "assay" in rates:
         notes.append(f"assay / MLflow pushes per second: {rates['assay'] / rates['MLflow']:.1f}x.")
     if rates.get("assay before") and "assay" in rates:
-        notes.append(f"assay now / assay before: {rates['assay'] / rates['assay before']:.2f}x.")
+        rounds = f" (means of {options.rounds} runs each)" if options.rounds > 1 else ""
+        notes.append(
+            f"assay now / assay before: {rates['assay'] / rates['assay before']:.2f}x{rounds}."
+        )
     text = "\n".join([*lines, "", *notes]) + "\n"
     print(text)
     RESULTS.parent.mkdir(exist_ok=True)
