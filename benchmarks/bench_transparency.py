@@ -5,7 +5,7 @@ run), on SQLite and on PostgreSQL.
 Beside the stored tree, in the same run: the root recomputed from every entry hash (what the
 first implementation did per request), the peer being "no stored tree". The append cost is
 measured on the same 1M-entry store with the tree update switched off in this process only
-(``TreeAppender.add`` replaced by a no-op), after the proofs were measured.
+(:func:`tree_off`), after the proofs were measured.
 
     python benchmarks/bench_transparency.py [--entries 1000000] [--postgres URL]
 """
@@ -18,14 +18,15 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from scratch_schema import scratch_schema
 
 from assay.services import transparency
-from assay.store import Store, open_store
+from assay.store import Store, head_lock, open_store
 from assay.store.config import DatabaseChoice
 from assay.store.ledger_tree import TreeAppender
 from assay.store.merkle import leaf_hash, tree_root
@@ -73,6 +74,25 @@ def appends_per_second(store: Store) -> tuple[float, float]:
     return single, batched
 
 
+@contextmanager
+def tree_off() -> Iterator[None]:
+    """Appends in this process add no tree nodes and read no frontier (on PostgreSQL the head
+    lock is then taken without the pipeline that reads the frontier with it)."""
+    patched = [
+        (TreeAppender, "nodes", lambda *args, **kwargs: []),
+        (TreeAppender, "frontier", lambda *args, **kwargs: []),
+        (head_lock, "pipelines", lambda conn: False),
+    ]
+    stored = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
+    for owner, name, replacement in patched:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in stored:
+            setattr(owner, name, original)
+
+
 def measure(name: str, url: str, entries: int) -> list[str]:
     store = open_store(DatabaseChoice(url, "benchmark"))
     rng = random.Random(6962)
@@ -88,12 +108,8 @@ def measure(name: str, url: str, entries: int) -> list[str]:
         assert recomputed_root(store) == transparency.checkpoint(store).root
         recompute = time.perf_counter() - start
         with_tree = appends_per_second(store)
-        stored_add = TreeAppender.add
-        setattr(TreeAppender, "add", lambda *args, **kwargs: None)  # noqa: B010 (tree off)
-        try:
+        with tree_off():
             without_tree = appends_per_second(store)
-        finally:
-            setattr(TreeAppender, "add", stored_add)  # noqa: B010
     finally:
         store.close()
     return rows(

@@ -67,12 +67,12 @@ def _queued(committer: GroupCommitter, count: int) -> bool:
 
 
 def _entry_inserts(store: Store) -> Callable[[], int]:
-    """A counter of the INSERT statements into ``ledger_entries`` from now on."""
+    """A counter of the inserts into ``ledger_entries`` from now on (on PostgreSQL one clause
+    of the statement that writes the whole append)."""
     seen = [0]
 
     def count(conn: Connection, cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().replace('"', "").startswith("INSERT INTO LEDGER_ENTRIES"):
-            seen[0] += 1
+        seen[0] += statement.upper().replace('"', "").count("INSERT INTO LEDGER_ENTRIES")
 
     event.listen(store.database.engine, "before_cursor_execute", count)
     return lambda: seen[0]

@@ -1,13 +1,10 @@
 """Statements sent together (:func:`assay.store.pipeline.pipelined`) on both databases: a
-failing statement's error is raised as SQLAlchemy's, nothing of the transaction is kept, and
-the ledger's writes go out pipelined on PostgreSQL."""
+failing statement's error is raised as SQLAlchemy's, and nothing of the transaction is kept."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from assay.store import Store
@@ -40,26 +37,3 @@ def test_statements_of_the_block_are_all_run(store: Store) -> None:
             )
     with store.database.reading() as conn:
         assert sorted(conn.execute(select(ledger_latest.c.seq)).scalars()) == list(range(5))
-
-
-def test_the_ledgers_writes_are_pipelined_on_postgresql(store: Store) -> None:
-    store.ledger.append("test.entry", {"n": 0})  # the tree's first nodes
-    modes: list[str] = []
-    statements: list[str] = []
-
-    def seen(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            driver = conn.connection.driver_connection
-            status = getattr(getattr(driver, "info", None), "pipeline_status", None)
-            modes.append(getattr(status, "name", "none"))
-            statements.append(statement[:60])
-
-    event.listen(store.database.engine, "before_cursor_execute", seen)
-    try:
-        store.ledger.append_many([("test.entry", {"n": n}) for n in range(1, 4)])
-    finally:
-        event.remove(store.database.engine, "before_cursor_execute", seen)
-    assert len(modes) == 3, statements  # entries, tree nodes, head
-    expected = "ON" if store.database.dialect == "postgresql" else "none"
-    assert set(modes) == {expected}
-    assert store.ledger.verify().ok

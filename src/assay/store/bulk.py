@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.dialects import postgresql
 
-__all__ = ["insert_rows"]
+__all__ = ["column_arrays", "insert_rows", "unnest_insert_sql"]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -24,12 +24,17 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if conn.dialect.name != "postgresql":
         conn.execute(insert(table), list(rows))
         return
-    arrays = tuple([row[column.name] for row in rows] for column in table.columns)
-    conn.exec_driver_sql(_unnest_insert(table), arrays)
+    conn.exec_driver_sql(_unnest_insert(table), column_arrays(table, rows))
 
 
 @lru_cache(maxsize=16)
 def _unnest_insert(table: Table) -> str:
+    return unnest_insert_sql(table)
+
+
+def unnest_insert_sql(table: Table) -> str:
+    """PostgreSQL's ``INSERT INTO table (…) SELECT * FROM unnest(…)`` for ``table``, one
+    ``%b`` parameter per column: an array of that column's values, sent in binary format."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     # %b: each array in binary format (no escaping of its strings); the casts give the
     # column types whatever element type psycopg chose.
@@ -38,3 +43,9 @@ def _unnest_insert(table: Table) -> str:
     )
     names = ", ".join(f'"{column.name}"' for column in table.columns)
     return f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'
+
+
+def column_arrays(table: Table, rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
+    """``rows`` as one list per column of ``table``, in the columns' order: the parameters of
+    :func:`unnest_insert_sql`."""
+    return tuple([row[column.name] for row in rows] for column in table.columns)

@@ -53,8 +53,9 @@ from assay.store.database import Database
 from assay.store.group_commit import BatchRetry
 from assay.store.head_lock import lock_head
 from assay.store.ledger_tree import Frontier, TreeAppender, TreeView
-from assay.store.pipeline import pipelined
-from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head
+from assay.store.ledger_write import write_at_once
+from assay.store.pipeline import pipelines
+from assay.store.schema import ledger_disclosures, ledger_entries, ledger_head, ledger_tree
 
 __all__ = ["KIND_PATTERN", "Item", "LaterEntries", "Ledger", "Record"]
 
@@ -230,30 +231,29 @@ class Ledger:
         frontier: Frontier | None = None,
     ) -> None:
         """Store chained entries (which follow ``before``): the entries and their disclosures,
-        the Merkle tree's new nodes, the head, the index (in one round trip where the driver
-        can: the head lock is held throughout). ``frontier``: the tree's at ``before``, when
-        it was read with the lock."""
+        the Merkle tree's new nodes, the head, the index (in one statement on PostgreSQL:
+        the head lock is held throughout, see :mod:`assay.store.ledger_write`).
+        ``frontier``: the tree's at ``before``, when it was read with the lock."""
         head = chained.head
-        if frontier is None:  # a read: not in the pipeline
+        if frontier is None:
             frontier = self._tree.frontier(conn, (before.seq, before.hash))
-        with pipelined(conn):
-            insert_rows(conn, ledger_entries, chained.rows)
-            insert_rows(conn, ledger_disclosures, chained.disclosures)
-            self._tree.add(
-                conn,
-                (before.seq, before.hash),
-                (head.seq, head.hash),
-                [row["hash"] for row in chained.rows],
-                frontier,
-            )
-            conn.execute(
-                update(ledger_head)
-                .where(ledger_head.c.id == 1)
-                .values(seq=head.seq, hash=head.hash)
-            )
-            ledger_index.record(
-                conn, ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
-            )
+        tree_nodes = self._tree.nodes(
+            (before.seq, before.hash),
+            (head.seq, head.hash),
+            [row["hash"] for row in chained.rows],
+            frontier,
+        )
+        latest = ledger_index.latest_keys((e.seq, e.kind, e.payload) for e in chained.entries)
+        if pipelines(conn):
+            write_at_once(conn, chained.rows, chained.disclosures, tree_nodes, latest, head)
+            return
+        insert_rows(conn, ledger_entries, chained.rows)
+        insert_rows(conn, ledger_disclosures, chained.disclosures)
+        insert_rows(conn, ledger_tree, tree_nodes)
+        conn.execute(
+            update(ledger_head).where(ledger_head.c.id == 1).values(seq=head.seq, hash=head.hash)
+        )
+        ledger_index.record(conn, latest)
 
     def head(self) -> ChainHead:
         """The newest entry as the ledger records it (``seq`` 0 when empty)."""

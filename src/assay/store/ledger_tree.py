@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select, tuple_
 
-from assay.store.bulk import insert_rows
 from assay.store.merkle import NodeKey, Span, extend, fold, leaf_hash, perfect_parts
 from assay.store.schema import ledger_tree
 
@@ -42,10 +41,11 @@ Frontier = list[tuple[NodeKey, bytes]]
 
 
 class TreeAppender:
-    """Adds appended entries to the stored tree, remembering the frontier (the perfect parts of
-    the whole tree) of the last append it made, keyed by the chain head it leads to: the next
-    append from that head reads nothing back. Any other head (another process appended, or
-    the remembered append was rolled back) reads the frontier from the table."""
+    """Works out the nodes that appended entries add to the stored tree, remembering the
+    frontier (the perfect parts of the whole tree) of the last append it made, keyed by the
+    chain head it leads to: the next append from that head reads nothing back. Any other head
+    (another process appended, or the remembered append was rolled back) reads the frontier
+    from the table."""
 
     def __init__(self) -> None:
         self._remembered: tuple[tuple[int, str], Frontier] | None = None
@@ -59,31 +59,22 @@ class TreeAppender:
         stored = _read(conn, keys)
         return [(key, stored[key]) for key in keys]
 
-    def add(
+    def nodes(
         self,
-        conn: Connection,
         head: tuple[int, str],
         new_head: tuple[int, str],
         entry_hashes: Sequence[str],
-        frontier: Frontier | None = None,
-    ) -> None:
-        """Add the leaves of entries after ``head`` (seq, hash) up to ``new_head`` (their
-        hashes as hex) inside the caller's write transaction, which holds the append lock.
-        ``frontier``: :meth:`frontier` of ``head``, when the caller read it already (then
-        nothing is read here)."""
+        frontier: Frontier,
+    ) -> list[dict[str, object]]:
+        """The rows of ``ledger_tree`` that the entries after ``head`` up to ``new_head`` add
+        (their leaves and the subtrees they complete), given the tree's ``frontier`` at
+        ``head``; the caller stores them in its transaction, which holds the append lock."""
         if not entry_hashes:
-            return
-        size = head[0]
-        if frontier is None:
-            frontier = self.frontier(conn, head)
+            return []
         leaves = [leaf_hash(bytes.fromhex(digest)) for digest in entry_hashes]
-        completed, after = extend(frontier, size, leaves)
-        insert_rows(
-            conn,
-            ledger_tree,
-            [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed],
-        )
+        completed, after = extend(frontier, head[0], leaves)
         self._remembered = (new_head, after)
+        return [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in completed]
 
 
 def span_roots(conn: Connection, spans: Sequence[Span]) -> list[bytes]:

@@ -1,0 +1,82 @@
+"""An append's writes on the real databases: on PostgreSQL one statement stores the entries,
+their disclosures, the tree's new nodes, the index and the head; what it stores is what the
+chain, the tree, the seals and the index read back, with and without each kind of row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from assay.store import Store, ledger_index
+from assay.store.audit_log import STATUS
+from assay.store.chain import open_payload
+from assay.store.ledger import Item, Record
+from assay.store.merkle import leaf_hash, tree_root
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+
+_STATUS = ("audit.status", {"spec": "s", "target": "t", "status": "conformant"})
+_SEALED = Record("test.secret", {"name": "m", "value": 0.875}, sealed=[("value",)])
+_PLAIN = ("test.entry", {"n": 1})
+
+
+def _writes(store: Store, items: list[Item]) -> list[str]:
+    """The statements that change the database while ``items`` are appended."""
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "WITH")):
+            statements.append(statement)
+
+    event.listen(store.database.engine, "before_cursor_execute", seen)
+    try:
+        store.ledger.append_many(items)
+    finally:
+        event.remove(store.database.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def _whole(store: Store) -> None:
+    assert store.ledger.verify().ok
+    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
+    with store.ledger.tree() as tree:
+        assert tree.size == len(leaves)
+        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+
+
+def test_an_append_is_one_statement_on_postgresql(store: Store) -> None:
+    store.ledger.append("test.entry", {"n": 0})  # the tree's first nodes
+    statements = _writes(store, [_STATUS, _SEALED, _PLAIN])
+    if store.database.dialect == "postgresql":
+        assert len(statements) == 1, statements
+        for table in ("ledger_entries", "ledger_disclosures", "ledger_tree", "ledger_latest"):
+            assert f'INSERT INTO "{table}"' in statements[0]
+    else:  # one statement per table
+        assert len(statements) == 5, statements
+    _whole(store)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[_PLAIN], [_SEALED], [_STATUS], [_STATUS, _SEALED, _PLAIN], [_SEALED, _SEALED, _STATUS]],
+    ids=["plain", "sealed", "indexed", "all", "two-sealed"],
+)
+def test_what_an_append_stores_reads_back(store: Store, items: list[Item]) -> None:
+    for _ in range(3):  # from a tree of 0, 5 and 10 leaves: different frontiers
+        appended = store.ledger.append_many(items)
+        appended += store.ledger.append_many([_PLAIN, _PLAIN])
+        stored = {entry.seq: entry for entry in store.ledger.entries()}
+        for entry, item in zip(appended, [*items, _PLAIN, _PLAIN], strict=True):
+            record = item if isinstance(item, Record) else Record(*item)
+            read = stored[entry.seq]
+            assert read.payload is not None
+            assert (read.kind, read.hash) == (record.kind, entry.hash)
+            assert open_payload(read.payload, read.disclosed) == dict(record.payload)
+            assert len(read.disclosed) == len(record.sealed)
+    statuses = [entry.seq for entry in store.ledger.entries() if entry.kind == STATUS]
+    with store.database.reading() as conn:
+        latest = ledger_index.latest_of(conn, [(STATUS, ledger_index.pair_key("s", "t"))])
+    assert list(latest.values()) == statuses[-1:]
+    _whole(store)
