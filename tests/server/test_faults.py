@@ -1,18 +1,24 @@
 """Killing the server while evidence streams in loses nothing it acknowledged, and the ledger
-verifies after a restart — on SQLite and on the CI PostgreSQL."""
+verifies after a restart — on SQLite and on the CI PostgreSQL; a database that disappears
+under the server is answered 503."""
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from assay.store import open_store
 from assay.store.audit_log import MEASUREMENT, MEASUREMENT_BATCH, AuditLog
 from assay.store.config import DatabaseChoice
+from tests.helpers.databases import POSTGRES_URL
 from tests.helpers.server import PUSH_SPEC, make_tokens, serve_process
 
 BATCH = 50
@@ -73,3 +79,37 @@ def test_a_killed_server_loses_no_acknowledged_evidence(database_url: str, tmp_p
         assert isinstance(batch["values"], list)
         per_run[str(batch["run_id"])] += len(batch["values"])
     assert all(per_run[run_id] == BATCH for run_id in acknowledged), "every value of a batch"
+
+
+def test_a_database_gone_is_answered_503_naming_nothing_of_it(tmp_path: Path) -> None:
+    """The server's PostgreSQL database disappears under it: each request is answered 503
+    ``unavailable``, with none of the driver's message (host, database name) in the answer."""
+    if not POSTGRES_URL:
+        pytest.skip("ASSAY_TEST_POSTGRES_URL is not set")
+    name = f"assay_test_gone_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(
+        make_url(POSTGRES_URL).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg", database=name)
+        database_url = url.render_as_string(hide_password=False)
+        tokens = make_tokens(database_url)
+        headers = {"Authorization": f"Bearer {tokens['auditee']}"}
+        with serve_process(database_url, "--no-scheduler", home=tmp_path) as (_, base):
+            assert httpx.get(f"{base}/api/v1/runs", headers=headers).status_code == 200
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            for path in ("/api/v1/runs", "/api/v1/specs"):
+                answer = httpx.get(f"{base}{path}", headers=headers)
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["error"]["code"] == "unavailable"
+                assert name not in answer.text
+                assert str(url.host) not in answer.text
+            answer = httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=headers)
+            assert answer.status_code == 503, answer.text
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

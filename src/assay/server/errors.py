@@ -3,6 +3,7 @@ input never reaches a 5xx. Request bodies above the configured size are refused 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,6 +24,8 @@ from assay.integrations.errors import translate
 from assay.services.evidence import EvidenceRefusedError
 
 __all__ = ["ApiError", "BodyLimit", "error_response", "install_error_handlers"]
+
+log = logging.getLogger("assay.server")
 
 
 class ApiError(Exception):
@@ -79,6 +82,15 @@ def install_error_handlers(app: FastAPI) -> None:
         details = {"problems": error.problems} if error.problems else None
         return error_response(422, "invalid_evidence", error.problem, details)
 
+    @app.exception_handler(DatabaseUnavailableError)
+    async def database_unavailable(
+        request: Request, error: DatabaseUnavailableError
+    ) -> JSONResponse:
+        # Not the caller's input: the operator reads which database and why in the log; the
+        # caller learns nothing of it (its address, name or user).
+        log.warning("database unavailable: %s", error.message)
+        return _unavailable()
+
     @app.exception_handler(InvalidInputError)
     async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:
         problems = getattr(error, "problems", None)
@@ -94,8 +106,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # The caller learns nothing of the server's internals; the log has the traceback
         # (Starlette logs the exception after this answer).
         if isinstance(translate(error), DatabaseUnavailableError):
-            return error_response(503, "unavailable", "the database is unavailable; retry later")
+            return _unavailable()
         return error_response(500, "internal", "internal error; the server log says more")
+
+
+def _unavailable() -> JSONResponse:
+    return error_response(503, "unavailable", "the database is unavailable; retry later")
 
 
 class BodyLimit:
