@@ -16,7 +16,7 @@ from sqlalchemy import Connection, event
 from assay.store import Store, ledger_index
 from assay.store.audit_log import RUN, STATUS, AuditLog
 from assay.store.group_commit import AfterCommit, BatchRetry, GroupCommitter
-from assay.store.merkle import leaf_hash, tree_root
+from tests.helpers.ledger_checks import assert_whole
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
@@ -78,14 +78,6 @@ def _entry_inserts(store: Store) -> Callable[[], int]:
     return lambda: seen[0]
 
 
-def _whole(store: Store) -> None:
-    assert store.ledger.verify().ok
-    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
-    with store.ledger.tree() as tree:
-        assert tree.size == len(leaves)
-        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
-
-
 def test_a_batch_writes_its_entries_with_one_insert(store: Store) -> None:
     inserts = _entry_inserts(store)
 
@@ -106,7 +98,7 @@ def test_a_batch_writes_its_entries_with_one_insert(store: Store) -> None:
             conn, [(STATUS, ledger_index.pair_key("s", f"t{n}")) for n in range(THREADS)]
         )
     assert sorted(latest.values()) == [3 * n + 3 for n in range(THREADS)]
-    _whole(store)
+    assert_whole(store)
 
 
 def test_reads_inside_the_batch_see_its_unwritten_entries(store: Store) -> None:
@@ -132,7 +124,7 @@ def test_reads_inside_the_batch_see_its_unwritten_entries(store: Store) -> None:
     assert results == {-1: None, 0: 1, 1: 2}
     assert seen["unchanged"] is False
     assert (seen["status"] or {}).get("status") == "s1"
-    _whole(store)
+    assert_whole(store)
 
 
 @pytest.mark.parametrize("read_first", [False, True])
@@ -154,7 +146,7 @@ def test_a_failing_piece_sends_the_batch_to_savepoints(store: Store, read_first:
     assert [results[n] for n in (0, 1, 3, 4)] == [1, 2, 3, 4]
     stored = [(e.content or {})["status"] for e in store.ledger.entries()]
     assert stored == ["s0", "s1", "s3", "s4"], "the failed piece left nothing"
-    _whole(store)
+    assert_whole(store)
 
 
 def test_a_condition_broken_before_the_lock_rolls_everything_back(
@@ -174,7 +166,7 @@ def test_a_condition_broken_before_the_lock_rolls_everything_back(
     with pytest.raises(BatchRetry):
         store_meanwhile()
     assert [(e.content or {})["status"] for e in store.ledger.entries()] == ["s0"]
-    _whole(store)
+    assert_whole(store)
 
 
 def test_a_condition_is_not_taken_outside_a_block_or_for_a_touched_key(store: Store) -> None:
@@ -187,7 +179,7 @@ def test_a_condition_is_not_taken_outside_a_block_or_for_a_touched_key(store: St
             store.ledger.append_in(conn, [_status(1)])
             assert not store.ledger.expect_latest(conn, {key: 1}), "an unwritten entry's key"
     assert store.ledger.count() == 1
-    _whole(store)
+    assert_whole(store)
 
 
 def test_late_appends_are_numbered_when_written_in_the_order_of_the_calls(
@@ -212,7 +204,7 @@ def test_late_appends_are_numbered_when_written_in_the_order_of_the_calls(
     assert middle[0].seq == 3 + offset
     stored = [(e.content or {})["status"] for e in store.ledger.entries()]
     assert stored == ["s0"] * offset + ["s1", "s2", "s3", "s4"]
-    _whole(store)
+    assert_whole(store)
 
 
 def test_a_batch_of_late_appends_answers_each_caller_after_the_commit(store: Store) -> None:
@@ -228,7 +220,7 @@ def test_a_batch_of_late_appends_answers_each_caller_after_the_commit(store: Sto
     assert committer.retries == 0
     for number in range(THREADS):
         assert results[number] == [2 * number + 1, 2 * number + 2]
-    _whole(store)
+    assert_whole(store)
 
 
 def test_a_lone_runs_predecessor_check_holds_the_head_lock(store: Store, database_url: str) -> None:
@@ -248,4 +240,4 @@ def test_a_lone_runs_predecessor_check_holds_the_head_lock(store: Store, databas
         store.ledger.append_in(conn, [_status(1)])
     other.join(30)
     assert [(e.content or {})["status"] for e in store.ledger.entries()] == ["s1", "s0"]
-    _whole(store)
+    assert_whole(store)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from assay.store import Store
 from assay.store.group_commit import AfterCommit, GroupCommitter
 from assay.store.ledger import Item
-from assay.store.merkle import leaf_hash, tree_root
+from tests.helpers.ledger_checks import assert_whole
 from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
@@ -107,11 +107,7 @@ def _from_threads(append: Callable[[int, int], list[int]]) -> list[int]:
 def _assert_one_chain(store: Store, seqs: list[int]) -> None:
     """Every entry appended once, the chain verifying, the stored Merkle tree following it."""
     assert sorted(seqs) == list(range(1, len(seqs) + 1))
-    assert store.ledger.verify().ok
-    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
-    with store.ledger.tree() as tree:
-        assert tree.size == len(leaves)
-        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
+    assert_whole(store)
 
 
 def test_many_threads_pushing_at_once_keep_one_chain(store: Store) -> None:

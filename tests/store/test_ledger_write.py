@@ -13,7 +13,7 @@ from assay.store import Store, ledger_index
 from assay.store.audit_log import STATUS
 from assay.store.chain import open_payload
 from assay.store.ledger import Item, Record
-from assay.store.merkle import leaf_hash, tree_root
+from tests.helpers.ledger_checks import assert_whole
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 
@@ -38,14 +38,6 @@ def _writes(store: Store, items: list[Item]) -> list[str]:
     return statements
 
 
-def _whole(store: Store) -> None:
-    assert store.ledger.verify().ok
-    leaves = [leaf_hash(bytes.fromhex(entry.hash)) for entry in store.ledger.entries()]
-    with store.ledger.tree() as tree:
-        assert tree.size == len(leaves)
-        assert tree.roots([(0, tree.size)]) == [tree_root(leaves)]
-
-
 def test_an_append_is_one_statement_on_postgresql(store: Store) -> None:
     store.ledger.append("test.entry", {"n": 0})  # the tree's first nodes
     statements = _writes(store, [_STATUS, _SEALED, _PLAIN])
@@ -55,7 +47,7 @@ def test_an_append_is_one_statement_on_postgresql(store: Store) -> None:
             assert f'INSERT INTO "{table}"' in statements[0]
     else:  # one statement per table
         assert len(statements) == 5, statements
-    _whole(store)
+    assert_whole(store)
 
 
 @pytest.mark.parametrize(
@@ -79,4 +71,4 @@ def test_what_an_append_stores_reads_back(store: Store, items: list[Item]) -> No
     with store.database.reading() as conn:
         latest = ledger_index.latest_of(conn, [(STATUS, ledger_index.pair_key("s", "t"))])
     assert list(latest.values()) == statuses[-1:]
-    _whole(store)
+    assert_whole(store)
