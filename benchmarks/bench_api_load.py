@@ -279,6 +279,8 @@ def main() -> None:
         help="with --before: run both trees this many times each, in ABBA order",
     )
     options = parser.parse_args()
+    if options.rounds < 1:
+        parser.error(f"--rounds must be 1 or more, not {options.rounds}")
     chosen = options.only or ["assay", "mlflow"]
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as temporary:
