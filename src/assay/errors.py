@@ -116,8 +116,14 @@ class ConfigurationError(InvalidInputError):
     """An environment variable, option or directory assay was pointed at cannot be used."""
 
 
-class DatabaseUnavailableError(InvalidInputError):
-    """The database URL is malformed, the server does not answer, or the file cannot be written."""
+class DatabaseUnavailableError(AssayError):
+    """The database URL is malformed, the server does not answer, or the file cannot be written.
+
+    Exit code 2 like invalid input (the database is the user's to name), but not an
+    :class:`InvalidInputError`: code that refuses a caller's input on one must not take a
+    database gone mid-request for it (the server answers it 503, naming nothing of it)."""
+
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class SchemaVersionError(InvalidInputError):

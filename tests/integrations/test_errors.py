@@ -15,7 +15,12 @@ import jmespath
 import pytest
 import yaml
 
-from assay.errors import ConfigurationError, DatabaseUnavailableError, InvalidInputError
+from assay.errors import (
+    AssayError,
+    ConfigurationError,
+    DatabaseUnavailableError,
+    InvalidInputError,
+)
 from assay.integrations.errors import INTERNAL, LIBRARIES, LIBRARY_ERRORS, translate
 
 
@@ -65,7 +70,7 @@ def raised(call: Any) -> BaseException:
 def test_real_failures_become_one_clear_error(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
-    cases = [
+    cases: list[tuple[BaseException, type[AssayError], str]] = [
         (raised(lambda: yaml.safe_load("a: [")), InvalidInputError, "not valid YAML"),
         (raised(lambda: json.loads("{")), InvalidInputError, "not valid JSON"),
         (raised(lambda: jmespath.compile("[[")), InvalidInputError, "not a JMESPath expression"),

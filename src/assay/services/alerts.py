@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from assay.audit.run_model import element_rows
-from assay.errors import InvalidInputError
+from assay.errors import DatabaseUnavailableError, InvalidInputError
 from assay.integrations.alert_channels import (
     ChannelFailed,
     post_alertmanager,
@@ -535,7 +535,7 @@ def _roll_back(store: Store, action: Any, alert: AlertRow) -> dict[str, Any]:
             spec=action.spec,
             reason=reason,
         )
-    except InvalidInputError as error:
+    except (InvalidInputError, DatabaseUnavailableError) as error:
         raise ChannelFailed(error.message) from None
     if not decision.moved:
         raise ChannelFailed(decision.reason, retryable=False)
