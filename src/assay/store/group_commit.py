@@ -31,7 +31,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -69,6 +69,8 @@ class _Work(Generic[T]):
     error: BaseException | None = None
     taken: bool = False  # into a batch, by its leader
     done: bool = False
+    # Set to wake this piece's thread alone: a thread per batch waits, not all of them at once.
+    wake: threading.Event = field(default_factory=threading.Event)
 
     def outcome(self) -> T:
         if self.error is not None:
@@ -94,7 +96,7 @@ class GroupCommitter:
         self._max_batch = max_batch
         self._deferring = deferring
         self._overlap = overlap
-        self._condition = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Work[Any]] = []
         self._running: object | None = None  # the batch whose pieces run now
         self._open = 0  # batches started and not yet committed or rolled back
@@ -104,7 +106,7 @@ class GroupCommitter:
     @property
     def waiting(self) -> int:
         """Pieces of work queued for the next batch."""
-        with self._condition:
+        with self._lock:
             return len(self._queue)
 
     def run(self, work: Callable[[Connection], T | AfterCommit[T]]) -> T:
@@ -112,37 +114,48 @@ class GroupCommitter:
         committed (an :class:`AfterCommit` result made then); its exception if it raised (its
         writes undone, the others' kept)."""
         mine: _Work[T] = _Work(work)
-        with self._condition:
+        with self._lock:
             self._queue.append(mine)
         while True:
-            with self._condition:
-                while not mine.done and (
-                    mine.taken or self._running is not None or self._open >= self._overlap
-                ):
-                    self._condition.wait()
+            with self._lock:
                 if mine.done:
                     return mine.outcome()
-                batch = self._queue[: self._max_batch]
-                del self._queue[: self._max_batch]
-                for queued in batch:
-                    queued.taken = True
-                self._running = running = object()
-                self._open += 1
+                leads = not mine.taken and self._running is None and self._open < self._overlap
+                if leads:
+                    batch = self._queue[: self._max_batch]
+                    del self._queue[: self._max_batch]
+                    for queued in batch:
+                        queued.taken = True
+                    self._running = running = object()
+                    self._open += 1
+                else:
+                    mine.wake.clear()
+            if not leads:
+                # Woken when its batch is done, or, first in the queue, when it may lead.
+                mine.wake.wait()
+                continue
             ran = partial(self._pieces_ran, running)
             try:
                 self._commit(batch, ran)
             finally:
                 ran()
-                with self._condition:
+                with self._lock:
                     self._open -= 1
-                    self._condition.notify_all()
+                    for queued in batch:
+                        queued.wake.set()
+                    self._wake_next_leader()
+
+    def _wake_next_leader(self) -> None:
+        """Wake the first queued piece's thread: it leads the next batch (the lock is held)."""
+        if self._queue:
+            self._queue[0].wake.set()
 
     def _pieces_ran(self, running: object) -> None:
         """The pieces of the batch ``running`` names have run: the next batch may start."""
-        with self._condition:
+        with self._lock:
             if self._running is running:
                 self._running = None
-                self._condition.notify_all()
+                self._wake_next_leader()
 
     def _commit(self, batch: list[_Work[Any]], ran: Callable[[], None]) -> None:
         self.transactions += 1
