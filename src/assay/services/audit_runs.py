@@ -32,6 +32,8 @@ from assay.store.audit_log import (
     CERTIFICATE,
     MEASUREMENT,
     REPORT,
+    RUN,
+    STATUS,
     AuditLog,
     BeforeRun,
     active_certificates,
@@ -305,13 +307,20 @@ def run_audit(
             # for the writing, not while the batch's other runs are made.
             later = store.ledger.append_later(conn, items)
             ingest_in(store, conn, outcomes)
-            return AfterCommit(lambda: record_of(later.entries))
+            return AfterCommit(lambda: record_of(_remembered(store, later.entries)))
         record = record_of(store.ledger.append_in(conn, items))
         ingest_in(store, conn, outcomes)
         in_transaction(conn, record)
         return record
 
     return store.together.run(store_run)
+
+
+def _remembered(store: Store, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """``entries``, just committed; the run and status among them are kept in memory for the
+    next run of the same spec and target, which reads them first."""
+    store.ledger.remember_committed(entry for entry in entries if entry.kind in (RUN, STATUS))
+    return entries
 
 
 def _pushed_fetches(pushed: Mapping[str, PushedValue], received: datetime) -> dict[str, Fetched]:

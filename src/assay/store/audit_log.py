@@ -137,7 +137,7 @@ class AuditLog:
         extra = list(also)
         seqs = ledger_index.latest_of(conn, own + extra)
         return BeforeRun(
-            self._predecessors(pair, seqs, conn),
+            self._predecessors(pair, seqs, conn, committed=True),
             spec_hash is None or (SPEC, spec_hash) in seqs,
             (ATTESTATION, about) in seqs,
             (WAIVER, about) in seqs,
@@ -258,10 +258,22 @@ class AuditLog:
         )
 
     def _predecessors(
-        self, key: str, seqs: Mapping[tuple[str, str], int], conn: Connection
+        self,
+        key: str,
+        seqs: Mapping[tuple[str, str], int],
+        conn: Connection,
+        *,
+        committed: bool = False,
     ) -> Predecessors:
-        wanted = [seqs[(kind, key)] for kind in (RUN, STATUS) if (kind, key) in seqs]
-        entries = {e.seq: e.content for e in self.ledger.entries_at(conn, sorted(wanted))}
+        """``committed``: ``conn`` sees committed entries only, so those the ledger keeps in
+        memory (:meth:`~assay.store.ledger.Ledger.committed_entries`) may stand for them."""
+        wanted = sorted(seqs[(kind, key)] for kind in (RUN, STATUS) if (kind, key) in seqs)
+        read = (
+            self.ledger.committed_entries(wanted, conn)
+            if committed
+            else self.ledger.entries_at(conn, wanted)
+        )
+        entries = {e.seq: e.content for e in read}
         run_seq, status_seq = seqs.get((RUN, key)), seqs.get((STATUS, key))
         run = entries.get(run_seq) if run_seq is not None else None
         status = entries.get(status_seq) if status_seq is not None else None

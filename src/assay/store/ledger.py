@@ -331,6 +331,17 @@ class Ledger:
                     self._committed.popitem(last=False)
         return [known[seq] for seq in sorted(set(seqs)) if seq in known]
 
+    def remember_committed(self, entries: Iterable[LedgerEntry]) -> None:
+        """Keep ``entries``, which the caller knows are committed (it appended them and saw
+        the commit), among those :meth:`committed_entries` answers from memory: a run's
+        successor reads them next, and need not read them back from the database."""
+        with self._committed_lock:
+            for entry in entries:
+                self._committed[entry.seq] = entry
+                self._committed.move_to_end(entry.seq)
+            while len(self._committed) > COMMITTED_CACHE:
+                self._committed.popitem(last=False)
+
     @contextmanager
     def tree(self) -> Iterator[TreeView]:
         """The ledger's Merkle tree as of one consistent state: its size (the head's number)

@@ -4,14 +4,18 @@ CI PostgreSQL, through the real application in process."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 
+from assay.services import evidence
+from assay.services.evidence import PushedEvidence
+from assay.services.registrations import audited_version
 from assay.store import open_store
-from assay.store.audit_log import MEASUREMENT
+from assay.store.audit_log import MEASUREMENT, AuditLog
 from assay.store.config import DatabaseChoice
-from tests.helpers.server import PUSH_SPEC, Api, ledger_count, push
+from tests.helpers.server import PUSH_SPEC, Api, ledger_count, prepared, push
 
 
 def test_upload_register_push_and_read_back(api: Api) -> None:
@@ -174,3 +178,72 @@ def test_a_push_holds_one_connection_at_a_time_even_with_nothing_cached(api: Api
         event.remove(pool, "checkout", checked_out)
         event.remove(pool, "checkin", checked_in)
     assert most[0] == 1
+
+
+def _entry_reads(engine: Any) -> tuple[list[str], Any]:
+    """A list that collects each statement reading ``ledger_entries``, and its listener."""
+    reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        text = statement.lstrip().upper()
+        if text.startswith("SELECT") and "LEDGER_ENTRIES" in text:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    return reads, seen
+
+
+def test_a_push_reads_no_entry_this_process_just_committed(api: Api) -> None:
+    """The run and status a push follows are those the same process stored last: kept in
+    memory once committed, so the next push of the target reads no entry back, and still
+    names them as its predecessors (the latency is confidential: the run entry is sealed)."""
+    prepared(api)
+    first = push(api, 0.5)
+    assert first["status"] == "non-conformant"
+    engine = api.client.app.state.store.database.engine  # type: ignore[attr-defined]
+    reads, seen = _entry_reads(engine)
+    try:
+        second = push(api, 0.91, latency=40)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert reads == []
+    assert (second["previous_status"], second["status"]) == ("non-conformant", "conformant")
+    runs = api.call("internal", "GET", "/api/v1/runs?target=model@1").json()
+    assert [run["run_id"] for run in runs] == [first["run_id"], second["run_id"]]
+    store = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        (_, latest) = AuditLog(store.ledger).runs("quality", "model@1")
+    finally:
+        store.close()
+    assert latest.previous is not None
+    assert (latest.previous.run_id, latest.previous.verdict) == (first["run_id"], "fail")
+
+
+def test_a_run_another_process_stored_is_read_not_taken_from_memory(api: Api) -> None:
+    """What one process keeps in memory never hides a newer run stored by another (a second
+    worker, the CLI): the ledger's index names the newest, and it is read."""
+    prepared(api)
+    first = push(api, 0.91)
+    other = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        loaded, prior = audited_version(other, "quality", "model@1", Path.cwd())
+        values = [PushedEvidence("accuracy", 0.4), PushedEvidence("latency", 40)]
+        between = evidence.push(other, loaded, "model@1", values, by="cli", prior=prior)
+    finally:
+        other.close()
+    assert between.status.value == "non-conformant"
+    third = push(api, 0.92)
+    assert (third["previous_status"], third["status"]) == ("non-conformant", "conformant")
+    runs = api.call("internal", "GET", "/api/v1/runs?target=model@1").json()
+    assert [run["run_id"] for run in runs] == [
+        first["run_id"],
+        between.model.run_id,
+        third["run_id"],
+    ]
+    store = open_store(DatabaseChoice(api.url, "test"))
+    try:
+        latest = AuditLog(store.ledger).runs("quality", "model@1")[-1]
+    finally:
+        store.close()
+    assert latest.previous is not None
+    assert latest.previous.run_id == between.model.run_id
