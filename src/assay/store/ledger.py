@@ -308,8 +308,10 @@ class Ledger:
         self, seqs: Sequence[int], reading: Connection | None = None
     ) -> list[LedgerEntry]:
         """The committed entries numbered ``seqs`` (those that exist), in order. A committed
-        entry never changes, so the last :data:`COMMITTED_CACHE` read are kept in memory:
-        the stored specs and registrations every push looks up are read once per process.
+        entry never changes, so the last :data:`COMMITTED_CACHE` read (or handed to
+        :meth:`remember_committed`) are kept in memory: the stored specs and registrations
+        every push looks up are read once per process, a run's predecessors not at all when
+        the same process stored them.
         The entries are shared; callers must not change their payloads. Those not kept are
         read through ``reading`` when given (a connection from ``Database.reading``, which
         sees committed rows only), so that a caller holding one needs no second."""

@@ -13,7 +13,7 @@ from assay.services import evidence
 from assay.services.evidence import PushedEvidence
 from assay.services.registrations import audited_version
 from assay.store import open_store
-from assay.store.audit_log import MEASUREMENT, AuditLog
+from assay.store.audit_log import MEASUREMENT, RUN, STATUS, AuditLog
 from assay.store.config import DatabaseChoice
 from tests.helpers.server import PUSH_SPEC, Api, ledger_count, prepared, push
 
@@ -213,10 +213,23 @@ def test_a_push_reads_no_entry_this_process_just_committed(api: Api) -> None:
     store = open_store(DatabaseChoice(api.url, "test"))
     try:
         (_, latest) = AuditLog(store.ledger).runs("quality", "model@1")
+        span = range(second["ledger"]["first"], second["ledger"]["last"] + 1)
+        with store.database.reading() as conn:
+            stored = [e for e in store.ledger.entries_at(conn, span) if e.kind in (RUN, STATUS)]
     finally:
         store.close()
     assert latest.previous is not None
     assert (latest.previous.run_id, latest.previous.verdict) == (first["run_id"], "fail")
+    # What the process keeps is what the database holds, seals and disclosures included.
+    serving = api.client.app.state.store  # type: ignore[attr-defined]
+    reads, seen = _entry_reads(engine)
+    try:
+        kept = serving.ledger.committed_entries([entry.seq for entry in stored])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (reads, [entry.kind for entry in stored]) == ([], [RUN, STATUS])
+    assert stored[0].disclosed, "the run entry seals the confidential latency"
+    assert kept == stored
 
 
 def test_a_run_another_process_stored_is_read_not_taken_from_memory(api: Api) -> None:
