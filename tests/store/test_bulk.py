@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     select,
 )
+from sqlalchemy.exc import DataError
 
 from assay.store import Store, open_store
 from assay.store.bulk import insert_rows
@@ -60,3 +61,13 @@ def test_rows_come_back_as_given(store: Store) -> None:
     with store.database.reading() as conn:
         stored = [dict(row._mapping) for row in conn.execute(select(probe).order_by(probe.c.id))]
     assert [{**row, "digest": bytes(row["digest"])} for row in stored] == rows
+
+
+def test_a_value_longer_than_its_column_is_refused_not_cut(store: Store, database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite does not hold a VARCHAR to its length")
+    row = {"id": 1, "small": 0, "name": "n" * 51, "body": "", "digest": bytes(32)}
+    with pytest.raises(DataError, match="too long"), store.database.writing() as conn:
+        insert_rows(conn, probe, [row])
+    with store.database.reading() as conn:
+        assert conn.execute(select(probe)).all() == []

@@ -37,9 +37,11 @@ def unnest_insert_sql(table: Table) -> str:
     ``%b`` parameter per column: an array of that column's values, sent in binary format."""
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     # %b: each array in binary format (no escaping of its strings); the casts give the
-    # column types whatever element type psycopg chose.
+    # column types whatever element type psycopg chose. Not their lengths: an explicit cast
+    # to VARCHAR(n) cuts a longer string short, where the insert's own assignment to the
+    # column refuses it.
     arrays = ", ".join(
-        f"CAST(%b AS {column.type.compile(dialect=dialect)}[])" for column in table.columns
+        f"CAST(%b AS {type(column.type)().compile(dialect=dialect)}[])" for column in table.columns
     )
     names = ", ".join(f'"{column.name}"' for column in table.columns)
     return f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({arrays})'
