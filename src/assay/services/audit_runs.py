@@ -26,7 +26,7 @@ from assay.files.spec import LoadedSpec
 from assay.integrations.assay_outcomes import outcome_events
 from assay.names import check_target
 from assay.reports.audit_json import jsonable, result_json
-from assay.services.events import checked_events, ingest_in
+from assay.services.events import checked_events, ingest_in, ingest_later
 from assay.store import Store
 from assay.store.audit_log import (
     CERTIFICATE,
@@ -306,7 +306,7 @@ def run_audit(
             # Numbered when the batch is written: the ledger's head lock is then held only
             # for the writing, not while the batch's other runs are made.
             later = store.ledger.append_later(conn, items)
-            ingest_in(store, conn, outcomes)
+            ingest_later(store, conn, outcomes)
             return AfterCommit(lambda: record_of(_remembered(store, later.entries)))
         record = record_of(store.ledger.append_in(conn, items))
         ingest_in(store, conn, outcomes)

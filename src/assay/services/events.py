@@ -29,6 +29,7 @@ __all__ = [
     "import_events_file",
     "ingest",
     "ingest_in",
+    "ingest_later",
     "ingest_stream",
     "resolve_adapted",
 ]
@@ -104,6 +105,12 @@ def ingest_in(store: Store, conn: Connection, events: Sequence[Mapping[str, Any]
     """Store checked ``events`` in the caller's transaction (each once per (source, id))."""
     rows: list[EventRow] = [row_of(event) for event in events]
     return _result(events, store.events.insert_in(conn, rows))
+
+
+def ingest_later(store: Store, conn: Connection, events: Sequence[Mapping[str, Any]]) -> None:
+    """Store checked ``events`` in the caller's transaction, with the other rows of a batch
+    when it writes them together (:meth:`~assay.store.events.EventStore.insert_later`)."""
+    store.events.insert_later(conn, [row_of(event) for event in events])
 
 
 def ingest(store: Store, events: Sequence[Mapping[str, Any]]) -> IngestResult:

@@ -10,9 +10,12 @@ Typical use::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -58,9 +61,15 @@ class Store:
         # PostgreSQL a batch runs while the one before commits; SQLite's write lock would
         # only make the second wait at its BEGIN.
         overlap = 2 if self.database.dialect == "postgresql" else 1
-        self.together = GroupCommitter(
-            self.database, deferring=self.ledger.deferring, overlap=overlap
-        )
+        self.together = GroupCommitter(self.database, deferring=self.deferring, overlap=overlap)
+
+    @contextmanager
+    def deferring(self, conn: Connection) -> Iterator[None]:
+        """Inside the block, ledger appends and event inserts through ``conn`` are kept and
+        written together at its end (:meth:`Ledger.deferring`, :meth:`EventStore.deferring`):
+        the events first, before the ledger's entries take the chain's head lock."""
+        with self.ledger.deferring(conn), self.events.deferring(conn):
+            yield
 
     def close(self) -> None:
         """Release the database connections."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +15,10 @@ import msgspec
 from sqlalchemy import Connection, and_, func, or_, select
 
 from assay.metrics.events import epoch_of
+from assay.store.bulk import unnest_insert_sql
 from assay.store.canonical import canonical_json_of_parsed
 from assay.store.database import Database
+from assay.store.group_commit import BatchRetry
 from assay.store.schema import events
 
 __all__ = ["EventRow", "EventStore", "events_digest", "parse_body", "row_of"]
@@ -60,6 +63,7 @@ def row_of(event: Mapping[str, Any]) -> EventRow:
 
 
 _COLUMNS = "source, id, type, time, service, environment, model, body, received"
+_DEFERRED = "assay.events.deferred"  # in a connection's info: its deferring block's rows
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -127,6 +131,29 @@ def events_digest(bodies: Iterable[str], events: Iterable[Mapping[str, Any]] | N
     return digest.hexdigest()
 
 
+def _values(rows: Iterable[EventRow]) -> list[tuple[Any, ...]]:
+    """The rows as stored, received now: one tuple each, in the order of ``_COLUMNS``."""
+    received = datetime.now(UTC).isoformat(timespec="milliseconds")
+    return [
+        (r.source, r.id, r.type, r.time, r.service, r.environment, r.model, r.body, received)
+        for r in rows
+    ]
+
+
+# Constant text whatever the number of rows, so PostgreSQL prepares it once per connection.
+_UNNEST_INSERT = unnest_insert_sql(events) + ' ON CONFLICT ("source", "id") DO NOTHING'
+
+
+def _unnest_insert(conn: Connection, values: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL: insert the rows not stored yet, in one statement (one array per column)."""
+    first = {(row[0], row[1]): row for row in reversed(values)}  # the first of repeats wins
+    columns = [list(column) for column in zip(*reversed(first.values()), strict=True)]
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(_UNNEST_INSERT, columns)
+
+
 class EventStore:
     """Read and write the events of one database."""
 
@@ -139,11 +166,7 @@ class EventStore:
         if not rows:
             return 0
         unique = {(r.source, r.id): r for r in reversed(rows)}  # the first of repeats wins
-        received = datetime.now(UTC).isoformat(timespec="milliseconds")
-        values = [
-            (r.source, r.id, r.type, r.time, r.service, r.environment, r.model, r.body, received)
-            for r in reversed(unique.values())
-        ]
+        values = _values(reversed(unique.values()))
         # Bulk paths of each driver: one statement per row through SQLAlchemy costs 50 µs
         # (SQLite) to 240 µs (PostgreSQL) a row; these cost a few (benchmarks/bench_metrics.py).
         if self.database.dialect == "postgresql":
@@ -157,6 +180,38 @@ class EventStore:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def insert_later(self, conn: Connection, rows: Sequence[EventRow]) -> None:
+        """Like :meth:`insert_in`, for a caller that needs no count: inside :meth:`deferring`
+        on ``conn`` the rows are kept and stored with the block's others when it ends, in one
+        statement; otherwise at once."""
+        waiting: list[tuple[Any, ...]] | None = conn.info.get(_DEFERRED)
+        if waiting is None:
+            self.insert_in(conn, rows)
+        else:
+            waiting += _values(rows)
+
+    @contextmanager
+    def deferring(self, conn: Connection) -> Iterator[None]:
+        """On PostgreSQL, :meth:`insert_later` through ``conn`` (a write transaction) inside
+        the block keeps its rows, and the block's end stores them all in one statement instead
+        of one each. Should that fail, :class:`BatchRetry` is raised: the group committer
+        runs the batch again, each piece in a savepoint, storing its own rows at once. On
+        other databases (an insert there is no round trip) nothing is kept."""
+        if self.database.dialect != "postgresql" or _DEFERRED in conn.info:
+            yield
+            return
+        waiting: list[tuple[Any, ...]] = []
+        conn.info[_DEFERRED] = waiting
+        try:
+            yield
+        finally:
+            conn.info.pop(_DEFERRED, None)
+        if waiting:
+            try:
+                _unnest_insert(conn, waiting)
+            except Exception as error:  # for the committer: again, each piece on its own
+                raise BatchRetry(f"the batch's events could not be stored: {error}") from error
 
     def insert(self, rows: Sequence[EventRow]) -> int:
         """:meth:`insert_in` in a transaction of its own."""
