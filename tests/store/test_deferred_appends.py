@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from sqlalchemy import Connection, event
 from assay.store import Store, ledger_index
 from assay.store.audit_log import RUN, STATUS, AuditLog
 from assay.store.group_commit import AfterCommit, BatchRetry, GroupCommitter
+from tests.helpers.batches import one_batch
 from tests.helpers.ledger_checks import assert_whole
-from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 THREADS = 8
@@ -30,40 +29,8 @@ def _status(number: int, target: str = "t") -> tuple[str, dict[str, Any]]:
 def _batch(
     store: Store, works: list[Callable[[Connection], Any]]
 ) -> tuple[GroupCommitter, dict[int, Any], dict[int, BaseException]]:
-    """Run ``works`` through a deferring committer, all but the first queued while the first
-    holds its (lone) batch open, so that they make up one batch of their own."""
-    committer = GroupCommitter(store.database, deferring=store.ledger.deferring)
-    holding, release = threading.Event(), threading.Event()
-    results: dict[int, Any] = {}
-    errors: dict[int, BaseException] = {}
-
-    def hold(conn: Connection) -> None:
-        holding.set()
-        release.wait(30)
-
-    def run(number: int, work: Callable[[Connection], Any]) -> None:
-        try:
-            results[number] = committer.run(work)
-        except Exception as error:
-            errors[number] = error
-
-    first = threading.Thread(target=run, args=(-1, hold))
-    first.start()
-    assert holding.wait(30)
-    threads = []
-    for number, work in enumerate(works):  # queued in this order
-        thread = threading.Thread(target=run, args=(number, work))
-        thread.start()
-        threads.append(thread)
-        wait_for(partial(_queued, committer, number + 1))
-    release.set()
-    for thread in (first, *threads):
-        thread.join(60)
-    return committer, results, errors
-
-
-def _queued(committer: GroupCommitter, count: int) -> bool:
-    return committer.waiting == count
+    """``works`` as one batch of a committer deferring the ledger's appends."""
+    return one_batch(store.database, store.ledger.deferring, works)
 
 
 def _entry_inserts(store: Store) -> Callable[[], int]:

@@ -6,10 +6,8 @@ where only the piece that sent them fails."""
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 import pytest
@@ -20,8 +18,8 @@ from assay.store import Store
 from assay.store.events import EventRow
 from assay.store.group_commit import GroupCommitter
 from assay.store.schema import events
+from tests.helpers.batches import one_batch
 from tests.helpers.ledger_checks import assert_whole
-from tests.helpers.waiting import wait_for
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 PIECES = 6
@@ -34,34 +32,8 @@ def _row(number: int, body: str = "{}", kind: str = "audit") -> EventRow:
 def _batch(
     store: Store, works: list[Callable[[Connection], Any]]
 ) -> tuple[GroupCommitter, dict[int, BaseException]]:
-    """Run ``works`` as one batch of the store's own kind (ledger and events deferred): all
-    queued while a first piece holds its lone batch open."""
-    committer = GroupCommitter(store.database, deferring=store.deferring)
-    holding, release = threading.Event(), threading.Event()
-    errors: dict[int, BaseException] = {}
-
-    def hold(conn: Connection) -> None:
-        holding.set()
-        release.wait(30)
-
-    def run(number: int, work: Callable[[Connection], Any]) -> None:
-        try:
-            committer.run(work)
-        except Exception as error:
-            errors[number] = error
-
-    first = threading.Thread(target=run, args=(-1, hold))
-    first.start()
-    assert holding.wait(30)
-    threads = []
-    for number, work in enumerate(works):
-        thread = threading.Thread(target=run, args=(number, work))
-        thread.start()
-        threads.append(thread)
-        wait_for(partial(lambda count: committer.waiting == count, number + 1))
-    release.set()
-    for thread in (first, *threads):
-        thread.join(60)
+    """``works`` as one batch of the store's own kind (ledger and events deferred)."""
+    committer, _, errors = one_batch(store.database, store.deferring, works)
     return committer, errors
 
 
