@@ -197,7 +197,8 @@ class EventStore:
         the block keeps its rows, and the block's end stores them all in one statement instead
         of one each. Should that fail, :class:`BatchRetry` is raised: the group committer
         runs the batch again, each piece in a savepoint, storing its own rows at once. On
-        other databases (an insert there is no round trip) nothing is kept."""
+        other databases (an insert there is no round trip) nothing is kept. Kept rows are
+        not in the table yet: a read of events inside the block does not see them."""
         if self.database.dialect != "postgresql" or _DEFERRED in conn.info:
             yield
             return
