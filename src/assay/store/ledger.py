@@ -326,11 +326,8 @@ class Ledger:
             else:
                 with self._database.reading() as conn:  # autocommit: only committed rows
                     read = self.entries_at(conn, missing)
-            with self._committed_lock:
-                for entry in read:
-                    known[entry.seq] = self._committed[entry.seq] = entry
-                while len(self._committed) > COMMITTED_CACHE:
-                    self._committed.popitem(last=False)
+            self.remember_committed(read)
+            known.update((entry.seq, entry) for entry in read)
         return [known[seq] for seq in sorted(set(seqs)) if seq in known]
 
     def remember_committed(self, entries: Iterable[LedgerEntry]) -> None:
