@@ -84,23 +84,33 @@ def _copy_line(row: tuple[Any, ...]) -> str:
     )
 
 
-_FEW_ROWS = 64  # up to this many, one INSERT with the rows inline beats COPY's four steps
+_FEW_ROWS = 64  # up to this many, one INSERT of the rows' arrays instead of COPY's four steps
+
+
+# Constant text whatever the number of rows, so PostgreSQL prepares it once per connection.
+_UNNEST_INSERT = unnest_insert_sql(events) + ' ON CONFLICT ("source", "id") DO NOTHING'
+
+
+def _unnest_insert(conn: Connection, values: list[tuple[Any, ...]]) -> int:
+    """PostgreSQL: insert the rows not stored yet, in one statement (one array per column);
+    how many were new."""
+    first = {(row[0], row[1]): row for row in reversed(values)}  # the first of repeats wins
+    columns = [list(column) for column in zip(*reversed(first.values()), strict=True)]
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        cursor.execute(_UNNEST_INSERT, columns)
+        return int(cursor.rowcount)
 
 
 def _copy_insert(conn: Connection, values: list[tuple[Any, ...]]) -> int:
     """PostgreSQL: insert the rows not stored yet. A few (a run's outcome events) in one
     statement; more by COPY into a temporary table, then one INSERT from it."""
+    if len(values) <= _FEW_ROWS:
+        return _unnest_insert(conn, values)
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        if len(values) <= _FEW_ROWS:
-            row = "(" + ", ".join(["%s"] * len(values[0])) + ")"
-            cursor.execute(
-                f"INSERT INTO events ({_COLUMNS}) VALUES {', '.join([row] * len(values))} "
-                "ON CONFLICT (source, id) DO NOTHING",
-                [value for row_values in values for value in row_values],
-            )
-            return int(cursor.rowcount)
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS events_incoming "
             "(LIKE events INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
@@ -138,20 +148,6 @@ def _values(rows: Iterable[EventRow]) -> list[tuple[Any, ...]]:
         (r.source, r.id, r.type, r.time, r.service, r.environment, r.model, r.body, received)
         for r in rows
     ]
-
-
-# Constant text whatever the number of rows, so PostgreSQL prepares it once per connection.
-_UNNEST_INSERT = unnest_insert_sql(events) + ' ON CONFLICT ("source", "id") DO NOTHING'
-
-
-def _unnest_insert(conn: Connection, values: list[tuple[Any, ...]]) -> None:
-    """PostgreSQL: insert the rows not stored yet, in one statement (one array per column)."""
-    first = {(row[0], row[1]): row for row in reversed(values)}  # the first of repeats wins
-    columns = [list(column) for column in zip(*reversed(first.values()), strict=True)]
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        cursor.execute(_UNNEST_INSERT, columns)
 
 
 class EventStore:
