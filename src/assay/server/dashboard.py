@@ -15,13 +15,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
-from starlette.concurrency import run_in_threadpool
 
 from assay.audit.run_model import RunModel, element_rows
 from assay.maturity.history import ROUND_KIND
 from assay.metrics.windows import Window
 from assay.reports.audit_json import Audience, for_audience, visible_run
 from assay.server.auth import in_scope, presented_token, store_of
+from assay.server.threads import in_thread
 from assay.services.audit_actions import current_statuses
 from assay.services.registrations import registrations
 from assay.store.audit_log import AuditLog
@@ -97,7 +97,7 @@ def login_form() -> HTMLResponse:
 async def login(request: Request) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     presented = (form.get("token") or [""])[0].strip()
-    token = await run_in_threadpool(find_token, store_of(request), presented)
+    token = await in_thread(find_token, store_of(request), presented)
     if token is None:
         problem = "That token is not valid (unknown, revoked or mistyped)."
         return _page("login", 401, title="Sign in", token=None, problem=problem)

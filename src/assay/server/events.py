@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from assay.errors import InvalidInputError
 from assay.files.documents import parse_json
@@ -27,6 +26,7 @@ from assay.server.api.answers import ERRORS, EventAnswer
 from assay.server.auth import caller, presented_token, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
+from assay.server.threads import in_thread
 from assay.services.audit_runs import RunRecord
 from assay.services.audit_triggers import run_triggered
 from assay.services.events import IngestResult, adapt_and_ingest, ingest
@@ -164,9 +164,7 @@ async def receive_event(request: Request) -> dict[str, Any]:
     cloudevent = await _cloudevent(request)
     if is_cdevent(cloudevent.type):
         raw = map_cdevent(cloudevent.model_dump(mode="json", exclude_none=True))
-        result = await run_in_threadpool(
-            ingest_delivered, request, [raw], f"CloudEvent {cloudevent.id}"
-        )
+        result = await in_thread(ingest_delivered, request, [raw], f"CloudEvent {cloudevent.id}")
         return {
             "event": cloudevent.type,
             "target": None,
@@ -182,14 +180,12 @@ async def receive_event(request: Request) -> dict[str, Any]:
         and isinstance(event.data.get("target"), str)
     ):
         target = event.data["target"]
-    await run_in_threadpool(caller, request, Role.auditee, target=target)
+    await in_thread(caller, request, Role.auditee, target=target)
     if target is None:
         raise ApiError(422, "no_target", "the event names no target: set subject (or data.target)")
     received = event.model_dump(mode="json", exclude_none=True)
     delivery = f"cloudevent:{event.source}#{event.id}"
-    return await run_in_threadpool(
-        _record_and_run, request, event.type, target, None, received, delivery
-    )
+    return await in_thread(_record_and_run, request, event.type, target, None, received, delivery)
 
 
 async def _cloudevent(request: Request) -> CloudEvent:
@@ -279,7 +275,7 @@ async def import_events(request: Request) -> dict[str, Any]:
             raise ApiError(422, "invalid_event", f"{where}: {problem}") from None
         except OutOfScope as problem:
             raise ApiError(403, "out_of_scope", f"{where}: {problem}") from None
-    result = await run_in_threadpool(ingest, store_of(request), events)
+    result = await in_thread(ingest, store_of(request), events)
     return result.to_dict()
 
 
@@ -327,7 +323,7 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
     other registry events are acknowledged and ignored."""
     body = await request.body()
     if not _check_signature(request, body):
-        await run_in_threadpool(caller, request, Role.auditee)
+        await in_thread(caller, request, Role.auditee)
     try:
         received = parse_json(body)
         delivery = _MlflowDelivery.model_validate(received)
@@ -361,10 +357,8 @@ async def receive_mlflow(request: Request) -> dict[str, Any]:
         time=_delivery_time(delivery.timestamp),
     )
     if canonical is not None:
-        await run_in_threadpool(
-            ingest_delivered, request, [canonical], f"MLflow delivery {delivery_id}"
-        )
-    return await run_in_threadpool(
+        await in_thread(ingest_delivered, request, [canonical], f"MLflow delivery {delivery_id}")
+    return await in_thread(
         _record_and_run, request, event, target, version.name, received, f"mlflow:{delivery_id}"
     )
 

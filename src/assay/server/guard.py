@@ -16,11 +16,11 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from assay.files.documents import parse_json
 from assay.server.auth import caller
 from assay.server.errors import ApiError
+from assay.server.threads import in_thread, in_thread_endpoint
 from assay.store.tokens import Role
 
 __all__ = ["GuardedRoute", "StrictJsonRequest", "roles"]
@@ -56,7 +56,11 @@ class StrictJsonRequest(Request):
 
 class GuardedRoute(APIRoute):
     """A route that checks the caller's role before it reads the body, and reads JSON bodies
-    strictly (see the module)."""
+    strictly (see the module). A plain (not ``async``) endpoint runs in the server's threads
+    (:func:`assay.server.threads.in_thread_endpoint`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, in_thread_endpoint(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -65,7 +69,7 @@ class GuardedRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             strict = StrictJsonRequest(request.scope, request.receive)
             if allowed:
-                await run_in_threadpool(caller, strict, *allowed)
+                await in_thread(caller, strict, *allowed)
             if _has_json_body(strict) and await strict.body():
                 await strict.json()  # refused here, with our message, before validation
             return await handler(strict)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from assay.integrations.otlp import (
     OtlpProblem,
@@ -20,6 +19,7 @@ from assay.integrations.otlp import (
 from assay.server.api.answers import ERRORS, ErrorBody
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
+from assay.server.threads import in_thread
 from assay.services.telemetry import ingest_traces
 from assay.store.tokens import Role
 
@@ -53,7 +53,7 @@ router = APIRouter(
     response_class=Response,
 )
 async def receive_traces(request: Request) -> Response:
-    token = await run_in_threadpool(caller, request, Role.auditee)
+    token = await in_thread(caller, request, Role.auditee)
     content_type = request.headers.get("content-type", "")
     limit = request.app.state.settings.max_body_bytes
     try:
@@ -62,7 +62,7 @@ async def receive_traces(request: Request) -> Response:
         found = trace_events(export)
     except OtlpProblem as problem:
         raise ApiError(400, "invalid_otlp", str(problem)) from None
-    outcome = await run_in_threadpool(
+    outcome = await in_thread(
         ingest_traces, store_of(request), found, now=datetime.now(UTC), scope=token.scope
     )
     kind = content_type.split(";")[0].strip().lower()

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from assay.files.documents import parse_json
 from assay.integrations.github import github_events, github_signature_valid
@@ -24,6 +23,7 @@ from assay.server.api.answers import ERRORS, WebhookAnswer
 from assay.server.auth import caller
 from assay.server.errors import ApiError
 from assay.server.events import ingest_delivered
+from assay.server.threads import in_thread
 from assay.store.tokens import Role
 
 __all__ = ["router"]
@@ -92,12 +92,12 @@ async def _receive(
         if not verified(secret, body):
             raise ApiError(401, "bad_signature", f"the {provider} delivery's signature is wrong")
     else:
-        await run_in_threadpool(caller, request, Role.auditee)
+        await in_thread(caller, request, Role.auditee)
     payload = _payload(body)
     delivery = request.headers.get(delivery_header) or hashlib.sha256(body).hexdigest()
     raw, ignored = adapt(payload, delivery)
     where = f"{provider} delivery {delivery}"
-    return await run_in_threadpool(_answer, request, raw, ignored, where)
+    return await in_thread(_answer, request, raw, ignored, where)
 
 
 @router.post(

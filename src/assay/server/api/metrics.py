@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from assay.errors import InvalidInputError
 from assay.metrics.windows import Window, parse_duration, window_of
@@ -15,6 +14,7 @@ from assay.server.api.answers import ERRORS
 from assay.server.auth import caller, store_of
 from assay.server.errors import ApiError
 from assay.server.guard import GuardedRoute, roles
+from assay.server.threads import in_thread
 from assay.services.metrics import DoraQuery, dora_report, ml_report
 from assay.store.tokens import Role
 
@@ -81,7 +81,7 @@ async def dora(
         tiers_year=tiers,
     )
     try:
-        report: dict[str, Any] = await run_in_threadpool(dora_report, store_of(request), query)
+        report: dict[str, Any] = await in_thread(dora_report, store_of(request), query)
     except InvalidInputError as error:
         raise ApiError(422, "invalid_request", error.message) from None
     return report
@@ -104,7 +104,7 @@ async def ml(
     """The same JSON as ``assay metrics ml --format json``."""
     _in_scope(request, model)
     span = window_from_query(since, until, window)
-    report: dict[str, Any] = await run_in_threadpool(
+    report: dict[str, Any] = await in_thread(
         lambda: ml_report(store_of(request), window=span, environment=environment, model=model)
     )
     return report
