@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from assay import __version__
 from assay.server import api, dashboard, events, keys, metrics, otlp, public, webhooks
 from assay.server.alerting import AlertLoop
+from assay.server.api.evidence_lane import EvidenceLane
 from assay.server.errors import BodyLimit, install_error_handlers
 from assay.server.scheduler import Scheduler
 from assay.server.settings import ServerSettings
@@ -81,6 +82,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics_cache = {}  # the delivery figures of /metrics, refreshed each minute
     install_error_handlers(app)
+    app.add_middleware(EvidenceLane)  # inside the body limit: the last added runs first
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in (
         public.router,

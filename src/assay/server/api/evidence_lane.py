@@ -1,0 +1,107 @@
+"""The evidence push answered without FastAPI's routing and request machinery: the one request
+many pipelines send at once, taken straight from the middleware stack.
+
+Under 32 clients, more of a worker's time went to the way to :func:`.evidence.push_evidence`
+than to the push itself: the router trying each route, the request handler, dependency
+solving, the exception and exit-stack middlewares, the answer passing three send wrappers
+(benchmarks/README.md, "Evidence pushes by a lane of their own"). :class:`EvidenceLane` sits
+inside the body limit and answers ``POST /api/v1/evidence`` with ``Content-Type:
+application/json`` itself, in the order and the form the route has:
+
+1. the caller's token, checked for the route's roles in a server thread before the body is
+   read (401, 403);
+2. the body, parsed strictly (:class:`~assay.server.guard.StrictJsonRequest`; 422
+   ``invalid_request``);
+3. in one more server thread: the body validated against the route's model (422
+   ``invalid_request`` naming each problem, as FastAPI words them), the push, and its answer
+   validated against the route's answer model and sent with the route's status (201).
+
+Errors are answered by the application's own exception handlers; one without a handler goes
+on to the server-error middleware, as from the route. Any other request to the path (another
+method, another or no content type) goes to the route itself. The route stays registered: it
+is what the OpenAPI document describes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from assay.server.api.answers import RunSummary
+from assay.server.api.evidence import EvidencePush, push_evidence
+from assay.server.auth import caller
+from assay.server.guard import StrictJsonRequest
+from assay.server.threads import in_thread
+from assay.store.tokens import Role
+
+__all__ = ["EVIDENCE_PATH", "EvidenceLane"]
+
+EVIDENCE_PATH = "/api/v1/evidence"
+_ROLES = (Role.auditee,)  # as the route's x-roles
+_CREATED = 201  # as the route's status_code
+
+
+class EvidenceLane:
+    """ASGI middleware answering evidence pushes itself (see the module)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _is_json_push(scope):
+            await self.app(scope, receive, send)
+            return
+        request = StrictJsonRequest(scope, receive)
+        try:
+            await in_thread(caller, request, *_ROLES)
+            parsed = await request.json() if await request.body() else None
+            response = await in_thread(_pushed, request, parsed)
+        except Exception as error:
+            handler = _handler_for(scope["app"], error)
+            if handler is None:
+                raise  # to the server-error middleware: 500, logged
+            response = await handler(request, error)
+        await response(scope, receive, send)
+
+
+def _is_json_push(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != EVIDENCE_PATH:
+        return False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bool(value.split(b";")[0].strip().lower() == b"application/json")
+    return False
+
+
+def _pushed(request: StrictJsonRequest, parsed: Any) -> Response:
+    """The push's answer, as the route gives it: 201 and the run summary."""
+    if parsed is None:
+        missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+        raise RequestValidationError([missing])
+    try:
+        # from_attributes as FastAPI validates a body: the same messages for the same input.
+        body = EvidencePush.model_validate(parsed, from_attributes=True)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
+        ) from None
+    summary = RunSummary.model_validate(push_evidence(body, request))
+    return JSONResponse(summary.model_dump(mode="json"), status_code=_CREATED)
+
+
+def _handler_for(app: FastAPI, error: Exception) -> Any:
+    """The application's handler of ``error``'s class or nearest base class, short of the
+    catch-all ``Exception`` one (the server-error middleware calls that, and logs)."""
+    for kind in type(error).__mro__:
+        if kind is Exception:
+            return None
+        handler = app.exception_handlers.get(kind)
+        if handler is not None:
+            return handler
+    return None

@@ -1,0 +1,140 @@
+"""The evidence lane (server/api/evidence_lane.py) answers pushes as the route does: the same
+status and the same body for a good push and for every refusal, in the same order (caller,
+then body, then validation), while the route itself is not reached."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from assay.server.api.evidence_lane import EvidenceLane
+from assay.server.app import create_app
+from assay.server.settings import ServerSettings
+from tests.helpers.server import PUSH_SPEC, Api, make_tokens
+
+GOOD = {
+    "spec": "quality",
+    "target": "m@1",
+    "values": [
+        {"measurement": "accuracy", "value": 0.91, "provenance": {"commit": "abc"}},
+        {"measurement": "latency", "value": 120},
+    ],
+}
+
+# (who, content type, body): each answered the same by the lane and by the route.
+CASES: list[tuple[str | None, str | None, bytes]] = [
+    ("auditee", "application/json", json.dumps(GOOD).encode()),
+    (None, "application/json", b"not json at all"),
+    ("auditor", "application/json", json.dumps(GOOD).encode()),
+    ("scoped", "application/json", json.dumps(GOOD).encode()),
+    ("auditee", "application/json", b'{"spec": "quality", "target": '),
+    ("auditee", "application/json", b'{"spec": "quality", "spec": "x"}'),
+    ("auditee", "application/json", b'{"spec": "q", "target": "m@1", "values": [{"value": NaN}]}'),
+    ("auditee", "application/json", b""),
+    ("auditee", "application/json", b"[]"),
+    ("auditee", "application/json", json.dumps({**GOOD, "extra": 1}).encode()),
+    ("auditee", "application/json", json.dumps({**GOOD, "values": []}).encode()),
+    ("auditee", "application/json", json.dumps({**GOOD, "target": "bad target!"}).encode()),
+    ("auditee", "application/json; charset=utf-8", json.dumps({**GOOD, "spec": "nope"}).encode()),
+    (
+        "auditee",
+        "application/json",
+        json.dumps({**GOOD, "values": [{"measurement": "speed", "value": 1}]}).encode(),
+    ),
+    (
+        "auditee",
+        "application/json",
+        json.dumps({**GOOD, "values": [{"measurement": "accuracy", "value": "high"}]}).encode(),
+    ),
+    ("auditee", "application/json", json.dumps(GOOD).encode()),
+    ("auditee", "text/plain", json.dumps(GOOD).encode()),
+    ("auditee", None, json.dumps(GOOD).encode()),
+]
+
+
+class RouteSeen:
+    """Outermost middleware noting, per request, whether FastAPI's router chose a route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[bool] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            self.seen.append("endpoint" in scope)
+
+
+@contextmanager
+def api(url: str, spec_dir: Path, *, lane: bool) -> Iterator[tuple[Api, RouteSeen]]:
+    tokens = make_tokens(url, scoped="other@1")
+    app = create_app(ServerSettings(url, "test", spec_dir=str(spec_dir), scheduler=False))
+    if not lane:
+        kept = [m for m in app.user_middleware if m.cls is not EvidenceLane]  # type: ignore[comparison-overlap]
+        assert len(kept) == len(app.user_middleware) - 1
+        app.user_middleware = kept
+    seen = RouteSeen(app)
+    with TestClient(seen) as client:
+        running = Api(client, url, tokens)
+        assert running.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
+        registration = {"spec": "quality", "target": "m@1"}
+        assert running.call("auditee", "POST", "/api/v1/targets", json=registration).status_code
+        yield running, seen
+
+
+def answers(running: Api) -> list[tuple[int, Any]]:
+    found = []
+    for who, kind, body in CASES:
+        headers = running.headers(who) | ({"Content-Type": kind} if kind else {})
+        answer = running.client.post("/api/v1/evidence", content=body, headers=headers)
+        payload = answer.json()
+        if answer.status_code == 201:
+            assert payload.pop("run_id")
+        found.append((answer.status_code, payload))
+    return found
+
+
+def test_the_lane_answers_every_case_as_the_route_does(tmp_path: Path) -> None:
+    with api(f"sqlite:///{tmp_path / 'lane.db'}", tmp_path, lane=True) as (lane, lane_seen):
+        by_lane = answers(lane)
+        lane_chose = lane_seen.seen[-len(CASES) :]
+        verified = lane.call("auditor", "GET", "/api/v1/ledger/verify").json()
+    with api(f"sqlite:///{tmp_path / 'route.db'}", tmp_path, lane=False) as (route, route_seen):
+        by_route = answers(route)
+        route_chose = route_seen.seen[-len(CASES) :]
+    assert by_lane == by_route
+    statuses = [status for status, _ in by_lane]
+    assert statuses.count(201) == 2
+    assert {401, 403, 404, 422} <= set(statuses)
+    assert by_lane[1][1]["error"]["code"] == "unauthorized"
+    assert by_lane[2][1]["error"]["code"] == "forbidden"
+    assert by_lane[3][1]["error"]["code"] == "out_of_scope"
+    assert by_lane[12][1]["error"]["code"] == "unknown_spec"
+    assert by_lane[13][1]["error"]["code"] == "invalid_evidence"
+    first, second = by_lane[0][1]["ledger"], by_lane[15][1]["ledger"]
+    assert second["first"] == first["last"] + 1  # nothing stored by the refusals between
+    # FastAPI reads no body as JSON without a JSON content type: the route refuses these two.
+    assert [status for status, _ in by_lane[-2:]] == [422, 422]
+    assert verified["ok"] is True
+    # The route answered every case without the lane, and only the last two with it.
+    assert route_chose == [True] * len(CASES)
+    assert lane_chose == [False] * (len(CASES) - 2) + [True, True]
+
+
+@pytest.mark.parametrize("who", [None, "auditor"])
+def test_a_caller_is_refused_before_a_hostile_body_is_read(tmp_path: Path, who: str | None) -> None:
+    with api(f"sqlite:///{tmp_path / 'lane.db'}", tmp_path, lane=True) as (lane, _):
+        deep = b"[" * 100_000 + b"]" * 100_000
+        answer = lane.client.post(
+            "/api/v1/evidence",
+            content=deep,
+            headers=lane.headers(who) | {"Content-Type": "application/json"},
+        )
+    assert answer.status_code == (401 if who is None else 403)
