@@ -85,6 +85,34 @@ def test_alone_the_work_runs_in_a_plain_transaction(store: Store) -> None:
     assert store.ledger.verify().ok
 
 
+def test_alone_with_deferring_the_work_is_deferred_and_its_failure_its_own(store: Store) -> None:
+    """A lone piece runs in the deferring context as a batch does (its appends written
+    together, the head lock taken only then); failing there, it runs again in a plain
+    transaction, where its own error reaches its caller and nothing of it is stored."""
+    entered: list[int] = []
+
+    def deferring(conn: Connection):  # type: ignore[no-untyped-def]
+        entered.append(1)
+        return store.ledger.deferring(conn)
+
+    committer = GroupCommitter(store.database, deferring=deferring)
+    made: list[int] = committer.run(partial(_append_later, store, [("test.entry", {"n": 1})]))
+    assert made == [1]
+    assert entered == [1]
+    assert committer.transactions == 1
+
+    def append_then_fail(conn: Connection) -> None:
+        store.ledger.append_later(conn, [("test.entry", {"n": 2})])
+        raise KeyError("two refuses")
+
+    with pytest.raises(KeyError, match="two refuses"):
+        committer.run(append_then_fail)
+    assert entered == [1, 1]
+    assert committer.retries == 1
+    assert [(e.content or {})["n"] for e in store.ledger.entries()] == [1]
+    assert store.ledger.verify().ok
+
+
 def _from_threads(append: Callable[[int, int], list[int]]) -> list[int]:
     """``append(thread, round)`` five rounds in each of THREADS threads started together: the
     seqs of the entries they appended."""

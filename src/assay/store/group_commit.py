@@ -10,12 +10,12 @@ arrive meanwhile queue for the next batch, whose leader is one of them. Nothing 
 batch to fill: under no load a batch is the one piece of work (then without a savepoint).
 
 Given a ``deferring`` context (the ledger's :meth:`~assay.store.ledger.Ledger.deferring`), a
-batch of several first runs without savepoints inside it, so that its pieces' appends are
-written together (a few statements for the batch instead of several per piece; with
-``append_later`` the head lock is taken only for that writing). Should any piece fail there,
-or the context raise :class:`BatchRetry`, the whole transaction is rolled back and the batch
-runs again the way above, each piece in its savepoint: a failure still undoes only its own
-piece.
+batch, even of one piece, first runs without savepoints inside it, so that its pieces' appends
+are written together (a few statements for the batch instead of several per piece; with
+``append_later`` the head lock is taken only for that writing, so a lone piece no longer holds
+it while it runs). Should any piece fail there, or the context raise :class:`BatchRetry`, the
+whole transaction is rolled back and the batch runs again the way above, each piece in its
+savepoint: a failure still undoes only its own piece.
 
 A caller's result is returned only after the commit that stored it; if that commit fails,
 every caller of the batch gets the error and nothing of the batch is stored.
@@ -160,7 +160,7 @@ class GroupCommitter:
     def _commit(self, batch: list[_Work[Any]], ran: Callable[[], None]) -> None:
         self.transactions += 1
         try:
-            if self._deferring is not None and len(batch) > 1:
+            if self._deferring is not None:
                 try:
                     self._run_deferred(batch, self._deferring, ran)
                     return

@@ -127,8 +127,8 @@ def test_a_push_of_an_unknown_spec_is_refused_and_stores_nothing(api: Api) -> No
 
 
 def test_a_push_looks_up_the_ledger_index_once_before_it_is_stored(api: Api) -> None:
-    """Registration, spec version, last run and status, attestations and waivers: one lookup;
-    the other is the check, when the run is stored, that no run came in between."""
+    """Registration, spec version, last run and status, attestations and waivers: one lookup
+    before the run is stored."""
     assert api.call("auditee", "POST", "/api/v1/specs", json=PUSH_SPEC).status_code == 201
     registration = {"spec": "quality", "target": "model@1", "mode": "third-party"}
     assert api.call("auditee", "POST", "/api/v1/targets", json=registration).status_code == 201
@@ -145,7 +145,10 @@ def test_a_push_looks_up_the_ledger_index_once_before_it_is_stored(api: Api) -> 
         assert push(api, 0.5)["verdict"] == "fail"
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    assert len(lookups) == 2, lookups
+    # The other lookup is the check, as the run is stored, that no run came in between. On
+    # PostgreSQL it goes out with the head lock's query, in psycopg's pipeline, which
+    # SQLAlchemy does not see (tests/store/test_deferred_appends.py holds that check).
+    assert len(lookups) == (1 if api.url.startswith("postgresql") else 2), lookups
 
 
 def test_a_push_holds_one_connection_at_a_time_even_with_nothing_cached(api: Api) -> None:
