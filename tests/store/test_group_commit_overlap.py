@@ -57,6 +57,7 @@ def test_with_overlap_the_next_batch_runs_while_the_one_before_is_open(store: St
     wait_for(lambda: committer.waiting == 2)
     plug.set()
     assert first_open.wait(30)
+    wait_for(lambda: committer.waiting == 0)  # the two taken: the next piece is a batch alone
     assert committer.run(lambda conn: second_ran.set()) is None
     for thread in runs:
         thread.join(30)
