@@ -26,10 +26,7 @@ from assay.store.schema import ledger_head
 __all__ = ["Locked", "lock_head"]
 
 _HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE"
-_LATEST = (
-    "SELECT l.kind, l.key, l.seq FROM ledger_latest AS l"
-    " JOIN unnest(%s::text[], %s::text[]) AS w(kind, key) ON l.kind = w.kind AND l.key = w.key"
-)
+_LATEST = ledger_index.LATEST_OF_POSTGRES
 # The perfect parts of leaves [0, n) are the binary digits of n: for each bit ``level`` set,
 # the subtree at that level whose index is n with that bit and the ones below it cleared,
 # shifted down (assay.store.merkle.perfect_parts), largest first.

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from assay.store.driver_reads import driver_sql_rows, outside_transaction
 from assay.store.schema import ledger_latest
 
 __all__ = [
@@ -136,12 +137,24 @@ _LATEST_OF = select(ledger_latest.c.kind, ledger_latest.c.key, ledger_latest.c.s
 )
 
 
+# The same on PostgreSQL, with the keys as two arrays: constant text for any number of keys,
+# run by the driver (psycopg's parameter style) past SQLAlchemy's execution machinery.
+LATEST_OF_POSTGRES = (
+    "SELECT l.kind, l.key, l.seq FROM ledger_latest AS l"
+    " JOIN unnest(%s::text[], %s::text[]) AS w(kind, key) ON l.kind = w.kind AND l.key = w.key"
+)
+
+
 def latest_of(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The seq of the newest entry of each (kind, key) of ``keys`` that has one (one query)."""
     wanted = list(keys)
     if not wanted:
         return {}
-    rows = conn.execute(_LATEST_OF, {"wanted": wanted})
+    if conn.dialect.name == "postgresql" and outside_transaction(conn):
+        arrays = ([kind for kind, _ in wanted], [key for _, key in wanted])
+        rows: Iterable[Any] = driver_sql_rows(conn, LATEST_OF_POSTGRES, arrays)
+    else:
+        rows = conn.execute(_LATEST_OF, {"wanted": wanted})
     return {(kind, key): int(seq) for kind, key, seq in rows}
 
 

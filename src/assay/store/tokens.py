@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from assay.errors import InvalidInputError
 from assay.names import check_name
 from assay.store import Store
+from assay.store.driver_reads import driver_rows
 from assay.store.schema import api_tokens
 
 __all__ = ["Role", "Token", "create_token", "find_token", "list_tokens", "revoke_token"]
@@ -61,8 +64,14 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+_BY_ID = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
+
+
 def _row_token(row: object) -> Token:
-    mapping = row._mapping  # type: ignore[attr-defined]
+    return _mapping_token(row._mapping)  # type: ignore[attr-defined]
+
+
+def _mapping_token(mapping: Mapping[str, Any]) -> Token:
     return Token(
         mapping["id"],
         mapping["name"],
@@ -138,13 +147,14 @@ def find_token(store: Store, presented: str) -> Token | None:
         return None
     identifier, secret = parts[1], "_".join(parts[2:])
     with store.database.reading() as conn:
-        row = conn.execute(select(api_tokens).where(api_tokens.c.id == identifier)).first()
-    if row is None:
+        rows = driver_rows(conn, _BY_ID, id=identifier)  # on every request: the lean way
+    if not rows:
         hmac.compare_digest(_hash(secret), "0" * 64)  # same work whether or not the id exists
         return None
-    if not hmac.compare_digest(_hash(secret), row._mapping["secret_hash"]):
+    found = dict(zip(_BY_ID.selected_columns.keys(), rows[0], strict=True))
+    if not hmac.compare_digest(_hash(secret), found["secret_hash"]):
         return None
-    token = _row_token(row)
+    token = _mapping_token(found)
     return token if token.active else None
 
 
