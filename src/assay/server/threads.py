@@ -2,14 +2,14 @@
 leave the event loop for a pool of this process's threads.
 
 Starlette's ``run_in_threadpool`` (anyio's ``to_thread.run_sync``) costs about three times
-what the event loop's own executor does for each hand-over: its capacity limiter and
+the CPU the event loop's own executor does for each hand-over: its capacity limiter and
 cancellation checkpoints take extra turns of the loop. A push to the Audit API made three such
 hand-overs (the token, the endpoint, the answer's validation): 15% of a worker's samples under
-load (benchmarks/README.md, "Two hand-overs a push, not three"). :func:`in_thread` hands work to a
-:class:`~concurrent.futures.ThreadPoolExecutor` through the loop's ``run_in_executor``, in a
-copy of the caller's context variables as anyio does; :func:`in_thread_endpoint` makes a plain
-endpoint a coroutine that does so, so that FastAPI neither hands it over itself nor validates
-its answer in yet another thread.
+load (benchmarks/README.md, "Evidence pushes by a lane of their own"). :func:`in_thread`
+hands work to a :class:`~concurrent.futures.ThreadPoolExecutor` through the loop's
+``run_in_executor``, in a copy of the caller's context variables as anyio does;
+:func:`in_thread_endpoint` makes a plain endpoint a coroutine that does so, so that FastAPI
+neither hands it over itself nor validates its answer in yet another thread.
 """
 
 from __future__ import annotations

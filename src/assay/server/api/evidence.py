@@ -41,11 +41,16 @@ class EvidencePush(StrictBody):
     values: list[PushedMeasurement] = Field(min_length=1, max_length=100_000)
 
 
+# Who may push, and the status a push answers with: shared with the lane (evidence_lane.py).
+PUSH_ROLES = (Role.auditee,)
+PUSHED = 201
+
+
 @router.post(
     "/evidence",
     response_model=RunSummary,
-    openapi_extra=roles(Role.auditee),
-    status_code=201,
+    openapi_extra=roles(*PUSH_ROLES),
+    status_code=PUSHED,
     summary="Push measurement values (auditee)",
 )
 def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:

@@ -34,17 +34,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assay.server.api.answers import RunSummary
-from assay.server.api.evidence import EvidencePush, push_evidence
+from assay.server.api.evidence import PUSH_ROLES, PUSHED, EvidencePush, push_evidence
 from assay.server.auth import caller
 from assay.server.guard import StrictJsonRequest
 from assay.server.threads import in_thread
-from assay.store.tokens import Role
 
 __all__ = ["EVIDENCE_PATH", "EvidenceLane"]
 
 EVIDENCE_PATH = "/api/v1/evidence"
-_ROLES = (Role.auditee,)  # as the route's x-roles
-_CREATED = 201  # as the route's status_code
 
 
 class EvidenceLane:
@@ -59,7 +56,7 @@ class EvidenceLane:
             return
         request = StrictJsonRequest(scope, receive)
         try:
-            await in_thread(caller, request, *_ROLES)
+            await in_thread(caller, request, *PUSH_ROLES)
             parsed = await request.json() if await request.body() else None
             response = await in_thread(_pushed, request, parsed)
         except Exception as error:
@@ -92,7 +89,7 @@ def _pushed(request: StrictJsonRequest, parsed: Any) -> Response:
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
     summary = RunSummary.model_validate(push_evidence(body, request))
-    return JSONResponse(summary.model_dump(mode="json"), status_code=_CREATED)
+    return JSONResponse(summary.model_dump(mode="json"), status_code=PUSHED)
 
 
 def _handler_for(app: FastAPI, error: Exception) -> Any:
