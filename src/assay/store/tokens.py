@@ -65,6 +65,7 @@ def _hash(secret: str) -> str:
 
 
 _BY_ID = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
+_BY_ID_COLUMNS = tuple(_BY_ID.selected_columns.keys())  # the order of the rows' values
 
 
 def _row_token(row: object) -> Token:
@@ -151,7 +152,7 @@ def find_token(store: Store, presented: str) -> Token | None:
     if not rows:
         hmac.compare_digest(_hash(secret), "0" * 64)  # same work whether or not the id exists
         return None
-    found = dict(zip(_BY_ID.selected_columns.keys(), rows[0], strict=True))
+    found = dict(zip(_BY_ID_COLUMNS, rows[0], strict=True))
     if not hmac.compare_digest(_hash(secret), found["secret_hash"]):
         return None
     token = _mapping_token(found)
