@@ -54,6 +54,10 @@ CASES: list[tuple[str | None, str | None, bytes]] = [
         json.dumps({**GOOD, "values": [{"measurement": "accuracy", "value": "high"}]}).encode(),
     ),
     ("auditee", "application/json", json.dumps(GOOD).encode()),
+    ("auditee", "application/json", b"null"),
+    ("auditee", "application/json", b'"values"'),
+    ("auditee", "application/json", b"0"),
+    ("auditee", "application/json", b"{}"),
     ("auditee", "text/plain", json.dumps(GOOD).encode()),
     ("auditee", None, json.dumps(GOOD).encode()),
 ]

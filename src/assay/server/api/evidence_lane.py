@@ -42,6 +42,7 @@ from assay.server.threads import in_thread
 __all__ = ["EVIDENCE_PATH", "EvidenceLane"]
 
 EVIDENCE_PATH = "/api/v1/evidence"
+_NO_BODY = object()
 
 
 class EvidenceLane:
@@ -57,7 +58,7 @@ class EvidenceLane:
         request = StrictJsonRequest(scope, receive)
         try:
             await in_thread(caller, request, *PUSH_ROLES)
-            parsed = await request.json() if await request.body() else None
+            parsed = await request.json() if await request.body() else _NO_BODY
             response = await in_thread(_pushed, request, parsed)
         except Exception as error:
             handler = _handler_for(scope["app"], error)
@@ -78,7 +79,7 @@ def _is_json_push(scope: Scope) -> bool:
 
 def _pushed(request: StrictJsonRequest, parsed: Any) -> Response:
     """The push's answer, as the route gives it: 201 and the run summary."""
-    if parsed is None:
+    if parsed is _NO_BODY:  # not JSON null, which is validated like any other value
         missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
         raise RequestValidationError([missing])
     try:
