@@ -1,11 +1,13 @@
 """What handing blocking work from the event loop to a thread costs: the server's own
-:func:`assay.server.threads.in_thread` (the loop's ``run_in_executor``) beside Starlette's
-``run_in_threadpool`` (anyio's ``to_thread.run_sync``), which FastAPI uses for plain endpoints.
+:func:`assay.server.threads.in_thread` (a queue its threads take calls from) beside the loop's
+``run_in_executor`` on a ``ThreadPoolExecutor`` of as many threads (what in_thread was until
+2026-12-04) and Starlette's ``run_in_threadpool`` (anyio's ``to_thread.run_sync``), which
+FastAPI uses for plain endpoints.
 
 C callers (default 32, as many as the API load test's clients) each hand over a function that
 does nothing, one call after the other, on uvloop as uvicorn runs it; the process's CPU time
-and the wall time per hand-over are measured over N calls (default 20,000), in ABBA order for
-``--rounds`` rounds, and the means compared. Prints and writes
+and the wall time per hand-over are measured over N calls (default 20,000), in mirrored order
+(ABCCBA) for ``--rounds`` rounds, and the means compared. Prints and writes
 ``benchmarks/results/hand-over.md``.
 
     python benchmarks/bench_hand_over.py [--callers 32] [--calls 20000] [--rounds 2]
@@ -15,16 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
+import functools
 import platform
 import statistics
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import uvloop
 from starlette.concurrency import run_in_threadpool
 
-from assay.server.threads import in_thread
+from assay.server.threads import THREADS, in_thread
 
 RESULTS = Path(__file__).parent / "results" / "hand-over.md"
 HandOver = Callable[[Callable[[], int]], Awaitable[int]]
@@ -32,6 +37,16 @@ HandOver = Callable[[Callable[[], int]], Awaitable[int]]
 
 def nothing() -> int:
     return 1
+
+
+_EXECUTOR = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="executor")
+
+
+async def in_executor(function: Callable[[], int]) -> int:
+    """The hand-over in_thread made until 2026-12-04: the loop's executor, in a copy of the
+    caller's context."""
+    call = functools.partial(contextvars.copy_context().run, function)
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, call)
 
 
 async def measure(hand_over: HandOver, callers: int, calls: int) -> tuple[float, float]:
@@ -53,12 +68,13 @@ async def measure(hand_over: HandOver, callers: int, calls: int) -> tuple[float,
 async def compare(callers: int, calls: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
     ways: dict[str, HandOver] = {
         "Starlette run_in_threadpool (anyio)": run_in_threadpool,
-        "assay in_thread (run_in_executor)": in_thread,
+        "loop.run_in_executor (ThreadPoolExecutor)": in_executor,
+        "assay in_thread (a queue of calls)": in_thread,
     }
     names = list(ways)
     seen: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
-    await measure(in_thread, callers, calls // 10)  # threads started before any is measured
-    await measure(run_in_threadpool, callers, calls // 10)
+    for way in ways.values():  # threads started before any is measured
+        await measure(way, callers, calls // 10)
     for round_ in range(rounds):
         order = names if round_ % 2 == 0 else names[::-1]
         for name in order + order[::-1]:
@@ -73,7 +89,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     options = parser.parse_args()
     seen = uvloop.run(compare(options.callers, options.calls, options.rounds))
-    peer, ours = list(seen)
+    anyio, executor, ours = list(seen)
     means = {
         name: tuple(statistics.mean(x) for x in zip(*runs, strict=True))
         for name, runs in seen.items()
@@ -82,7 +98,7 @@ def main() -> None:
         "# Handing work to a thread",
         "",
         f"{options.callers} callers on uvloop, {options.calls:,} hand-overs of a function that "
-        f"does nothing per run, {len(seen[ours])} runs each in ABBA order; "
+        f"does nothing per run, {len(seen[ours])} runs each in mirrored order (ABCCBA); "
         f"this machine ({platform.machine()}, Python "
         f"{platform.python_version()}).",
         "",
@@ -92,12 +108,13 @@ def main() -> None:
     for name, runs in seen.items():
         each = ", ".join(f"{cpu:.1f}" for cpu, _ in runs)
         lines.append(f"| {name} | {means[name][0]:.1f} | {means[name][1]:.1f} | {each} |")
-    lines += [
-        "",
-        f"in_thread takes {means[peer][0] / means[ours][0]:.2f} times less CPU and "
-        f"{means[peer][1] / means[ours][1]:.2f} times less wall time a hand-over than "
-        "run_in_threadpool.",
-    ]
+    lines.append("")
+    for peer, called in ((executor, "run_in_executor"), (anyio, "run_in_threadpool")):
+        lines.append(
+            f"in_thread takes {means[peer][0] / means[ours][0]:.2f} times less CPU and "
+            f"{means[peer][1] / means[ours][1]:.2f} times less wall time a hand-over than "
+            f"{called}."
+        )
     text = "\n".join(lines) + "\n"
     RESULTS.write_text(text, encoding="utf-8")
     print(text)

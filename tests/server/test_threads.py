@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +81,108 @@ def test_at_most_the_pool_size_run_at_once() -> None:
 
     asyncio.run(main())
     assert most == THREADS
+
+
+def test_a_cancelled_caller_leaves_its_call_to_finish_and_the_threads_serving() -> None:
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(timeout=5)
+        finished.set()
+        return "late"
+
+    problems: list[dict[str, object]] = []
+
+    async def main() -> list[str]:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _, problem: problems.append(problem)
+        )
+        waiting = asyncio.ensure_future(in_thread(slow))
+        await asyncio.to_thread(started.wait, 5)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        release.set()
+        await asyncio.to_thread(finished.wait, 5)
+        await asyncio.sleep(0.05)  # the late result reaches the loop, which drops it
+        return list(await asyncio.gather(*(in_thread(str, n) for n in range(THREADS * 2))))
+
+    assert asyncio.run(main()) == [str(n) for n in range(THREADS * 2)]
+    assert finished.is_set()
+    assert problems == []  # the late result was dropped, not set on the cancelled future
+
+
+def test_a_call_that_ends_after_its_loop_closed_does_not_stop_its_thread() -> None:
+    release, settled = threading.Event(), threading.Event()
+
+    def outlives_the_loop() -> None:
+        release.wait(timeout=5)
+
+    left: list[asyncio.Future[None]] = []
+
+    async def leave_it_running() -> None:
+        left.append(asyncio.ensure_future(in_thread(outlives_the_loop)))
+        await asyncio.sleep(0.05)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(leave_it_running())
+    loop.close()
+    release.set()
+    # every thread still takes calls: THREADS more of them, all at once, are answered
+    gate = threading.Barrier(THREADS, timeout=5)
+
+    def together() -> None:
+        gate.wait()
+        settled.set()
+
+    async def all_at_once() -> None:
+        await asyncio.wait_for(asyncio.gather(*(in_thread(together) for _ in range(THREADS))), 10)
+
+    asyncio.run(all_at_once())
+    assert settled.is_set()
+
+
+def test_a_process_exits_after_its_queued_calls_have_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    script = f"""
+import asyncio, pathlib, time
+from assay.server.threads import in_thread
+
+def late() -> None:
+    time.sleep(0.3)
+    pathlib.Path({str(marker)!r}).write_text("done")
+
+async def main() -> None:
+    asyncio.ensure_future(in_thread(late))
+    await asyncio.sleep(0.05)
+
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() == "done"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_hands_over_to_threads_of_its_own(tmp_path: Path) -> None:
+    asyncio.run(in_thread(where))  # the parent's threads are running
+    answer = tmp_path / "child"
+    pid = os.fork()
+    if pid == 0:  # the child: answer, and leave without running the parent's clean-up
+        try:
+            name, _ = asyncio.run(asyncio.wait_for(in_thread(where), 10))
+            answer.write_text(name)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 30
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child did not answer within 30 s")
+        time.sleep(0.02)
+    assert answer.read_text().startswith("assay-io")
 
 
 def test_a_plain_endpoint_becomes_a_coroutine_keeping_what_fastapi_reads() -> None:
