@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -139,7 +139,7 @@ def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Pat
             source="spec",
             expected="a specification uploaded first (POST /api/v1/specs)",
         )
-    return _checked(found["hash"], base_dir, json.dumps(found["document"]), spec_id)
+    return _checked(_Version(found["hash"], base_dir, spec_id, found["document"]))
 
 
 _FULL_HASH = re.compile(r"^[0-9a-f]{64}$")
@@ -175,7 +175,7 @@ def audited_version(
             source="spec",
             expected="a specification uploaded first (POST /api/v1/specs)",
         )
-    return _checked(found["hash"], base_dir, json.dumps(found["document"]), spec_id), prior
+    return _checked(_Version(found["hash"], base_dir, spec_id, found["document"])), prior
 
 
 def _indexed_spec(
@@ -198,10 +198,21 @@ def _indexed_spec(
     return None
 
 
+@dataclass(frozen=True)
+class _Version:
+    """A stored version of a spec, known by its content hash: its document is not compared,
+    so that a push does not write the document out again only to find it checked already."""
+
+    spec_hash: str
+    base_dir: Path
+    spec_id: str
+    document: Any = field(compare=False, hash=False)
+
+
 @lru_cache(maxsize=256)
-def _checked(spec_hash: str, base_dir: Path, text: str, spec_id: str) -> LoadedSpec:
+def _checked(version: _Version) -> LoadedSpec:
     """A stored version checked once per process: its content never changes for its hash."""
-    return spec_from_text(text, f"spec {spec_id}", base_dir)
+    return spec_from_text(json.dumps(version.document), f"spec {version.spec_id}", version.base_dir)
 
 
 def schedule_period(loaded: LoadedSpec) -> float | None:
