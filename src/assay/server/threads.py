@@ -67,13 +67,10 @@ class _Pool:
             # As concurrent.futures does: at interpreter exit, before threads are joined, the
             # threads finish the calls already queued and then stop.
             threading._register_atexit(self._stop)  # type: ignore[attr-defined]
-            threads = [
-                threading.Thread(target=self._serve, name=f"assay-io_{number}")
-                for number in range(THREADS)
-            ]
-            for thread in threads:
+            for number in range(THREADS):
+                thread = threading.Thread(target=self._serve, name=f"assay-io_{number}")
                 thread.start()
-            self._threads = threads
+                self._threads.append(thread)  # only started ones: each gets its stop at exit
 
     def _stop(self) -> None:
         for _ in self._threads:
