@@ -6,12 +6,15 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jmespath
+import psycopg
+import psycopg.errors
 import pytest
 import yaml
 
@@ -84,6 +87,11 @@ def test_real_failures_become_one_clear_error(tmp_path: Path) -> None:
     error = raised(lambda: engine.connect().execute(text("SELECT 1")))
     engine.dispose()
     cases.append((error, DatabaseUnavailableError, "the database failed"))
+    with socket.socket() as bound:  # a port of this machine on which nothing listens
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        error = raised(lambda: psycopg.connect(host="127.0.0.1", port=port, connect_timeout=5))
+    cases.append((error, DatabaseUnavailableError, "the database failed"))
     for error, kind, fragment in cases:
         found = translate(error)
         assert isinstance(found, kind), (error, found)
@@ -96,3 +104,4 @@ def test_a_bug_stays_an_internal_error() -> None:
 
     assert translate(IntegrityError("INSERT", {}, sqlite3.IntegrityError("UNIQUE"))) is None
     assert translate(ZeroDivisionError()) is None
+    assert translate(psycopg.errors.UniqueViolation("duplicate key")) is None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from assay.errors import DatabaseUnavailableError
+from assay.integrations.errors import translate
 from assay.store import Store
 from assay.store.events import EventRow
 
@@ -42,4 +44,28 @@ def test_a_failed_batch_leaves_nothing(store: Store) -> None:
 
     with pytest.raises(RuntimeError):
         store_then_fail()
+    assert store.events.counts() == {}
+
+
+@pytest.mark.parametrize("size", [3, 500])
+def test_a_lock_timeout_under_a_driver_insert_is_the_database_unavailable(
+    store: Store, size: int
+) -> None:
+    """On PostgreSQL the rows go past SQLAlchemy (one statement of arrays, or COPY). A
+    database error there that SQLAlchemy would call operational (here the lock timeout an
+    operator may set) is told as the database being unavailable, the server's 503 and the
+    command line's exit code, not as an internal error; nothing is stored."""
+    if store.database.dialect != "postgresql":
+        pytest.skip("the driver's own statements are PostgreSQL's")
+    caught: BaseException | None = None
+    with store.database.writing() as holder:
+        holder.exec_driver_sql("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        try:
+            with store.database.writing() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+                store.events.insert_in(conn, [_row(n) for n in range(size)])
+        except Exception as error:
+            caught = error
+    assert caught is not None, "the insert went through a table locked by another transaction"
+    assert isinstance(translate(caught), DatabaseUnavailableError), repr(caught)
     assert store.events.counts() == {}

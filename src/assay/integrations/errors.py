@@ -38,6 +38,8 @@ LIBRARIES = (
     "openpyxl.utils.exceptions",
     "pyarrow.lib",
     "mlflow.exceptions",
+    "psycopg",
+    "psycopg.errors",
 )
 
 # (module, class) → (the error a user sees, what it says before the library's own first line).
@@ -69,6 +71,9 @@ LIBRARY_ERRORS: dict[tuple[str, str], tuple[type[AssayError], str]] = {
     ("pyarrow.lib", "ArrowCapacityError"): (ConfigurationError, "the data is too large"),
     ("pyarrow.lib", "ArrowIndexError"): (InvalidInputError, "the data is out of range"),
     ("mlflow.exceptions", "MlflowException"): (ConfigurationError, "MLflow refused"),
+    # What the few statements sent past SQLAlchemy (bulk inserts on PostgreSQL) raise.
+    ("psycopg", "OperationalError"): (DatabaseUnavailableError, "the database failed"),
+    ("psycopg", "InterfaceError"): (DatabaseUnavailableError, "the database failed"),
 }
 
 # Exception classes of those libraries that only a bug in assay raises (a wrong query, a wrong
@@ -109,6 +114,9 @@ INTERNAL = frozenset(
         ("pyarrow.lib", "ArrowException"),
         ("pyarrow.lib", "ArrowCancelled"),
         ("pyarrow.lib", "ArrowSerializationError"),
+        ("psycopg", "Error"),
+        ("psycopg", "Rollback"),
+        ("psycopg", "Warning"),  # DB-API's, not Python's: psycopg raises none
     }
 )
 
