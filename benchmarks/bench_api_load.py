@@ -16,7 +16,8 @@ Prints and writes ``benchmarks/results/api-load.md``: pushes/s, values/s, p50/p9
 errors (non-2xx answers and failed connections), the ledger's verdict.
 
     python benchmarks/bench_api_load.py [--clients 32] [--seconds 60] [--values 10]
-        [--workers 2] [--postgres URL] [--only assay] [--before SRC [--rounds N]]
+        [--workers 2] [--postgres URL] [--only assay]
+        [--before SRC [--before-name NAME] [--rounds N]]
 
 ``--before SRC`` also runs assay from another source tree (an earlier commit checked out with
 ``git worktree add``) in the same run, so that a change is measured side by side. On a machine
@@ -246,7 +247,7 @@ def _trees(options: argparse.Namespace) -> list[tuple[str, Path | None]]:
     now: tuple[str, Path | None] = ("assay", None)
     if options.before is None:
         return [now]
-    before: tuple[str, Path | None] = ("assay before", options.before.resolve())
+    before: tuple[str, Path | None] = (options.before_name, options.before.resolve())
     order: list[tuple[str, Path | None]] = []
     for number in range(options.rounds):
         order += [before, now] if number % 2 == 0 else [now, before]
@@ -273,6 +274,11 @@ def main() -> None:
         "--before", type=Path, help="also run assay from this source tree (an earlier commit)"
     )
     parser.add_argument(
+        "--before-name",
+        default="assay before",
+        help="with --before: the earlier tree's name in the table (such as its commit)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -281,6 +287,10 @@ def main() -> None:
     options = parser.parse_args()
     if options.rounds < 1:
         parser.error(f"--rounds must be 1 or more, not {options.rounds}")
+    if options.before_name in ("assay", "MLflow"):
+        parser.error(
+            f"--before-name must differ from the other servers' names, not {options.before_name!r}"
+        )
     chosen = options.only or ["assay", "mlflow"]
     rows, notes = [], []
     with tempfile.TemporaryDirectory() as temporary:
@@ -318,10 +328,11 @@ def main() -> None:
     rates = _mean_rates(rows)
     if rates.get("MLflow") and "assay" in rates:
         notes.append(f"assay / MLflow pushes per second: {rates['assay'] / rates['MLflow']:.1f}x.")
-    if rates.get("assay before") and "assay" in rates:
+    if rates.get(options.before_name) and "assay" in rates:
         rounds = f" (means of {options.rounds} runs each)" if options.rounds > 1 else ""
         notes.append(
-            f"assay now / assay before: {rates['assay'] / rates['assay before']:.2f}x{rounds}."
+            f"assay now / {options.before_name}: "
+            f"{rates['assay'] / rates[options.before_name]:.2f}x{rounds}."
         )
     text = "\n".join([*lines, "", *notes]) + "\n"
     print(text)
