@@ -238,6 +238,41 @@ def test_an_unexpected_failure_is_the_json_error_body(database_url: str, tmp_pat
     assert "s3cret" not in answer.text
 
 
+def test_a_driver_error_of_the_database_is_503_and_logged_for_the_operator(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operational error raised by psycopg itself (the statements sent past SQLAlchemy)
+    is the database being unavailable: 503 ``unavailable`` naming nothing of it, and the
+    reason in the server's log, as for the same failure through SQLAlchemy."""
+    import socket
+
+    import psycopg
+    from fastapi.testclient import TestClient
+
+    from assay.server.app import create_app
+    from assay.server.settings import ServerSettings
+
+    app = create_app(ServerSettings(database_url, "test", spec_dir=str(tmp_path), scheduler=False))
+    with socket.socket() as bound:  # a port of this machine on which nothing listens
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+
+        @app.get("/driver")
+        def driver() -> None:
+            psycopg.connect(host="127.0.0.1", port=port, dbname="secretdb", connect_timeout=5)
+
+        with (
+            caplog.at_level("WARNING", logger="assay.server"),
+            TestClient(app, raise_server_exceptions=False) as client,
+        ):
+            answer = client.get("/driver")
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "unavailable"
+    assert str(port) not in answer.text
+    logged = [r.getMessage() for r in caplog.records if r.name == "assay.server"]
+    assert any("database unavailable" in m and str(port) in m for m in logged), logged
+
+
 def test_a_body_without_content_type_is_read_as_strictly(api: Api) -> None:
     body = (
         '{"spec": "quality", "target": "m@1", "values": [{"measurement": "accuracy", '

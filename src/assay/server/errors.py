@@ -105,7 +105,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         # The caller learns nothing of the server's internals; the log has the traceback
         # (Starlette logs the exception after this answer).
-        if isinstance(translate(error), DatabaseUnavailableError):
+        found = translate(error)
+        if isinstance(found, DatabaseUnavailableError):
+            log.warning("database unavailable: %s", found.message)
             return _unavailable()
         return error_response(500, "internal", "internal error; the server log says more")
 
