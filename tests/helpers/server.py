@@ -135,6 +135,15 @@ def started_on_free_port(
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A TCP port of this machine that refuses connections for as long as the block runs: it
+    is held bound, never listening, so no other process can take it meanwhile."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield int(bound.getsockname()[1])
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, for servers that cannot be started on port 0 (another
     process may take it before the server binds it: callers retry, see

@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from assay.errors import (
     InvalidInputError,
 )
 from assay.integrations.errors import INTERNAL, LIBRARIES, LIBRARY_ERRORS, translate
+from tests.helpers.server import refused_port
 
 
 def classes_of(module_name: str) -> list[type[BaseException]]:
@@ -87,9 +87,7 @@ def test_real_failures_become_one_clear_error(tmp_path: Path) -> None:
     error = raised(lambda: engine.connect().execute(text("SELECT 1")))
     engine.dispose()
     cases.append((error, DatabaseUnavailableError, "the database failed"))
-    with socket.socket() as bound:  # a port of this machine on which nothing listens
-        bound.bind(("127.0.0.1", 0))
-        port = bound.getsockname()[1]
+    with refused_port() as port:
         error = raised(lambda: psycopg.connect(host="127.0.0.1", port=port, connect_timeout=5))
     cases.append((error, DatabaseUnavailableError, "the database failed"))
     for error, kind, fragment in cases:

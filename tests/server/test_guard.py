@@ -16,7 +16,7 @@ import pytest
 
 from assay.store import open_store
 from assay.store.config import DatabaseChoice
-from tests.helpers.server import PUSH_SPEC, Api, running_api
+from tests.helpers.server import PUSH_SPEC, Api, refused_port, running_api
 
 
 @pytest.fixture
@@ -244,8 +244,6 @@ def test_a_driver_error_of_the_database_is_503_and_logged_for_the_operator(
     """An operational error raised by psycopg itself (the statements sent past SQLAlchemy)
     is the database being unavailable: 503 ``unavailable`` naming nothing of it, and the
     reason in the server's log, as for the same failure through SQLAlchemy."""
-    import socket
-
     import psycopg
     from fastapi.testclient import TestClient
 
@@ -253,9 +251,7 @@ def test_a_driver_error_of_the_database_is_503_and_logged_for_the_operator(
     from assay.server.settings import ServerSettings
 
     app = create_app(ServerSettings(database_url, "test", spec_dir=str(tmp_path), scheduler=False))
-    with socket.socket() as bound:  # a port of this machine on which nothing listens
-        bound.bind(("127.0.0.1", 0))
-        port = bound.getsockname()[1]
+    with refused_port() as port:
 
         @app.get("/driver")
         def driver() -> None:

@@ -107,8 +107,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # (Starlette logs the exception after this answer).
         found = translate(error)
         if isinstance(found, DatabaseUnavailableError):
-            log.warning("database unavailable: %s", found.message)
-            return _unavailable()
+            return await database_unavailable(request, found)
         return error_response(500, "internal", "internal error; the server log says more")
 
 
