@@ -5,14 +5,11 @@ where only the piece that sent them fails."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from psycopg.pq import Trace
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, select
 
 from assay.store import Store
 from assay.store.events import EventRow
@@ -20,6 +17,7 @@ from assay.store.group_commit import GroupCommitter
 from assay.store.schema import events
 from tests.helpers.batches import one_batch
 from tests.helpers.ledger_checks import assert_whole
+from tests.helpers.wire import wire
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 PIECES = 6
@@ -35,32 +33,6 @@ def _batch(
     """``works`` as one batch of the store's own kind (ledger and events deferred)."""
     committer, _, errors = one_batch(store.database, store.deferring, works)
     return committer, errors
-
-
-@contextmanager
-def _wire(store: Store) -> Iterator[Callable[[], str]]:
-    """On PostgreSQL, what the store's connections send, traced by libpq, read back as text
-    (a statement's text goes out once per execution until psycopg prepares it, after five)."""
-    with tempfile.TemporaryFile() as trace:
-        traced: list[Any] = []
-
-        def checked_out(dbapi_connection: Any, *_: Any) -> None:
-            pgconn = dbapi_connection.pgconn
-            pgconn.trace(trace.fileno())
-            pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
-            traced.append(pgconn)
-
-        def sent() -> str:
-            trace.seek(0)
-            return trace.read().decode("utf-8", "replace")
-
-        event.listen(store.database.engine, "checkout", checked_out)
-        try:
-            yield sent
-        finally:
-            event.remove(store.database.engine, "checkout", checked_out)
-            for pgconn in traced:
-                pgconn.untrace()
 
 
 def _stored(store: Store) -> dict[str, str]:
@@ -81,9 +53,9 @@ def test_a_batch_stores_its_events_in_one_statement(store: Store, database_url: 
         pytest.skip("an insert into SQLite is no round trip: each piece stores its own rows")
     works = [_piece(store, n, [_row(n, f'{{"piece":{n}}}')]) for n in range(PIECES)]
     works.append(_piece(store, PIECES, [_row(0, '{"piece":"again"}')]))  # a repeat: left out
-    with _wire(store) as wire:
+    with wire(store.database) as sent_so_far:
         committer, errors = _batch(store, works)
-        sent = wire()
+        sent = sent_so_far()
     assert (errors, committer.retries) == ({}, 0)
     inserts = sent.count('INSERT INTO "events"') + sent.count("INSERT INTO events")
     assert inserts == 1, "seven pieces' events in one statement"
