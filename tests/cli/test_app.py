@@ -121,10 +121,10 @@ def test_db_upgrade_is_idempotent_and_status_reports(
     for _ in range(2):
         result = run_cli(capsys, "db", "upgrade", "--db", database_url)
         assert result.exit_code == 0
-        assert "schema at revision 0009" in result.stdout
+        assert "schema at revision 0010" in result.stdout
     result = run_cli(capsys, "db", "status", "--db", database_url, "--format", "json")
     status = json.loads(result.stdout)
-    assert status["schema_revision"] == "0009"
+    assert status["schema_revision"] == "0010"
     assert status["ledger"] == {"entries": 0, "head": {"seq": 0, "hash": "0" * 64}}
 
 

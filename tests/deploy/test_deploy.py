@@ -187,4 +187,4 @@ def test_the_migration_command_of_the_job_migrates(tmp_path: Path) -> None:
         text=True,
         env={**os.environ, "ASSAY_DATABASE_URL": url, "ASSAY_HOME": str(tmp_path)},
     )
-    assert "0009" in status.stdout, status.stdout
+    assert "0010" in status.stdout, status.stdout

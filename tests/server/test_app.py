@@ -72,7 +72,7 @@ def client(audited: str) -> Iterator[TestClient]:
 
 def test_public_status_and_badges(client: TestClient, audited: str) -> None:
     health = client.get("/health").json()
-    assert (health["status"], health["schema"]) == ("ok", "0009")
+    assert (health["status"], health["schema"]) == ("ok", "0010")
     good = client.get("/status/good@1.json")
     assert good.status_code == 200
     assert good.headers["cache-control"] == "public, max-age=60"

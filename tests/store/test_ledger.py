@@ -203,7 +203,7 @@ def test_a_database_of_the_first_schema_upgrades_with_its_entries(database_url: 
     )
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
-        assert store.schema.current == "0009"
+        assert store.schema.current == "0010"
         assert [entry.hash for entry in store.ledger.entries()] == early
         assert [entry.seq for entry in store.ledger.entries(kind="audit.run")] == [2]
         later = store.ledger.append("audit.run", {"n": 3})

@@ -149,7 +149,7 @@ def test_a_ledger_from_before_the_index_gets_it_on_upgrade(database_url: str) ->
     first_schema_ledger(database_url, _items(random.Random(5), 80))
     store = open_store(DatabaseChoice(database_url, "test"))
     try:
-        assert store.schema.current == "0009"
+        assert store.schema.current == "0010"
         expected = _scanned(store)
         assert expected["runs"]
         assert expected["statuses"]

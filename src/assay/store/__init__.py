@@ -67,8 +67,10 @@ class Store:
     def deferring(self, conn: Connection) -> Iterator[None]:
         """Inside the block, ledger appends and event inserts through ``conn`` are kept and
         written together at its end (:meth:`Ledger.deferring`, :meth:`EventStore.deferring`):
-        the events first, before the ledger's entries take the chain's head lock."""
-        with self.ledger.deferring(conn), self.events.deferring(conn):
+        the events first, before the ledger's entries take the chain's head lock. The block
+        must end where ``conn``'s transaction is committed (as the group committer's does): on
+        PostgreSQL the ledger's write goes with the COMMIT."""
+        with self.ledger.deferring(conn, ends_transaction=True), self.events.deferring(conn):
             yield
 
     def close(self) -> None:

@@ -52,6 +52,7 @@ from assay.store.chain import (
 from assay.store.database import Database
 from assay.store.group_commit import BatchRetry
 from assay.store.head_lock import lock_head
+from assay.store.ledger_in_database import BatchRows, append_in_database
 from assay.store.ledger_tree import Frontier, TreeAppender, TreeView
 from assay.store.ledger_write import write_at_once
 from assay.store.pipeline import pipelines
@@ -146,7 +147,7 @@ class Ledger:
         return later
 
     @contextmanager
-    def deferring(self, conn: Connection) -> Iterator[None]:
+    def deferring(self, conn: Connection, *, ends_transaction: bool = False) -> Iterator[None]:
         """Inside the block, :meth:`append_in` through ``conn`` (a write transaction) chains
         its entries at once — numbers, hashes, the head lock taken at the first — and writes
         them when the block ends: one insert per table for every append of the block instead
@@ -155,12 +156,16 @@ class Ledger:
         meanwhile chains and writes them first, so every read sees them. Conditions given to
         :meth:`expect_latest` are checked, under the head lock, before anything is written;
         when one no longer holds, :class:`BatchRetry` is raised and the caller must roll the
-        transaction back."""
+        transaction back.
+
+        ``ends_transaction``: the block ends where ``conn``'s transaction is committed, with
+        nothing run between. On PostgreSQL the block's last write is then sent with the
+        COMMIT, in one round trip (the transaction's own commit finds nothing left to do)."""
         deferred = _Deferred(self)
         conn.info[_DEFERRED] = deferred
         try:
             yield
-            self._write_deferred(conn, deferred)
+            self._write_deferred(conn, deferred, commit=ends_transaction)
         finally:
             conn.info.pop(_DEFERRED, None)
 
@@ -181,6 +186,9 @@ class Ledger:
         return True
 
     def _append_prepared(self, conn: Connection, prepared: list[_Prepared]) -> list[LedgerEntry]:
+        if pipelines(conn):
+            (chained,) = _append_in_database(conn, [prepared], {}, commit=False)
+            return chained.entries
         locked = lock_head(conn)
         chained = _chain(locked.head, prepared)
         self._write(conn, locked.head, chained, locked.frontier)
@@ -204,13 +212,18 @@ class Ledger:
             later.entries = chained.entries
         deferred.waiting.clear()
 
-    def _write_deferred(self, conn: Connection, deferred: _Deferred) -> None:
+    def _write_deferred(self, conn: Connection, deferred: _Deferred, commit: bool = False) -> None:
         """Check the block's conditions and write its unwritten entries (nothing when there
-        are none)."""
+        are none); with ``commit``, commit the transaction with them on PostgreSQL when the
+        head lock is not taken yet."""
         if deferred.busy or not deferred.unwritten:
             return
         deferred.busy = True
         try:
+            if deferred.head is None and pipelines(conn):
+                # Only late items wait: the database locks, checks, chains and writes them.
+                self._write_waiting_in_database(conn, deferred, commit)
+                return
             self._chain_waiting(conn, deferred)
             if not deferred.checked.issuperset(deferred.expected):
                 deferred.checked = _check(
@@ -222,6 +235,19 @@ class Ledger:
             deferred.clear()
         finally:
             deferred.busy = False
+
+    def _write_waiting_in_database(
+        self, conn: Connection, deferred: _Deferred, commit: bool
+    ) -> None:
+        """The block's waiting items appended by the database (see
+        :mod:`assay.store.ledger_in_database`), the block's conditions checked there."""
+        groups = [prepared for prepared, _ in deferred.waiting]
+        chains = _append_in_database(conn, groups, deferred.expected, commit=commit)
+        for (_, later), chained in zip(deferred.waiting, chains, strict=True):
+            later.entries = chained.entries
+        deferred.waiting.clear()
+        deferred.head = deferred.written = chains[-1].head
+        deferred.clear()
 
     def _write(
         self,
@@ -401,10 +427,51 @@ class _Chained:
     disclosures: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _chain(head: ChainHead, prepared: list[_Prepared]) -> _Chained:
-    """``prepared`` numbered and hashed one after the other from ``head``."""
+def _append_in_database(
+    conn: Connection,
+    groups: list[list[_Prepared]],
+    expected: Mapping[tuple[str, str], int | None],
+    *,
+    commit: bool,
+) -> list[_Chained]:
+    """``groups`` appended in order by the database in one call (PostgreSQL), once
+    ``expected`` holds (else :class:`BatchRetry`); each group as chained there, chained again
+    here from the head and stamp the call answers."""
+    rows = BatchRows()
+    for prepared in groups:
+        for item in prepared:
+            rows.kinds.append(item.kind)
+            rows.payloads.append(item.payload_json)
+            rows.payload_hashes.append(item.payload_hash)
+            at = len(rows.kinds)
+            rows.disclosures += [
+                (at, where, found.salt, value_json)
+                for (where, found), value_json in zip(
+                    item.disclosed.items(), item.disclosed_json, strict=True
+                )
+            ]
+    every = (item for prepared in groups for item in prepared)
+    rows.index = ledger_index.latest_keys(
+        (at, item.kind, item.payload) for at, item in enumerate(every, start=1)
+    )
+    appended = append_in_database(conn, rows, expected, commit=commit)
+    head, chains = appended.before, []
+    for prepared in groups:
+        chains.append(_chain(head, prepared, appended.ts))
+        head = chains[-1].head
+    if head.hash != appended.after_hash:
+        raise RuntimeError(
+            f"the database chained entries {appended.before.seq + 1}-{head.seq} to hash"
+            f" {appended.after_hash}, this process to {head.hash}"
+        )
+    return chains
+
+
+def _chain(head: ChainHead, prepared: list[_Prepared], ts: str | None = None) -> _Chained:
+    """``prepared`` numbered and hashed one after the other from ``head``, stamped ``ts``
+    (by default now)."""
     chained = _Chained(head)
-    ts = _now()  # the entries of one append are appended at one moment
+    ts = ts or _now()  # the entries of one append are appended at one moment
     for item in prepared:
         seq = head.seq + 1
         digest = entry_hash_v2(head.hash, seq, ts, item.kind, item.payload_hash)

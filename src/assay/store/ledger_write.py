@@ -1,4 +1,7 @@
-"""Everything one ledger append stores, in one PostgreSQL statement.
+"""Everything one ledger append stores, in one PostgreSQL statement, for entries this process
+chained itself: those of a deferring block whose head lock was taken before its end
+(:meth:`~assay.store.ledger.Ledger.append_in` inside the block, or a read there). Other appends
+on PostgreSQL are chained and written by the database (:mod:`assay.store.ledger_in_database`).
 
 An append writes its entries, their disclosures, the Merkle tree's new nodes, the index's
 newest seq of each key and the chain's head. On PostgreSQL those five writes are one statement:

@@ -24,7 +24,7 @@ __all__ = ["SCHEMA_HEAD", "SchemaState", "schema_state", "upgrade"]
 # The newest migration's revision (a test holds it equal to the migrations' head). A store at
 # it is read without alembic, whose import is a tenth of every command's start; alembic is
 # loaded only to migrate or to judge another revision.
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 _VERSION_TABLE = "alembic_version"  # alembic's default, which assay's migrations keep
 
 # Arbitrary but fixed: the advisory-lock key that every assay process uses for migrations.
