@@ -100,3 +100,21 @@ def test_a_condition_that_holds_is_checked_and_the_index_moves(store: Store) -> 
     with store.database.reading() as conn:
         assert ledger_index.latest_of(conn, [(STATUS, key)]) == {(STATUS, key): 4}
     assert_whole(store)
+
+
+def test_a_database_that_chains_differently_is_refused_and_nothing_is_stored(
+    store: Store,
+) -> None:
+    store.ledger.append_many([("test.entry", {"n": 0})])
+    with store.database.writing() as conn:
+        definition = conn.exec_driver_sql(
+            "SELECT pg_get_functiondef('assay_ledger_append'::regproc)"
+        ).scalar_one()
+        # A function whose hashes are not entry_hash_v2's: a space after one colon.
+        altered = definition.replace('\'","payload_hash":"\'', '\'","payload_hash": "\'')
+        assert altered != definition
+        conn.exec_driver_sql(altered)
+    with pytest.raises(RuntimeError, match="chained entries 2-3 to hash"):
+        store.ledger.append_many([("test.entry", {"n": 1}), ("test.entry", {"n": 2})])
+    assert [e.seq for e in store.ledger.entries()] == [1]
+    assert_whole(store)
