@@ -7,9 +7,11 @@ head lock is a wait for the GIL behind its process's other threads, and every ot
 waits for all of it. Here the lock is taken and released by PostgreSQL alone; sent in one
 pipeline with the transaction's COMMIT, no thread runs while it is held.
 
-The caller chains the same entries again from the head and stamp the call answers, and
-:func:`append_in_database` compares the last hash with the database's: the two computations
-of the format-2 hash (:func:`assay.store.chain.entry_hash_v2`) must agree.
+The caller chains the same entries again from the head and stamp the call answers and compares
+the last hash with the database's: the two computations of the format-2 hash
+(:func:`assay.store.chain.entry_hash_v2`) must agree. Without the COMMIT a disagreement rolls
+the append back; with it the entries are stored already, and ``assay ledger verify`` (which
+hashes in Python) reports them.
 """
 
 from __future__ import annotations
