@@ -17,6 +17,7 @@ from assay.collectors.runner import collect_all
 from assay.integrations.plugins import load_plugins
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.http_server import SECRET_TOKEN, Server, evidence_server
+from tests.helpers.server import refused_port
 
 PYTHON = sys.executable
 
@@ -147,8 +148,9 @@ def test_http_failures_say_why(server: Server, tmp_path: Path) -> None:
     fails(f"{server.url}/missing", tmp_path, "answered 404 Not Found")
     assert server.hits["/missing"] == 1, "4xx is not retried"
     fails(f"{server.url}/metrics#holdout.auc", tmp_path, "'holdout.auc' matches nothing")
-    closed = {"kind": "http", "url": "http://127.0.0.1:9/x", "retries": 0}
-    fails(closed, tmp_path, "could not connect")
+    with refused_port() as port:
+        closed = {"kind": "http", "url": f"http://127.0.0.1:{port}/x", "retries": 0}
+        fails(closed, tmp_path, "could not connect")
 
 
 def test_http_secret_headers(server: Server, tmp_path: Path) -> None:

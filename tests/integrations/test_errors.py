@@ -77,12 +77,10 @@ def test_real_failures_become_one_clear_error(tmp_path: Path) -> None:
         (raised(lambda: yaml.safe_load("a: [")), InvalidInputError, "not valid YAML"),
         (raised(lambda: json.loads("{")), InvalidInputError, "not valid JSON"),
         (raised(lambda: jmespath.compile("[[")), InvalidInputError, "not a JMESPath expression"),
-        (
-            raised(lambda: httpx.get("http://127.0.0.1:9/", timeout=2)),
-            ConfigurationError,
-            "cannot reach the server",
-        ),
     ]
+    with refused_port() as port:
+        error = raised(lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=2))
+    cases.append((error, ConfigurationError, "cannot reach the server"))
     engine = create_engine(f"sqlite:///{tmp_path}")  # a directory is no database
     error = raised(lambda: engine.connect().execute(text("SELECT 1")))
     engine.dispose()

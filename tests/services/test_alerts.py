@@ -26,6 +26,7 @@ from assay.store.schema import alert_actions
 from tests.helpers.alerting import Alertmanager, alertmanager, webhook_receiver
 from tests.helpers.mlflow_server import Mlflow, mlflow_server
 from tests.helpers.running import run_cli, run_process
+from tests.helpers.server import refused_port
 from tests.helpers.specs import spec_document
 
 SECRET = "hook-secret-for-tests"
@@ -286,10 +287,11 @@ def test_a_failed_action_is_retried_with_backoff_then_reported(
         ).exit_code
         == 0
     )
-    slos.write_text(yaml.safe_dump(_hook_only("http://127.0.0.1:9/nothing", attempts=2)))
-    for _ in range(2):
-        run_cli(capsys, "alerts", "evaluate", "--slos", str(slos), "--db", db2)
-        time.sleep(1.1)
+    with refused_port() as port:
+        slos.write_text(yaml.safe_dump(_hook_only(f"http://127.0.0.1:{port}/nothing", attempts=2)))
+        for _ in range(2):
+            run_cli(capsys, "alerts", "evaluate", "--slos", str(slos), "--db", db2)
+            time.sleep(1.1)
     listed = run_cli(capsys, "alerts", "list", "--db", db2)
     assert "1 action(s) failed for good" in listed.stdout
     shown = json.loads(
