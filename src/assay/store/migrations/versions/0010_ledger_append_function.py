@@ -27,8 +27,8 @@ down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# SQLSTATE of a condition that no longer holds (the caller runs its batch again) and of a tree
-# that lacks nodes; "AL" is no class PostgreSQL uses.
+# The function raises SQLSTATE AL001 when a condition no longer holds (the caller runs its
+# batch again) and AL002 when the stored tree lacks a node; "AL" is no class PostgreSQL uses.
 _FUNCTION = r"""
 CREATE OR REPLACE FUNCTION assay_ledger_append(
     kinds text[], payloads text[], payload_hashes text[],
