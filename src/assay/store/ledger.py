@@ -415,6 +415,15 @@ class _Prepared:
     disclosed: dict[str, Disclosure]
     disclosed_json: list[str]
 
+    def disclosure_rows(self) -> list[tuple[str, str, str]]:
+        """Each disclosure as stored: (pointer, salt, the value's canonical JSON)."""
+        return [
+            (where, found.salt, value_json)
+            for (where, found), value_json in zip(
+                self.disclosed.items(), self.disclosed_json, strict=True
+            )
+        ]
+
 
 @dataclass
 class _Chained:
@@ -444,12 +453,7 @@ def _append_in_database(
             rows.payloads.append(item.payload_json)
             rows.payload_hashes.append(item.payload_hash)
             at = len(rows.kinds)
-            rows.disclosures += [
-                (at, where, found.salt, value_json)
-                for (where, found), value_json in zip(
-                    item.disclosed.items(), item.disclosed_json, strict=True
-                )
-            ]
+            rows.disclosures += [(at, *row) for row in item.disclosure_rows()]
     every = (item for prepared in groups for item in prepared)
     rows.index = ledger_index.latest_keys(
         (at, item.kind, item.payload) for at, item in enumerate(every, start=1)
@@ -499,10 +503,8 @@ def _chain(head: ChainHead, prepared: list[_Prepared], ts: str | None = None) ->
             }
         )
         chained.disclosures += [
-            {"seq": seq, "pointer": where, "salt": found.salt, "value": value_json}
-            for (where, found), value_json in zip(
-                item.disclosed.items(), item.disclosed_json, strict=True
-            )
+            {"seq": seq, "pointer": where, "salt": salt, "value": value_json}
+            for where, salt, value_json in item.disclosure_rows()
         ]
         head = ChainHead(seq, digest)
     chained.head = head
