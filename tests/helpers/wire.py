@@ -38,3 +38,8 @@ def wire(database: Database) -> Iterator[Callable[[], str]]:
             event.remove(database.engine, "checkout", checked_out)
             for pgconn in traced:
                 pgconn.untrace()
+
+
+def client_messages(sent: str) -> list[str]:
+    """The lines of a trace ``sent`` that are messages from the client (libpq's ``F``)."""
+    return [line for line in sent.splitlines() if line.startswith("F\t")]

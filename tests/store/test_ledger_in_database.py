@@ -16,7 +16,7 @@ from assay.store.audit_log import RUN, STATUS
 from assay.store.group_commit import AfterCommit, BatchRetry
 from assay.store.ledger import LaterEntries, Record
 from tests.helpers.ledger_checks import assert_whole
-from tests.helpers.wire import wire
+from tests.helpers.wire import client_messages, wire
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -55,7 +55,7 @@ def test_the_commit_goes_out_with_the_call(store: Store) -> None:
         seqs = store.together.run(push(1))
         sent = sent_so_far()
     assert seqs == [1]
-    client = [line for line in sent.splitlines() if line.startswith("F\t")]
+    client = client_messages(sent)
     call = next(n for n, line in enumerate(client) if "assay_ledger_append" in line)
     sync = next(n for n, line in enumerate(client) if n > call and line.endswith("\tSync"))
     commits = [n for n, line in enumerate(client) if '"COMMIT"' in line]

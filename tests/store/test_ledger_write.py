@@ -15,7 +15,7 @@ from assay.store.audit_log import STATUS
 from assay.store.chain import open_payload
 from assay.store.ledger import Item, Record
 from tests.helpers.ledger_checks import assert_whole
-from tests.helpers.wire import wire
+from tests.helpers.wire import client_messages, wire
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
 
@@ -46,7 +46,7 @@ def test_an_append_is_one_call_on_postgresql(store: Store) -> None:
         with wire(store.database) as sent_so_far:
             store.ledger.append_many([_STATUS, _SEALED, _PLAIN])
             sent = sent_so_far()
-        client = [line for line in sent.splitlines() if line.startswith("F\t")]
+        client = client_messages(sent)
         assert sum("assay_ledger_append" in line for line in client) == 1, sent
         assert not any("INSERT" in line or "UPDATE" in line for line in client), sent
     else:  # one statement per table
