@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import struct
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assay.store.canonical import NotCanonicalizableError, canonical_json
+from assay.store.canonical import NotCanonicalizableError, _fast_canonical, canonical_json
 
 TRICKY_FLOATS = [
     0.1,
@@ -115,3 +116,46 @@ def test_keys_the_encoder_would_convert_are_refused_with_their_path(
 def test_the_text_is_json_dumps_with_sorted_keys(value: Any) -> None:
     expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_json(value) == expected
+
+
+def _oracle(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_doubles_of_every_magnitude_are_written_as_repr_writes_them() -> None:
+    # 20,000 random bit patterns: subnormals, exponents of every size, both signs; some are
+    # spelled differently by msgspec (1e+16 / 1e16) and must still come out as repr's.
+    generator = random.Random(18)
+    doubles = [struct.unpack(">d", generator.randbytes(8))[0] for _ in range(20_000)]
+    finite = [value for value in doubles if math.isfinite(value)]
+    finite += [10.0**power for power in range(-20, 23)] + [
+        -(10.0**power) for power in range(-6, 18)
+    ]
+    assert canonical_json({"v": finite}) == _oracle({"v": finite})
+    for value in finite[:2000] + finite[-50:]:
+        assert canonical_json({"v": value}) == _oracle({"v": value})
+
+
+def test_every_character_is_written_as_the_standard_encoder_writes_it() -> None:
+    characters = [chr(point) for point in range(0x110000) if not 0xD800 <= point < 0xE000]
+    text = "".join(characters)
+    assert canonical_json({"t": text}) == _oracle({"t": text})
+    keys = {character: index for index, character in enumerate(characters[:3000])}
+    keys.update(dict.fromkeys(characters[-500:], 1))
+    assert canonical_json(keys) == _oracle(keys)
+
+
+def test_a_run_payload_takes_the_fast_way_and_awkward_floats_the_standard_one() -> None:
+    payload = {
+        "run_id": "3e5a9f0c1d2b4e6f",
+        "finished": "2026-12-04T07:28:48.008+00:00",
+        "dimensions": [{"id": "d", "value": 0.125, "target": 0.0, "n": 12, "ok": True}],
+        "comment": None,
+        "name": "Jyväskylä ✓",
+    }
+    fast = _fast_canonical(payload)
+    assert fast is not None
+    assert fast == (_oracle(payload), payload)
+    for awkward in (1e16, 1e-05, 2.5e-07, 1.7976931348623157e308):
+        assert _fast_canonical({"v": awkward}) is None
+        assert canonical_json({"v": awkward}) == _oracle({"v": awkward})

@@ -19,6 +19,8 @@ import math
 from json.encoder import encode_basestring
 from typing import Any, TypeAlias
 
+import msgspec
+
 __all__ = [
     "JSONValue",
     "NotCanonicalizableError",
@@ -48,9 +50,12 @@ def canonical_json(value: Any) -> str:
 def canonical_json_and_value(value: Any) -> tuple[str, Any]:
     """The canonical JSON text of ``value`` and the JSON value it reads back as (what a reader
     of the text gets); raises as :func:`canonical_json` does."""
-    # Fast path in C: encode, read back, compare. Only a value that does not survive the
-    # round trip unchanged (non-string keys, tuples) or cannot be encoded (NaN, other types)
-    # is walked in Python, to refuse it with its path or accept it (tuples are arrays).
+    fast = _fast_canonical(value)
+    if fast is not None:
+        return fast
+    # The standard way, in C: encode, read back, compare. Only a value that does not survive
+    # the round trip unchanged (non-string keys, tuples) or cannot be encoded (NaN, other
+    # types) is walked in Python, to refuse it with its path or accept it (tuples are arrays).
     try:
         text = _ENCODER.encode(value)
     except (TypeError, ValueError):
@@ -60,6 +65,53 @@ def canonical_json_and_value(value: Any) -> tuple[str, Any]:
     if parsed != value:
         _check(value, "$")
     return text, parsed
+
+
+def _fast_canonical(value: Any) -> tuple[str, Any] | None:
+    """:func:`canonical_json_and_value` by msgspec, about three times as fast on a run's
+    payload, or None where its text might not be the canonical one.
+
+    msgspec writes what the standard encoder writes (keys sorted by code point, no
+    whitespace, UTF-8, the same string escapes, integers in decimal) except floats, which it
+    may spell differently (``1e16``, ``0.00001`` where ``repr`` gives ``1e+16``, ``1e-05``).
+    So the text is read back with every float checked against its ``repr``; a float spelled
+    otherwise reads back as :data:`_UNSURE`, which equals nothing. The read-back value must
+    then equal ``value``, as in the standard way, or the standard way decides. (The oracle
+    tests compare both encoders' texts on random values.)"""
+    try:
+        encoded = _FAST_ENCODER.encode(value)
+    except Exception:  # a type, key or string msgspec refuses: the standard way says why
+        return None
+    parsed = _FAST_DECODER.decode(encoded)
+    if parsed != value:
+        return None
+    return encoded.decode("utf-8"), parsed
+
+
+class _Unsure:
+    """A float whose text is not Python's ``repr`` of it: unequal to any value."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __ne__(self, other: object) -> bool:
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_UNSURE = _Unsure()
+
+
+def _float_read(text: str) -> float | _Unsure:
+    number = float(text)
+    return number if repr(number) == text else _UNSURE
+
+
+_FAST_ENCODER = msgspec.json.Encoder(order="sorted")
+_FAST_DECODER = msgspec.json.Decoder(float_hook=_float_read)
 
 
 def canonical_json_of_parsed(value: Any) -> str:
