@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
-from assay.audit.run_model import MeasurementResult, RequirementResult, RunModel
+from assay.audit.run_model import MeasurementResult, PreviousRun, RequirementResult, RunModel
 from assay.files.spec import load_spec
 from assay.services.audit_runs import run_audit
 from assay.store import open_store
@@ -62,3 +64,53 @@ def test_keys_a_later_assay_adds_pass_through() -> None:
         "future": {"x": 1},
     }
     assert RunModel.from_payload(payload).payload() == payload
+
+
+def test_the_brief_of_a_payload_is_the_brief_of_the_whole_run() -> None:
+    payload = {
+        "run_id": "r1",
+        "spec": {"id": "s", "hash": "0" * 64},
+        "target": "t",
+        "verdict": "fail",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:00:01+00:00",
+        "dimensions": [
+            {"id": "d", "name": "D", "outcome": "pass"},
+            {"id": "e", "name": "E", "outcome": "fail", "requirements": []},
+        ],
+    }
+    brief = PreviousRun.of_payload(payload)
+    assert brief == RunModel.from_payload(payload).brief()
+    assert brief.model_dump() == {
+        "run_id": "r1",
+        "verdict": "fail",
+        "finished": "2026-01-01T00:00:01+00:00",
+        "dimensions": {"d": "pass", "e": "fail"},
+    }
+    assert PreviousRun.of_payload({**payload, "dimensions": []}).dimensions == {}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"verdict": None},  # a field of the brief of the wrong type
+        {"dimensions": [{"id": "d", "name": "D"}]},  # a dimension without its outcome
+        {"dimensions": "d"},  # not a list of dimensions
+    ],
+)
+def test_a_payload_not_shaped_as_a_run_is_refused_as_the_whole_run_would_be(
+    change: dict[str, object],
+) -> None:
+    payload = {
+        "run_id": "r1",
+        "spec": {"id": "s", "hash": "0" * 64},
+        "target": "t",
+        "verdict": "pass",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:00:01+00:00",
+        "dimensions": [{"id": "d", "name": "D", "outcome": "pass"}],
+    } | change
+    with pytest.raises(ValidationError):
+        RunModel.from_payload(payload)
+    with pytest.raises(ValidationError):
+        PreviousRun.of_payload(payload)

@@ -163,6 +163,18 @@ class PreviousRun(_Part):
     finished: str
     dimensions: dict[str, str] = Field(default_factory=dict)
 
+    @classmethod
+    def of_payload(cls, payload: Mapping[str, Any]) -> PreviousRun:
+        """The brief of a stored run's payload, read without validating the whole run (a
+        next run needs only this); a payload not shaped as a run raises as
+        :meth:`RunModel.from_payload` does."""
+        try:
+            dimensions = {part["id"]: part["outcome"] for part in payload["dimensions"]}
+            brief = {key: payload[key] for key in ("run_id", "verdict", "finished")}
+        except (KeyError, TypeError):
+            return RunModel.from_payload(payload).brief()
+        return cls.model_validate({**brief, "dimensions": dimensions})
+
 
 class LedgerRange(_Part):
     """The ledger entries a run was stored in."""
@@ -198,6 +210,15 @@ class RunModel(_Part):
         if seq is not None:
             model.seq = seq
         return model
+
+    def brief(self) -> PreviousRun:
+        """The run as its successor records it (``previous``)."""
+        return PreviousRun(
+            run_id=self.run_id,
+            verdict=self.verdict,
+            finished=self.finished,
+            dimensions={dimension.id: dimension.outcome for dimension in self.dimensions},
+        )
 
     def payload(self) -> dict[str, Any]:
         """The run as JSON, with the keys it was given (``seq`` only when it was given)."""

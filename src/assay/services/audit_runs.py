@@ -240,15 +240,9 @@ def run_audit(
         known = before
         if not log.predecessors_unchanged(known, conn):
             known = log.predecessors(spec.id, name, conn)
-        last = known.run
         model.pop("previous", None)
-        if last is not None:
-            model["previous"] = {
-                "run_id": last.run_id,
-                "verdict": last.verdict,
-                "finished": last.finished,
-                "dimensions": {d.id: d.outcome for d in last.dimensions},
-            }
+        if known.run is not None:
+            model["previous"] = known.run.model_dump()
         run = RunModel.from_payload(model)
         items: list[Item] = []
         if not spec_known and not log.spec_stored(loaded.hash, conn):

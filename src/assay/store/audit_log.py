@@ -34,7 +34,7 @@ from assay.audit.confidentiality import (
     measurement_paths,
 )
 from assay.audit.evaluation import Evidence, Waiver
-from assay.audit.run_model import RunModel
+from assay.audit.run_model import PreviousRun, RunModel
 from assay.store import ledger_index
 from assay.store.chain import LedgerEntry
 from assay.store.ledger import Ledger, Record
@@ -73,12 +73,12 @@ CERTIFICATE = "audit.certificate"
 
 @dataclass(frozen=True)
 class Predecessors:
-    """What an audit run of a (spec, target) follows: its last run and last recorded status
-    (``seqs``: their entries' numbers, None where there is none)."""
+    """What an audit run of a (spec, target) follows: its last run in brief and last recorded
+    status (``seqs``: their entries' numbers, None where there is none)."""
 
     key: str
     seqs: tuple[int | None, int | None]
-    run: RunModel | None
+    run: PreviousRun | None
     status: dict[str, Any] | None
 
 
@@ -280,7 +280,7 @@ class AuditLog:
         return Predecessors(
             key,
             (run_seq, status_seq),
-            RunModel.from_payload(run, run_seq) if isinstance(run, dict) else None,
+            PreviousRun.of_payload(run) if isinstance(run, dict) else None,
             {**status, "seq": status_seq} if isinstance(status, dict) else None,
         )
 
