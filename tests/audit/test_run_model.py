@@ -66,19 +66,26 @@ def test_keys_a_later_assay_adds_pass_through() -> None:
     assert RunModel.from_payload(payload).payload() == payload
 
 
-def test_the_brief_of_a_payload_is_the_brief_of_the_whole_run() -> None:
-    payload = {
+def _run_payload(verdict: str, dimensions: list[dict[str, object]]) -> dict[str, object]:
+    return {
         "run_id": "r1",
         "spec": {"id": "s", "hash": "0" * 64},
         "target": "t",
-        "verdict": "fail",
+        "verdict": verdict,
         "started": "2026-01-01T00:00:00+00:00",
         "finished": "2026-01-01T00:00:01+00:00",
-        "dimensions": [
+        "dimensions": dimensions,
+    }
+
+
+def test_the_brief_of_a_payload_is_the_brief_of_the_whole_run() -> None:
+    payload = _run_payload(
+        "fail",
+        [
             {"id": "d", "name": "D", "outcome": "pass"},
             {"id": "e", "name": "E", "outcome": "fail", "requirements": []},
         ],
-    }
+    )
     brief = PreviousRun.of_payload(payload)
     assert brief == RunModel.from_payload(payload).brief()
     assert brief.model_dump() == {
@@ -101,15 +108,7 @@ def test_the_brief_of_a_payload_is_the_brief_of_the_whole_run() -> None:
 def test_a_payload_not_shaped_as_a_run_is_refused_as_the_whole_run_would_be(
     change: dict[str, object],
 ) -> None:
-    payload = {
-        "run_id": "r1",
-        "spec": {"id": "s", "hash": "0" * 64},
-        "target": "t",
-        "verdict": "pass",
-        "started": "2026-01-01T00:00:00+00:00",
-        "finished": "2026-01-01T00:00:01+00:00",
-        "dimensions": [{"id": "d", "name": "D", "outcome": "pass"}],
-    } | change
+    payload = _run_payload("pass", [{"id": "d", "name": "D", "outcome": "pass"}]) | change
     with pytest.raises(ValidationError):
         RunModel.from_payload(payload)
     with pytest.raises(ValidationError):
