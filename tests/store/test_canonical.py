@@ -6,6 +6,7 @@ import json
 import math
 import random
 import struct
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -159,3 +160,26 @@ def test_a_run_payload_takes_the_fast_way_and_awkward_floats_the_standard_one() 
     for awkward in (1e16, 1e-05, 2.5e-07, 1.7976931348623157e308):
         assert _fast_canonical({"v": awkward}) is None
         assert canonical_json({"v": awkward}) == _oracle({"v": awkward})
+
+
+def test_threads_writing_at_once_each_get_their_own_text() -> None:
+    # The encoder and decoder are shared by every thread, and the decoder calls back into
+    # Python for each float (where another thread may run): no text may leak into another.
+    def payloads(seed: int) -> list[dict[str, Any]]:
+        generator = random.Random(seed)
+        return [
+            {
+                "run": f"{seed}-{number}",
+                "values": [generator.uniform(-1e3, 1e3) for _ in range(20)] + [10.0**seed],
+                "name": "Jyväskylä" * (number % 3),
+            }
+            for number in range(300)
+        ]
+
+    def write(seed: int) -> list[bool]:
+        return [canonical_json(value) == _oracle(value) for value in payloads(seed)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(write, range(8, 24)))
+    assert all(all(outcome) for outcome in outcomes)
+    assert sum(len(outcome) for outcome in outcomes) == 16 * 300
