@@ -166,8 +166,8 @@ class PreviousRun(_Part):
     @classmethod
     def of_payload(cls, payload: Mapping[str, Any]) -> PreviousRun:
         """The brief of a stored run's payload, read without validating the whole run (a
-        next run needs only this); a payload not shaped as a run raises as
-        :meth:`RunModel.from_payload` does."""
+        next run needs only this). Where the brief's fields are missing or of another shape,
+        the ValidationError that :meth:`RunModel.from_payload` raises."""
         try:
             dimensions = {part["id"]: part["outcome"] for part in payload["dimensions"]}
             brief = {key: payload[key] for key in ("run_id", "verdict", "finished")}
