@@ -216,7 +216,7 @@ def test_a_push_reads_no_entry_this_process_just_committed(api: Api) -> None:
     assert [run["run_id"] for run in runs] == [first["run_id"], second["run_id"]]
     store = open_store(DatabaseChoice(api.url, "test"))
     try:
-        (_, latest) = AuditLog(store.ledger).runs("quality", "model@1")
+        (earlier, latest) = AuditLog(store.ledger).runs("quality", "model@1")
         span = range(second["ledger"]["first"], second["ledger"]["last"] + 1)
         with store.database.reading() as conn:
             stored = [e for e in store.ledger.entries_at(conn, span) if e.kind in (RUN, STATUS)]
@@ -224,6 +224,8 @@ def test_a_push_reads_no_entry_this_process_just_committed(api: Api) -> None:
         store.close()
     assert latest.previous is not None
     assert (latest.previous.run_id, latest.previous.verdict) == (first["run_id"], "fail")
+    assert latest.previous == earlier.brief()  # read in brief: as the whole run would give it
+    assert latest.previous.dimensions == {d.id: d.outcome for d in earlier.dimensions}
     # What the process keeps is what the database holds, seals and disclosures included.
     serving = api.client.app.state.store  # type: ignore[attr-defined]
     reads, seen = _entry_reads(engine)
