@@ -89,17 +89,13 @@ def _fast_canonical(value: Any) -> tuple[str, Any] | None:
 
 
 class _Unsure:
-    """A float whose text is not Python's ``repr`` of it: unequal to any value."""
+    """A float whose text is not Python's ``repr`` of it: unequal to any value (``!=`` and
+    unhashability follow from ``__eq__``)."""
 
     __slots__ = ()
 
     def __eq__(self, other: object) -> bool:
         return False
-
-    def __ne__(self, other: object) -> bool:
-        return True
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 _UNSURE = _Unsure()
