@@ -32,6 +32,11 @@ TRICKY_FLOATS = [
 ]
 
 
+def _oracle(value: Any) -> str:
+    """The text the standard json module writes: what canonical JSON must be."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _bits(value: float) -> bytes:
     return struct.pack(">d", value)
 
@@ -115,12 +120,7 @@ def test_keys_the_encoder_would_convert_are_refused_with_their_path(
     )
 )
 def test_the_text_is_json_dumps_with_sorted_keys(value: Any) -> None:
-    expected = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert canonical_json(value) == expected
-
-
-def _oracle(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_json(value) == _oracle(value)
 
 
 def test_doubles_of_every_magnitude_are_written_as_repr_writes_them() -> None:
