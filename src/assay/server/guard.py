@@ -23,7 +23,7 @@ from assay.server.errors import ApiError
 from assay.server.threads import in_thread, in_thread_endpoint
 from assay.store.tokens import Role
 
-__all__ = ["GuardedRoute", "StrictJsonRequest", "roles"]
+__all__ = ["GuardedRoute", "StrictJsonRequest", "roles", "strict_json"]
 
 ROLES_KEY = "x-roles"
 
@@ -39,19 +39,22 @@ class StrictJsonRequest(Request):
     async def json(self) -> Any:
         """The body as JSON; :class:`ApiError` 422 saying what is wrong with it."""
         if not hasattr(self, "_json"):
-            body = await self.body()
-            try:
-                self._json = parse_json(body)
-            except json.JSONDecodeError as error:
-                raise ApiError(
-                    422,
-                    "invalid_request",
-                    f"the body is not JSON: {error.msg} (line {error.lineno}, column "
-                    f"{error.colno})",
-                ) from None
-            except (ValueError, UnicodeDecodeError) as error:
-                raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
+            self._json = strict_json(await self.body())
         return self._json
+
+
+def strict_json(body: bytes) -> Any:
+    """``body`` read by assay's strict parser; :class:`ApiError` 422 saying what is wrong."""
+    try:
+        return parse_json(body)
+    except json.JSONDecodeError as error:
+        raise ApiError(
+            422,
+            "invalid_request",
+            f"the body is not JSON: {error.msg} (line {error.lineno}, column {error.colno})",
+        ) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(422, "invalid_request", f"the body is refused: {error}") from None
 
 
 class GuardedRoute(APIRoute):

@@ -5,11 +5,14 @@ then body, then validation), while the route itself is not reached."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from assay.server.api.evidence_lane import EvidenceLane
 from assay.server.app import create_app
 from assay.server.settings import ServerSettings
-from tests.helpers.server import PUSH_SPEC, Api, make_tokens
+from tests.helpers.server import PUSH_SPEC, Api, make_tokens, serve_process
 
 GOOD = {
     "spec": "quality",
@@ -142,3 +145,44 @@ def test_a_caller_is_refused_before_a_hostile_body_is_read(tmp_path: Path, who: 
             headers=lane.headers(who) | {"Content-Type": "application/json"},
         )
     assert answer.status_code == (401 if who is None else 403)
+
+
+def _answer_status(connection: socket.socket) -> int:
+    """The status of the answer read from ``connection`` (the status line is enough)."""
+    connection.settimeout(60)
+    received = b""
+    while b"\r\n" not in received:
+        more = connection.recv(4096)
+        assert more, f"the server closed the connection: {received!r}"
+        received += more
+    return int(received.split(b" ", 2)[1])
+
+
+def test_a_body_sent_in_parts_is_pushed_and_an_unknown_caller_refused_before_its_end(
+    tmp_path: Path,
+) -> None:
+    """A real server and a body whose parts come apart: the push is stored as one whose body
+    came whole is; a caller without a valid token is answered 401 while the rest of the body
+    is still to come."""
+    url = f"sqlite:///{tmp_path / 'parts.db'}"
+    tokens = make_tokens(url)
+    with serve_process(url, "--no-scheduler", home=tmp_path) as (_, base):
+        bearer = {"Authorization": f"Bearer {tokens['auditee']}"}
+        assert httpx.post(f"{base}/api/v1/specs", json=PUSH_SPEC, headers=bearer).status_code == 201
+        port = int(base.rsplit(":", 1)[1])
+        body = json.dumps(GOOD).encode()
+        for token, expected in ((tokens["auditee"], 201), ("not-a-token", 401)):
+            with socket.create_connection(("127.0.0.1", port)) as connection:
+                connection.sendall(
+                    b"POST /api/v1/evidence HTTP/1.1\r\nHost: test\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: %d\r\n"
+                    b"Authorization: Bearer %s\r\n\r\n%s" % (len(body), token.encode(), body[:20])
+                )
+                if expected == 401:  # the rest is never sent: refused all the same
+                    assert _answer_status(connection) == 401
+                    continue
+                time.sleep(0.2)  # the parts reach the server apart
+                connection.sendall(body[20:])
+                assert _answer_status(connection) == 201
+        runs = httpx.get(f"{base}/api/v1/runs", headers=bearer).json()
+        assert len(runs) == 1

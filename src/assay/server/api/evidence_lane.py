@@ -8,13 +8,18 @@ solving, the exception and exit-stack middlewares, the answer passing three send
 inside the body limit and answers ``POST /api/v1/evidence`` with ``Content-Type:
 application/json`` itself, in the order and the form the route has:
 
-1. the caller's token, checked for the route's roles in a server thread before the body is
-   read (401, 403);
-2. the body, parsed strictly (:class:`~assay.server.guard.StrictJsonRequest`; 422
+1. the caller's token, checked for the route's roles (401, 403);
+2. the body, parsed strictly (:func:`~assay.server.guard.strict_json`; 422
    ``invalid_request``);
-3. in one more server thread: the body validated against the route's model (422
-   ``invalid_request`` naming each problem, as FastAPI words them), the push, and its answer
-   validated against the route's answer model and sent with the route's status (201).
+3. the body validated against the route's model (422 ``invalid_request`` naming each
+   problem, as FastAPI words them), the push, and its answer validated against the route's
+   answer model and sent with the route's status (201).
+
+A push's body, a few kilobytes, usually comes whole in the server's first message: then all
+three steps run in one hand-over to a server thread. A body still coming in parts is not
+waited for: the caller is checked in a thread of its own first, as the route does, so that a
+caller without a valid token is refused before its body has arrived (benchmarks/README.md,
+"One hand-over a push").
 
 Errors are answered by the application's own exception handlers; one without a handler goes
 on to the server-error middleware, as from the route. Any other request to the path (another
@@ -31,12 +36,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.server.api.answers import RunSummary
 from assay.server.api.evidence import PUSH_ROLES, PUSHED, EvidencePush, push_evidence
 from assay.server.auth import caller
-from assay.server.guard import StrictJsonRequest
+from assay.server.guard import StrictJsonRequest, strict_json
 from assay.server.threads import in_thread
 
 __all__ = ["EVIDENCE_PATH", "EvidenceLane"]
@@ -55,11 +60,17 @@ class EvidenceLane:
         if not _is_json_push(scope):
             await self.app(scope, receive, send)
             return
-        request = StrictJsonRequest(scope, receive)
+        first = await receive()
+        request = StrictJsonRequest(scope, _replaying(first, receive))
         try:
-            await in_thread(caller, request, *PUSH_ROLES)
-            parsed = await request.json() if await request.body() else _NO_BODY
-            response = await in_thread(_pushed, request, parsed)
+            if first["type"] == "http.request" and not first.get("more_body", False):
+                # The whole body came with the first message, as a push of a few kilobytes
+                # does: one hand-over checks the caller, then parses and pushes.
+                response = await in_thread(_checked_and_pushed, request, first.get("body", b""))
+            else:
+                await in_thread(caller, request, *PUSH_ROLES)
+                parsed = await request.json() if await request.body() else _NO_BODY
+                response = await in_thread(_pushed, request, parsed)
         except Exception as error:
             handler = _handler_for(scope["app"], error)
             if handler is None:
@@ -75,6 +86,22 @@ def _is_json_push(scope: Scope) -> bool:
         if name == b"content-type":
             return bool(value.split(b";")[0].strip().lower() == b"application/json")
     return False
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    """``receive`` that gives ``first`` (already received) once more before the rest."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
+def _checked_and_pushed(request: StrictJsonRequest, body: bytes) -> Response:
+    """The caller checked, then ``body`` parsed strictly and pushed: the route's order."""
+    caller(request, *PUSH_ROLES)
+    return _pushed(request, strict_json(body) if body else _NO_BODY)
 
 
 def _pushed(request: StrictJsonRequest, parsed: Any) -> Response:
