@@ -265,3 +265,37 @@ def test_start_up_objects_are_frozen_only_when_asked(tmp_path: Path, freeze: str
     assert done.returncode == 0, done.stderr
     frozen = int(done.stdout.strip().splitlines()[-1])
     assert (frozen > 10_000) if freeze == "on" else (frozen == 0), frozen
+
+
+THRESHOLD_PROBE = """
+import gc, json, sys
+from fastapi.testclient import TestClient
+from assay.server.app import create_app
+from assay.server.settings import ServerSettings
+
+url, young = sys.argv[1], json.loads(sys.argv[2])
+before = gc.get_threshold()
+with TestClient(create_app(ServerSettings(url, "test", scheduler=False,
+                                          gc_young_threshold=young))) as client:
+    assert client.get("/health").status_code == 200
+    print(json.dumps([before, gc.get_threshold()]))
+"""
+
+
+@pytest.mark.parametrize("young", [None, 10_000])
+def test_the_youngest_generation_is_collected_as_rarely_as_asked(
+    tmp_path: Path, young: int | None
+) -> None:
+    # A process of its own: the threshold is the whole process's.
+    url = f"sqlite:///{tmp_path / 'assay.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", THRESHOLD_PROBE, url, json.dumps(young)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    before, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert after == ([young, *before[1:]] if young is not None else before)
+    assert before[0] == 700  # Python's own, so the asked value is a change

@@ -6,6 +6,7 @@ is replaced; stopping the server stops every worker."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assay.server.settings import SERVE_GC_YOUNG_THRESHOLD, SETTINGS_VARIABLE
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.server import serve_process
 
@@ -108,6 +110,28 @@ def test_connections_arriving_together_are_spread_over_the_workers(
     # Spread by the kernel's hash of each connection: one worker with fewer than 4 of 32 has
     # a chance of about 3 in a million; one shared socket gave one worker nearly all of them.
     assert min(held.values()) >= 4, held
+
+
+def test_workers_get_the_servers_garbage_collector_settings(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Each worker builds its application from the settings ``assay serve`` hands over in its
+    environment: start-up objects frozen, the youngest generation collected less often."""
+    with serve_process(database_url, "--workers", "2", "--no-scheduler", home=tmp_path) as (
+        process,
+        _,
+    ):
+        workers = _workers(process.pid)
+        assert len(workers) == 2
+        for pid in workers:
+            environment = dict(
+                line.split(b"=", 1)
+                for line in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                if b"=" in line
+            )
+            settings = json.loads(environment[SETTINGS_VARIABLE.encode()])
+            assert settings["freeze_startup_objects"] is True
+            assert settings["gc_young_threshold"] == SERVE_GC_YOUNG_THRESHOLD
 
 
 def test_a_worker_that_dies_is_replaced_and_stopping_stops_them_all(

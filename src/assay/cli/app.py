@@ -168,7 +168,7 @@ def serve(
 
     from assay.collectors.confinement import Allowances, load_allowances
     from assay.server.listening import SHARED_PORTS, listen
-    from assay.server.settings import ServerSettings
+    from assay.server.settings import SERVE_GC_YOUNG_THRESHOLD, ServerSettings
     from assay.server.signing import start_signing
     from assay.store import open_store
     from assay.store.config import choose_database
@@ -218,6 +218,7 @@ def serve(
             signing_key=str(signing_key.resolve()) if signing_key is not None else None,
             ledger_origin=ledger_origin,
             freeze_startup_objects=True,
+            gc_young_threshold=SERVE_GC_YOUNG_THRESHOLD,
         )
         store = open_store(choice)  # migrate once, and report a bad database before serving
         try:

@@ -62,6 +62,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
             # collector").
             gc.collect()
             gc.freeze()
+        if settings.gc_young_threshold is not None:
+            gc.set_threshold(settings.gc_young_threshold, *gc.get_threshold()[1:])
         try:
             yield
         finally:

@@ -17,9 +17,15 @@ from sqlalchemy.exc import ArgumentError
 from assay.collectors.confinement import Allowances, Confinement
 from assay.store.config import DatabaseChoice, assay_home
 
-__all__ = ["SETTINGS_VARIABLE", "ServerSettings"]
+__all__ = ["SERVE_GC_YOUNG_THRESHOLD", "SETTINGS_VARIABLE", "ServerSettings"]
 
 SETTINGS_VARIABLE = "ASSAY_SERVER_SETTINGS"
+
+
+# A push makes thousands of objects, few of which outlive it; at Python's 700 the youngest
+# generation was collected many times a push. With 10,000 a worker under load took 1.80 ms of
+# CPU a push instead of 1.97 (benchmarks/README.md, "Fewer young collections").
+SERVE_GC_YOUNG_THRESHOLD = 10_000
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,9 @@ class ServerSettings:
     ``alert_interval`` seconds, ``llm_prices`` the price table of the cost figures;
     ``signing_key`` the server's own Ed25519 key file, ``ledger_origin`` the name its
     checkpoints carry; ``freeze_startup_objects`` whether what start-up built is frozen out of
-    the garbage collector's sight (``gc.freeze``)."""
+    the garbage collector's sight (``gc.freeze``); ``gc_young_threshold``, when set, how many
+    new objects start a collection of the youngest generation (Python's default, 700, left
+    alone when None)."""
 
     database_url: str
     database_origin: str = "--db"
@@ -54,6 +62,8 @@ class ServerSettings:
     # `assay serve` sets it; in-process applications (tests) leave it off, since it would keep
     # whatever else their process holds at that moment for good.
     freeze_startup_objects: bool = False
+    # `assay serve` sets it (SERVE_GC_YOUNG_THRESHOLD), for the same reason as the freeze.
+    gc_young_threshold: int | None = None
 
     @property
     def signing_key_path(self) -> Path:
