@@ -23,8 +23,8 @@ SETTINGS_VARIABLE = "ASSAY_SERVER_SETTINGS"
 
 
 # A push makes thousands of objects, few of which outlive it; at Python's 700 the youngest
-# generation was collected many times a push. With 10,000 a worker under load took 1.80 ms of
-# CPU a push instead of 1.97 (benchmarks/README.md, "Fewer young collections").
+# generation was collected many times a push. With 10,000 the workers under load took 1.82 ms
+# of CPU a push instead of 1.93 (benchmarks/README.md, "Fewer young collections").
 SERVE_GC_YOUNG_THRESHOLD = 10_000
 
 
