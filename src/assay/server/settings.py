@@ -62,7 +62,8 @@ class ServerSettings:
     # `assay serve` sets it; in-process applications (tests) leave it off, since it would keep
     # whatever else their process holds at that moment for good.
     freeze_startup_objects: bool = False
-    # `assay serve` sets it (SERVE_GC_YOUNG_THRESHOLD), for the same reason as the freeze.
+    # `assay serve` sets it (SERVE_GC_YOUNG_THRESHOLD); in-process applications leave it alone:
+    # the threshold is their whole process's.
     gc_young_threshold: int | None = None
 
     @property
