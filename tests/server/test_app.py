@@ -251,19 +251,23 @@ with TestClient(create_app(ServerSettings(url, "test", scheduler=False,
 """
 
 
-@pytest.mark.parametrize("freeze", ["on", "off"])
-def test_start_up_objects_are_frozen_only_when_asked(tmp_path: Path, freeze: str) -> None:
-    # A process of its own: freezing keeps whatever its process holds for good.
-    url = f"sqlite:///{tmp_path / 'assay.db'}"
+def _probe(script: str, *args: str) -> str:
+    """The last line ``script`` prints, run by Python in a process of its own with ``args``."""
     done = subprocess.run(
-        [sys.executable, "-c", FREEZE_PROBE, url, freeze],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=REPO,
     )
     assert done.returncode == 0, done.stderr
-    frozen = int(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("freeze", ["on", "off"])
+def test_start_up_objects_are_frozen_only_when_asked(tmp_path: Path, freeze: str) -> None:
+    # A process of its own: freezing keeps whatever its process holds for good.
+    frozen = int(_probe(FREEZE_PROBE, f"sqlite:///{tmp_path / 'assay.db'}", freeze))
     assert (frozen > 10_000) if freeze == "on" else (frozen == 0), frozen
 
 
@@ -287,15 +291,7 @@ def test_the_youngest_generation_is_collected_as_rarely_as_asked(
     tmp_path: Path, young: int | None
 ) -> None:
     # A process of its own: the threshold is the whole process's.
-    url = f"sqlite:///{tmp_path / 'assay.db'}"
-    done = subprocess.run(
-        [sys.executable, "-c", THRESHOLD_PROBE, url, json.dumps(young)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
-    assert done.returncode == 0, done.stderr
-    before, after = json.loads(done.stdout.strip().splitlines()[-1])
+    printed = _probe(THRESHOLD_PROBE, f"sqlite:///{tmp_path / 'assay.db'}", json.dumps(young))
+    before, after = json.loads(printed)
     assert after == ([young, *before[1:]] if young is not None else before)
     assert before[0] == 700  # Python's own, so the asked value is a change
