@@ -297,10 +297,10 @@ def _compute_on_engine(
                 if data is None:
                     raise ProbeError("this probe needs the current data (--current FILE)")
                 value = _engine_quality(name, data, parameters)
+    except TableError as error:  # a ValueError too: it names its file, not the probe
+        raise CollectionError(str(error)) from None
     except (ProbeError, ColumnError, ValueError, KeyError) as error:
         raise CollectionError(f"{name}: {error}") from None
-    except TableError as error:
-        raise CollectionError(str(error)) from None
     inputs_used = {
         role: {"path": str(path), "sha256": digests[role], "rows": rows[role]}
         for role, path in given.items()
