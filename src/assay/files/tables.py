@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from assay.files.csv_rows import malformed_row
 from assay.probes.table import Table
 
 __all__ = ["TableError", "check_engine_file", "file_digest", "first_line", "read_table"]
@@ -78,6 +79,23 @@ def _check_text(path: Path) -> None:
             ) from None
 
 
+def _check_quotes_closed(path: Path, data: pa.Table) -> None:
+    """Refuse a file with a quote never closed, which pyarrow reads as one value running to
+    the end of the file (the rows after it lost). Such a value holds a line break, in the last
+    row; only then is the file read again to find where (a value may span lines rightly)."""
+    if data.num_rows == 0:
+        return
+    last = data.slice(data.num_rows - 1)
+    if not any(
+        pa.types.is_string(column.type) and "\n" in str(column[0].as_py() or "")
+        for column in last.columns
+    ):
+        return
+    where = malformed_row(path)
+    if where is not None:
+        raise TableError(f"cannot read {path}: CSV parse error on {where}")
+
+
 def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     """The data set at ``path`` (``.parquet``/``.pq``, else CSV), only ``columns`` when given,
     with the SHA-256 of the file. :class:`TableError` for a missing, unreadable or empty file."""
@@ -91,6 +109,7 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
         else:
             _check_text(path)
             data = pa_csv.read_csv(path)
+            _check_quotes_closed(path, data)
             if columns is not None:
                 data = data.select([c for c in columns if c in data.column_names])
     except TableError:
@@ -99,6 +118,9 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
         first_line = (
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
+        where = malformed_row(path) if first_line.startswith("CSV parse error") else None
+        if where is not None:  # pyarrow names the row, not its line
+            raise TableError(f"cannot read {path}: CSV parse error on {where}") from None
         raise TableError(f"cannot read {path}: {ascii(first_line)[1:-1]}") from None
     if data.num_rows == 0:
         raise TableError(f"{path} has no rows")

@@ -1,0 +1,49 @@
+"""Finding the first row of a CSV file that breaks the dialect every probe engine reads:
+commas, double quotes (doubled inside a quoted value), one header row, and as many fields in
+every row as in the header. Engines that stop at such a row say so in their own terms, some
+without the line (Spark) or without the row (DuckDB's sniffer); this names both, for the
+refusal a user reads. It reads the file once, up to that row: only when an engine refused."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+__all__ = ["malformed_row", "printable"]
+
+_SHOWN = 200  # characters of the row quoted in a message
+# The csv module's words for a quote left open, in a user's.
+_READER_WORDS = {
+    "unexpected end of data": "a quoted value is not closed before the end of the file",
+    "field larger than field limit": "a quoted value runs on for more than "
+    f"{csv.field_size_limit()} characters (a quote not closed?)",
+}
+
+
+def malformed_row(path: Path) -> str | None:
+    """Where ``path`` first breaks the dialect — ``line N: expected K fields, found M: ROW``
+    or ``line N: WHAT THE READER MET`` — or None when every row fits."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
+        reader = csv.reader(stream, strict=True)
+        expected: int | None = None
+        while True:
+            starts = reader.line_num + 1  # a quoted value may span lines: where it began
+            try:
+                row = next(reader, None)
+            except csv.Error as error:
+                return f"line {starts}: {_READER_WORDS.get(str(error).split(' (')[0], error)}"
+            if row is None:
+                return None
+            if not row:  # a blank line, which every engine skips
+                continue
+            if expected is None:
+                expected = len(row)
+            elif len(row) != expected:
+                shown = printable(",".join(row)[:_SHOWN])
+                return f"line {starts}: expected {expected} fields, found {len(row)}: {shown}"
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable (a control character a terminal
+    would act on) written as its escape, so that a file's content quoted in a message shows."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
