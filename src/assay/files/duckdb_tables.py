@@ -1,10 +1,17 @@
 """Data files opened in DuckDB for the out-of-core probe engine: each file a view
 (``read_parquet`` for ``.parquet``/``.pq``, else ``read_csv`` with DuckDB's type detection),
-in an in-memory database that spills to a temporary directory of its own."""
+in an in-memory database that spills to a temporary directory of its own.
+
+A CSV file is read in the dialect the in-memory engine reads (pyarrow's defaults): commas,
+double quotes doubled inside a quoted value, one header row, and every row with as many fields
+as the header. DuckDB's sniffer would otherwise guess another delimiter, skip leading rows or
+take a malformed row as data; a row that breaks the dialect, found anywhere in the file (not
+only in the sniffer's sample), refuses the file, naming its line."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,16 +19,54 @@ from pathlib import Path
 
 import duckdb
 
+from assay.files.csv_rows import malformed_row, printable
 from assay.files.tables import TableError, check_engine_file, first_line
 from assay.probes.duckdb_engine import DuckTable
 
 __all__ = ["LIMIT_VARIABLE", "duck_tables", "estimated_memory", "memory_limit"]
 
 
+_CSV_ERROR = re.compile(r"CSV Error on Line: (\d+)|Error when sniffing file")
+_CSV_FILE = re.compile(r"^\s*file = (.*)$", re.MULTILINE)
+
+
+def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
+    """A refusal naming the file, the line and the row for DuckDB's error about a CSV file
+    that breaks the dialect (met by its sniffer or its scan); None for another error."""
+    text = str(error)
+    if _CSV_ERROR.search(text) is None:
+        return None
+    named = _CSV_FILE.search(text)
+    path = next((p for p in paths if named and str(p) == named.group(1).strip()), None)
+    if path is None and len(paths) == 1:
+        path = paths[0]
+    if path is None:
+        return None
+    where = malformed_row(path)
+    if where is None:  # the rows fit; a value does not (a type guessed from the sample)
+        converting = [line for line in text.splitlines() if line.startswith("Error when conv")]
+        detail = printable(converting[0] if converting else first_line(error))
+        line = _CSV_ERROR.search(text)
+        where = f"line {line.group(1)}: {detail}" if line and line.group(1) else detail
+    return TableError(f"cannot read {path}: CSV parse error on {where}")
+
+
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
     if path.suffix.lower() in (".parquet", ".pq"):
         return connection.read_parquet(str(path))
-    return connection.read_csv(str(path))
+    # The in-memory engine's dialect (pyarrow's defaults), set rather than sniffed (the module).
+    return connection.read_csv(
+        str(path),
+        sep=",",
+        quotechar='"',
+        escapechar='"',
+        header=True,
+        skiprows=0,
+        comment="",
+        strict_mode=True,
+        null_padding=False,
+        ignore_errors=False,
+    )
 
 
 LIMIT_VARIABLE = "ASSAY_DUCKDB_MEMORY_LIMIT"
@@ -59,11 +104,21 @@ def duck_tables(files: Mapping[str, Path]) -> Iterator[dict[str, DuckTable]]:
                 try:
                     _relation(connection, path).create_view(role)
                     tables[role] = DuckTable(connection, role, str(path))
+                    rows = tables[role].rows
                 except duckdb.Error as error:
-                    raise TableError(f"cannot read {path}: {first_line(error)}") from None
-                if tables[role].rows == 0:
+                    problem = _csv_problem(error, [path])
+                    raise problem or TableError(
+                        f"cannot read {path}: {first_line(error)}"
+                    ) from None
+                if rows == 0:
                     raise TableError(f"{path} has no rows")
-            yield tables
+            try:
+                yield tables
+            except duckdb.Error as error:  # a bad row past the sniffer's sample, met by a probe
+                problem = _csv_problem(error, list(files.values()))
+                if problem is None:
+                    raise
+                raise problem from None
         finally:
             connection.close()
 
