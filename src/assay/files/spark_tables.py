@@ -2,6 +2,12 @@
 (``spark.read.parquet`` for ``.parquet``/``.pq``, else ``spark.read.csv`` with a header and
 Spark's type inference).
 
+A CSV file is read in the dialect the in-memory engine reads (pyarrow's defaults): commas,
+double quotes doubled inside a quoted value (Spark's own escape is a backslash), one header
+row, and every row with as many fields as the header. Spark would fill a short row with nulls
+and cut a long one; here (``FAILFAST``, with the CSV parser's column pruning off for the
+session, so that every field of a row is counted) such a row refuses the file, naming its line.
+
 The session is pyspark's: ``ASSAY_SPARK_MASTER`` (e.g. ``spark://host:7077``) when set, else
 what ``spark-submit`` or ``spark-defaults.conf`` configured, else ``local[*]`` (with a few
 shuffle partitions per core unless configured). It is started
@@ -11,6 +17,7 @@ once per process and kept. On a cluster, every executor must see the files at th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +25,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any
 
+from assay.files.csv_rows import malformed_row, printable
 from assay.files.tables import TableError, check_engine_file, first_line
 
 __all__ = ["MASTER_VARIABLE", "SparkUnavailableError", "spark_session", "spark_tables"]
@@ -72,11 +80,41 @@ def spark_session() -> Any:
         return session
 
 
+_CSV_PRUNING = "spark.sql.csv.parser.columnPruning.enabled"
+_FAILED_FILE = re.compile(r"FAILED_READ_FILE\S*\] Encountered error while reading file (\S+?)\.?\s")
+_MALFORMED = re.compile(r"Malformed CSV record: (.*?)(?: SQLSTATE: \w+)?$", re.MULTILINE)
+
+
 def _frame(session: Any, path: Path) -> Any:
     location = path.resolve().as_uri()
     if path.suffix.lower() in (".parquet", ".pq"):
         return session.read.parquet(location)
-    return session.read.csv(location, header=True, inferSchema=True, nanValue="nan")
+    # Pruned, Spark's parser reads only the fields a query uses, and a row's count goes unseen.
+    session.conf.set(_CSV_PRUNING, "false")
+    return session.read.csv(
+        location, header=True, inferSchema=True, nanValue="nan", escape='"', mode="FAILFAST"
+    )
+
+
+def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError | None:
+    """A refusal naming the file, the line and the row for Spark's error about a CSV row that
+    breaks the dialect; None for another error."""
+    text = str(error)
+    failed = _FAILED_FILE.search(text)
+    if failed is None or "MALFORMED" not in text:
+        return None
+    path = next((p for p in files.values() if p.resolve().as_uri() == failed.group(1)), None)
+    if path is None:
+        return None
+    where = malformed_row(path)
+    if where is None:  # every row fits the dialect: one of them spans lines, as Spark reads not
+        record = _MALFORMED.search(text)
+        shown = f" ({printable(record.group(1))})" if record else ""
+        where = (
+            f"a record{shown} the spark engine cannot read: a quoted value spanning lines "
+            "(read the file with --engine memory or duckdb, or as Parquet)"
+        )
+    return TableError(f"cannot read {path}: CSV parse error on {where}")
 
 
 @contextmanager
@@ -94,7 +132,14 @@ def spark_tables(files: Mapping[str, Path]) -> Iterator[dict[str, Any]]:
             tables[role] = SparkTable(_frame(session, path), str(path))
             rows = tables[role].rows
         except Exception as error:  # Spark's analysis and execution errors, raised from the JVM
-            raise TableError(f"cannot read {path}: {first_line(error)}") from None
+            problem = _read_problem(error, {role: path})
+            raise problem or TableError(f"cannot read {path}: {first_line(error)}") from None
         if rows == 0:
             raise TableError(f"{path} has no rows")
-    yield tables
+    try:
+        yield tables
+    except Exception as error:  # a bad row met by a probe's query rather than by the count
+        problem = _read_problem(error, files)
+        if problem is None:
+            raise
+        raise problem from None
