@@ -27,6 +27,7 @@ from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
     assert_engine_refusals,
+    assert_malformed_csv_refused,
     assert_same_drift,
     assert_same_json,
     assert_same_outliers_with_infinities,
@@ -77,6 +78,13 @@ def test_duckdb_outliers_with_infinite_values(tmp_path: Path) -> None:
     connection = duckdb.connect()
     connection.execute(f"CREATE VIEW infinite AS SELECT * FROM read_parquet('{path}')")
     assert_same_outliers_with_infinities(DuckTable(connection, "infinite"), memory)
+
+
+@pytest.mark.parametrize("engine", ["memory", "duckdb"])
+def test_a_csv_row_that_breaks_the_dialect_is_refused_by_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
+) -> None:
+    assert_malformed_csv_refused(capsys, tmp_path, engine)
 
 
 def test_probe_run_gives_the_same_json_on_every_engine(

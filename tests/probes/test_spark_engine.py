@@ -22,12 +22,14 @@ from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
     assert_engine_refusals,
+    assert_malformed_csv_refused,
     assert_refused,
     assert_same_drift,
     assert_same_json,
     assert_same_outliers_with_infinities,
     assert_same_quality,
     infinite_values_file,
+    malformed_csv_files,
     mixed_files,
     probe_json,
     psi_spec,
@@ -35,6 +37,7 @@ from tests.helpers.engines import (
     spec_value,
     written,
 )
+from tests.helpers.running import run_process
 
 pytestmark = [
     pytest.mark.spark,
@@ -99,6 +102,32 @@ def test_spark_outliers_with_infinite_values(tmp_path: Path, spark: Any) -> None
     path, memory = infinite_values_file(tmp_path)
     with spark_tables({"current": path}) as tables:
         assert_same_outliers_with_infinities(tables["current"], memory)
+
+
+def test_a_csv_row_that_breaks_the_dialect_is_refused_by_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spark: Any
+) -> None:
+    assert_malformed_csv_refused(capsys, tmp_path, "spark")
+
+
+def test_a_malformed_csv_is_one_message_without_javas_stack(tmp_path: Path) -> None:
+    """The task that meets the bad row fails in Spark's executor, which logs it with its Java
+    stack; the user gets assay's one message."""
+    path, said = malformed_csv_files(tmp_path)["late"]
+    done = run_process(
+        "probe",
+        "run",
+        "quality.missing_ratio",
+        "--current",
+        str(path),
+        "--engine",
+        "spark",
+        timeout=300,
+    )
+    assert done.exit_code == 2, done.stderr
+    assert said in done.stderr
+    assert "\tat org.apache" not in done.stderr
+    assert "ERROR" not in done.stderr
 
 
 def test_a_table_without_rows_has_nothing_missing_or_repeated(spark: Any) -> None:
