@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-__all__ = ["malformed_row", "printable"]
+__all__ = ["header_problem", "malformed_row", "printable"]
 
 _SHOWN = 200  # characters of the row quoted in a message
 # The csv module's words for a quote left open, in a user's.
@@ -41,6 +41,27 @@ def malformed_row(path: Path) -> str | None:
             elif len(row) != expected:
                 shown = printable(",".join(row)[:_SHOWN])
                 return f"line {starts}: expected {expected} fields, found {len(row)}: {shown}"
+
+
+def header_problem(path: Path) -> str | None:
+    """What is wrong with the header row of ``path`` — a column named twice, which the engines
+    would each rename their own way (DuckDB ``a_1``, Spark ``a0`` and ``a1``) — or None. Reads
+    the first row only."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
+        try:
+            header = next(csv.reader(stream), [])
+        except csv.Error:
+            return None  # the engines' reading says where the row breaks
+    first: dict[str, int] = {}
+    for number, name in enumerate(header, start=1):
+        name = name.lstrip("\ufeff") if number == 1 else name  # a byte-order mark is no name
+        if name in first:
+            return (
+                f"the header names column {printable(name)!r} twice (fields {first[name]} "
+                f"and {number}); expected one name a column"
+            )
+        first[name] = number
+    return None
 
 
 def printable(text: str) -> str:

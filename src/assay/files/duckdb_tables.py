@@ -63,7 +63,8 @@ def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckD
         header=True,
         skiprows=0,
         comment="",
-        strict_mode=True,
+        # Strict by default; named, strict_mode read a file with CRLF line ends as no rows
+        # (DuckDB 2.0.1).
         null_padding=False,
         ignore_errors=False,
     )

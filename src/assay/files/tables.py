@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from assay.files.csv_rows import malformed_row
+from assay.files.csv_rows import header_problem, malformed_row
 from assay.probes.table import Table
 
 __all__ = ["TableError", "check_engine_file", "file_digest", "first_line", "read_table"]
@@ -46,6 +46,19 @@ def check_engine_file(path: Path, engine: str) -> None:
             f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
             "(rename the file, or use --engine memory)"
         )
+    if not _is_parquet(path):
+        check_csv_header(path)
+
+
+def check_csv_header(path: Path) -> None:
+    """:class:`TableError` for a CSV file whose header names a column twice."""
+    problem = header_problem(path)
+    if problem is not None:
+        raise TableError(f"cannot read {path}: {problem}")
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
 
 
 def first_line(error: BaseException) -> str:
@@ -102,12 +115,13 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     if not path.is_file():
         raise TableError(f"no such file: {path}")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if _is_parquet(path):
             available = pq.read_schema(path).names
             wanted = [c for c in columns if c in available] if columns is not None else None
             data = pq.read_table(path, columns=wanted)
         else:
             _check_text(path)
+            check_csv_header(path)
             data = pa_csv.read_csv(path)
             _check_quotes_closed(path, data)
             if columns is not None:
