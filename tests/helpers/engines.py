@@ -320,31 +320,36 @@ LATE_BAD_LINE = 25_002
 
 def malformed_csv_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     """CSV files that break the dialect every engine reads, each with the refusal's words:
-    a long row past DuckDB's sniffing sample, a short row, a quote never closed."""
+    a long row past DuckDB's sniffing sample, a short row, a quote never closed, a column
+    named twice in the header (after a byte-order mark)."""
     late = ["a,b", *(f"{i},{i % 7}" for i in range(30_000))]
     late[LATE_BAD_LINE - 1] = "1,2,3"
     files = {
         "late": (
             "\n".join(late) + "\n",
-            f"line {LATE_BAD_LINE}: expected 2 fields, found 3: 1,2,3",
+            f"CSV parse error on line {LATE_BAD_LINE}: expected 2 fields, found 3: 1,2,3",
         ),
-        "short": ("a,b\n1,2\n3\n4,5\n", "line 3: expected 2 fields, found 1: 3"),
+        "short": ("a,b\n1,2\n3\n4,5\n", "CSV parse error on line 3: expected 2 fields, found 1: 3"),
         "open quote": (
             'a,b\n1,2\n"x,4\n',
-            "line 3: a quoted value is not closed before the end of the file",
+            "CSV parse error on line 3: a quoted value is not closed before the end of the file",
         ),
         # Read by pyarrow as one value running to the end (the rows after it lost); Spark,
         # reading a row per line, keeps the quote in the value (docs/probes.md).
         "quote open to the end": (
             'a,b\n1,2\nx,"y\n3,4\n5,6\n',
-            "line 3: a quoted value is not closed before the end of the file",
+            "CSV parse error on line 3: a quoted value is not closed before the end of the file",
+        ),
+        "named twice": (
+            "\ufeffa,b,a\n1,2,3\n",
+            "the header names column 'a' twice (fields 1 and 3); expected one name a column",
         ),
     }
     written = {}
     for name, (text, said) in files.items():
         path = tmp_path / f"{name.replace(' ', '_')}.csv"
-        path.write_text(text)
-        written[name] = (path, f"cannot read {path}: CSV parse error on {said}")
+        path.write_bytes(text.encode())
+        written[name] = (path, f"cannot read {path}: {said}")
     return written
 
 
@@ -353,7 +358,8 @@ def assert_malformed_csv_refused(
 ) -> None:
     """``engine`` refuses each of :func:`malformed_csv_files` by its line, in a drift probe
     (the file as the current data) and in a quality probe, and reads a file of semicolons as
-    the in-memory engine does: one column, named by the whole header."""
+    the in-memory engine does (one column, named by the whole header), and one with Windows
+    line ends."""
     reference = tmp_path / "reference.parquet"
     pq.write_table(pa.table({"a": list(range(100)), "b": [i % 7 for i in range(100)]}), reference)
     malformed = malformed_csv_files(tmp_path)
@@ -367,19 +373,17 @@ def assert_malformed_csv_refused(
             assert_refused(
                 capsys, said, "probe", "run", *probe, "--current", str(path), "--engine", engine
             )
-    semicolons = tmp_path / "semicolons.csv"
-    semicolons.write_text("a;b\n1;2\n3;4\n")
-    done = run_cli(
-        capsys,
-        "probe",
-        "run",
-        "quality.missing_ratio",
-        "--current",
-        str(semicolons),
-        "--engine",
-        engine,
-        "-f",
-        "json",
-    )
-    assert done.exit_code == 0, done.stderr
-    assert json.loads(done.stdout)["value"] == {"a;b": 0.0}
+    for name, text, value in (
+        ("semicolons", "a;b\n1;2\n3;4\n", {"a;b": 0.0}),
+        ("windows", "a,b\r\n1,2\r\n3,\r\n", {"a": 0.0, "b": 0.5}),
+    ):
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(text.encode())
+        done = run_cli(
+            capsys,
+            *("probe", "run", "quality.missing_ratio", "--current", str(path)),
+            *("--engine", engine, "-f", "json"),
+        )
+        assert done.exit_code == 0, done.stderr
+        answer = json.loads(done.stdout)
+        assert (answer["value"], answer["inputs"]["current"]["rows"]) == (value, 2), name
