@@ -320,8 +320,8 @@ LATE_BAD_LINE = 25_002
 
 def malformed_csv_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     """CSV files that break the dialect every engine reads, each with the refusal's words:
-    a long row past DuckDB's sniffing sample, a short row, a quote never closed, a column
-    named twice in the header (after a byte-order mark)."""
+    a long row past DuckDB's sniffing sample, a short row, a quote never closed, no header, a
+    column named twice in the header (after a byte-order mark)."""
     late = ["a,b", *(f"{i},{i % 7}" for i in range(30_000))]
     late[LATE_BAD_LINE - 1] = "1,2,3"
     files = {
@@ -340,6 +340,7 @@ def malformed_csv_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
             'a,b\n1,2\nx,"y\n3,4\n5,6\n',
             "CSV parse error on line 3: a quoted value is not closed before the end of the file",
         ),
+        "blank": ("\n\n", "no header row (the file is empty or blank); expected a header"),
         "named twice": (
             "\ufeffa,b,a\n1,2,3\n",
             "the header names column 'a' twice (fields 1 and 3); expected one name a column",

@@ -44,14 +44,16 @@ def malformed_row(path: Path) -> str | None:
 
 
 def header_problem(path: Path) -> str | None:
-    """What is wrong with the header row of ``path`` — a column named twice, which the engines
-    would each rename their own way (DuckDB ``a_1``, Spark ``a0`` and ``a1``) — or None. Reads
-    the first row only."""
+    """What is wrong with the header row of ``path`` — none at all, or a column named twice,
+    which the engines would each rename their own way (DuckDB ``a_1``, Spark ``a0`` and
+    ``a1``) — or None. Reads up to the first row only."""
     with path.open(newline="", encoding="utf-8", errors="replace") as stream:
         try:
-            header = next(csv.reader(stream), [])
+            header = next((row for row in csv.reader(stream) if row), None)
         except csv.Error:
             return None  # the engines' reading says where the row breaks
+    if header is None:
+        return "no header row (the file is empty or blank); expected a header naming the columns"
     first: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
         name = name.lstrip("\ufeff") if number == 1 else name  # a byte-order mark is no name
