@@ -44,11 +44,20 @@ def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
         return None
     where = malformed_row(path)
     if where is None:  # the rows fit; a value does not (a type guessed from the sample)
-        converting = [line for line in text.splitlines() if line.startswith("Error when conv")]
-        detail = printable(converting[0] if converting else first_line(error))
+        where = printable(_described(text) or first_line(error))
         line = _CSV_ERROR.search(text)
-        where = f"line {line.group(1)}: {detail}" if line and line.group(1) else detail
+        if line and line.group(1):
+            where = f"line {line.group(1)}: {where}"
     return TableError(f"cannot read {path}: CSV parse error on {where}")
+
+
+def _described(text: str) -> str | None:
+    """DuckDB's sentence on what is wrong with a CSV line: the first after the line's number
+    and the line itself, before the hints (``Error when converting column "a". …``)."""
+    for line in text.splitlines()[1:]:
+        if line.strip() and not line.startswith(("Original Line:", "Possible", "*", " ")):
+            return line.strip()
+    return None
 
 
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:

@@ -107,7 +107,7 @@ def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError
     if path is None:
         return None
     where = malformed_row(path)
-    if where is None:  # every row fits the dialect: one of them spans lines, as Spark reads not
+    if where is None:  # every row fits the dialect: the record Spark refused spans lines
         record = _MALFORMED.search(text)
         shown = f" ({printable(record.group(1))})" if record else ""
         where = (

@@ -51,7 +51,8 @@ def check_engine_file(path: Path, engine: str) -> None:
 
 
 def check_csv_header(path: Path) -> None:
-    """:class:`TableError` for a CSV file whose header names a column twice."""
+    """:class:`TableError` for a CSV file without a header row, or whose header names a
+    column twice."""
     problem = header_problem(path)
     if problem is not None:
         raise TableError(f"cannot read {path}: {problem}")
