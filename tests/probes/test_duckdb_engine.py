@@ -24,10 +24,12 @@ from assay.probes.duckdb_engine import (
 )
 from assay.probes.table import Table
 from tests.helpers.engines import (
+    LATE_BAD_LINE,
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
     assert_engine_refusals,
     assert_malformed_csv_refused,
+    assert_refused,
     assert_same_drift,
     assert_same_json,
     assert_same_outliers_with_infinities,
@@ -85,6 +87,25 @@ def test_a_csv_row_that_breaks_the_dialect_is_refused_by_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str
 ) -> None:
     assert_malformed_csv_refused(capsys, tmp_path, engine)
+
+
+def test_a_value_past_the_sniffed_rows_that_breaks_its_type_is_named_by_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB guesses a column's type from its first 20,480 rows; a later value of another
+    type stops the scan, and the refusal says where (the memory engine reads this file, whose
+    types pyarrow guesses from its first megabyte: docs/probes.md)."""
+    rows = ["a,b", *(f"{i},{i % 7}" for i in range(30_000))]
+    rows[LATE_BAD_LINE - 1] = "x,3"
+    path = tmp_path / "typed.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert_refused(
+        capsys,
+        f"cannot read {path}: CSV parse error on line {LATE_BAD_LINE}: Error when converting "
+        'column "a". Could not convert string "x" to \'BIGINT\'',
+        *("probe", "run", "quality.outlier_ratio", "--column", "a", "--current", str(path)),
+        *("--engine", "duckdb"),
+    )
 
 
 def test_probe_run_gives_the_same_json_on_every_engine(
