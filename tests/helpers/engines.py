@@ -357,8 +357,8 @@ def malformed_csv_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def assert_malformed_csv_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
 ) -> None:
-    """``engine`` refuses each of :func:`malformed_csv_files` by its line, in a drift probe
-    (the file as the current data) and in a quality probe, and reads a file of semicolons as
+    """``engine`` refuses each of :func:`malformed_csv_files` by its line, in a quality probe
+    (and the long file in a drift probe, as the current data), and reads a file of semicolons as
     the in-memory engine does (one column, named by the whole header), and one with Windows
     line ends."""
     reference = tmp_path / "reference.parquet"
@@ -366,11 +366,11 @@ def assert_malformed_csv_refused(
     malformed = malformed_csv_files(tmp_path)
     if engine == "spark":
         del malformed["quote open to the end"]
-    for path, said in malformed.values():
-        for probe in (
-            ("quality.missing_ratio",),
-            ("drift.psi", "--column", "a", "--reference", str(reference)),
-        ):
+    for name, (path, said) in malformed.items():
+        probes: list[tuple[str, ...]] = [("quality.missing_ratio",)]
+        if name == "late":  # and met by a drift probe's own query, past the sniffed rows
+            probes.append(("drift.psi", "--column", "a", "--reference", str(reference)))
+        for probe in probes:
             assert_refused(
                 capsys, said, "probe", "run", *probe, "--current", str(path), "--engine", engine
             )

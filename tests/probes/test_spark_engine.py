@@ -29,7 +29,6 @@ from tests.helpers.engines import (
     assert_same_outliers_with_infinities,
     assert_same_quality,
     infinite_values_file,
-    malformed_csv_files,
     mixed_files,
     probe_json,
     psi_spec,
@@ -37,7 +36,6 @@ from tests.helpers.engines import (
     spec_value,
     written,
 )
-from tests.helpers.running import run_process
 
 pytestmark = [
     pytest.mark.spark,
@@ -108,26 +106,6 @@ def test_a_csv_row_that_breaks_the_dialect_is_refused_by_its_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], spark: Any
 ) -> None:
     assert_malformed_csv_refused(capsys, tmp_path, "spark")
-
-
-def test_a_malformed_csv_is_one_message_without_javas_stack(tmp_path: Path) -> None:
-    """The task that meets the bad row fails in Spark's executor, which logs it with its Java
-    stack; the user gets assay's one message."""
-    path, said = malformed_csv_files(tmp_path)["late"]
-    done = run_process(
-        "probe",
-        "run",
-        "quality.missing_ratio",
-        "--current",
-        str(path),
-        "--engine",
-        "spark",
-        timeout=300,
-    )
-    assert done.exit_code == 2, done.stderr
-    assert said in done.stderr
-    assert "\tat org.apache" not in done.stderr
-    assert "ERROR" not in done.stderr
 
 
 def test_a_table_without_rows_has_nothing_missing_or_repeated(spark: Any) -> None:
