@@ -93,8 +93,8 @@ def test_a_value_past_the_sniffed_rows_that_breaks_its_type_is_named_by_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """DuckDB guesses a column's type from its first 20,480 rows; a later value of another
-    type stops the scan, and the refusal says where (the memory engine reads this file, whose
-    types pyarrow guesses from its first megabyte: docs/probes.md)."""
+    type stops the scan, and the refusal says where (the memory engine reads the column as
+    text: a difference docs/probes.md names)."""
     rows = ["a,b", *(f"{i},{i % 7}" for i in range(30_000))]
     rows[LATE_BAD_LINE - 1] = "x,3"
     path = tmp_path / "typed.csv"
