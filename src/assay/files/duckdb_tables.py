@@ -43,12 +43,17 @@ def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
     if path is None:
         return None
     where = malformed_row(path)
-    if where is None:  # the rows fit; a value does not (a type guessed from the sample)
-        where = printable(_described(text) or first_line(error))
-        line = _CSV_ERROR.search(text)
-        if line and line.group(1):
-            where = f"line {line.group(1)}: {where}"
-    return TableError(f"cannot read {path}: CSV parse error on {where}")
+    if where is not None:
+        return TableError(f"cannot read {path}: CSV parse error on {where}")
+    # The rows fit: a value does not (a type guessed from the sample), or DuckDB found no
+    # dialect at all.
+    described = printable(_described(text) or first_line(error))
+    line = _CSV_ERROR.search(text)
+    if line and line.group(1):
+        return TableError(
+            f"cannot read {path}: CSV parse error on line {line.group(1)}: {described}"
+        )
+    return TableError(f"cannot read {path}: {described}")
 
 
 def _described(text: str) -> str | None:

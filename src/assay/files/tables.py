@@ -37,7 +37,8 @@ _PATTERN_MARKS = ("*", "?", "[", "{", "\\")
 
 def check_engine_file(path: Path, engine: str) -> None:
     """:class:`TableError` for a file that does not exist, or whose name ``engine`` would read
-    as a pattern — matching other files than the one checked and confined."""
+    as a pattern — matching other files than the one checked and confined —, or a CSV file that
+    is not UTF-8 text or has no usable header: the memory engine's refusals, in its words."""
     if not path.is_file():
         raise TableError(f"no such file: {path}")
     # The engine opens the resolved path: a link to a name with such a mark is refused too.
@@ -47,6 +48,7 @@ def check_engine_file(path: Path, engine: str) -> None:
             "(rename the file, or use --engine memory)"
         )
     if not _is_parquet(path):
+        _check_text(path)
         check_csv_header(path)
 
 
