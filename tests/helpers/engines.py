@@ -358,9 +358,9 @@ def assert_malformed_csv_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
 ) -> None:
     """``engine`` refuses each of :func:`malformed_csv_files` by its line, in a quality probe
-    (and the long file in a drift probe, as the current data), and reads a file of semicolons as
-    the in-memory engine does (one column, named by the whole header), and one with Windows
-    line ends."""
+    (and the long file in a drift probe, as the current data), and a binary file as the
+    in-memory engine does; and reads a file of semicolons as the in-memory engine does (one
+    column, named by the whole header), and one with Windows line ends."""
     reference = tmp_path / "reference.parquet"
     pq.write_table(pa.table({"a": list(range(100)), "b": [i % 7 for i in range(100)]}), reference)
     malformed = malformed_csv_files(tmp_path)
@@ -374,6 +374,13 @@ def assert_malformed_csv_refused(
             assert_refused(
                 capsys, said, "probe", "run", *probe, "--current", str(path), "--engine", engine
             )
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert_refused(
+        capsys,
+        f"{binary} is binary (a NUL byte at offset 8); expected a CSV file in UTF-8",
+        *("probe", "run", "quality.rows", "--current", str(binary), "--engine", engine),
+    )
     for name, text, value in (
         ("semicolons", "a;b\n1;2\n3;4\n", {"a;b": 0.0}),
         ("windows", "a,b\r\n1,2\r\n3,\r\n", {"a": 0.0, "b": 0.5}),
