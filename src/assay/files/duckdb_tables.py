@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from assay.files.csv_rows import malformed_row, printable
-from assay.files.tables import TableError, check_engine_file, first_line
+from assay.files.tables import TableError, check_engine_file, first_line, is_parquet
 from assay.probes.duckdb_engine import DuckTable
 
 __all__ = ["LIMIT_VARIABLE", "duck_tables", "estimated_memory", "memory_limit"]
@@ -34,7 +34,8 @@ def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
     """A refusal naming the file, the line and the row for DuckDB's error about a CSV file
     that breaks the dialect (met by its sniffer or its scan); None for another error."""
     text = str(error)
-    if _CSV_ERROR.search(text) is None:
+    csv_error = _CSV_ERROR.search(text)
+    if csv_error is None:
         return None
     named = _CSV_FILE.search(text)
     path = next((p for p in paths if named and str(p) == named.group(1).strip()), None)
@@ -48,10 +49,9 @@ def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
     # The rows fit: a value does not (a type guessed from the sample), or DuckDB found no
     # dialect at all.
     described = printable(_described(text) or first_line(error))
-    line = _CSV_ERROR.search(text)
-    if line and line.group(1):
+    if csv_error.group(1):
         return TableError(
-            f"cannot read {path}: CSV parse error on line {line.group(1)}: {described}"
+            f"cannot read {path}: CSV parse error on line {csv_error.group(1)}: {described}"
         )
     return TableError(f"cannot read {path}: {described}")
 
@@ -66,7 +66,7 @@ def _described(text: str) -> str | None:
 
 
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         return connection.read_parquet(str(path))
     # The in-memory engine's dialect (pyarrow's defaults), set rather than sniffed (the module).
     return connection.read_csv(
@@ -141,7 +141,7 @@ def duck_tables(files: Mapping[str, Path]) -> Iterator[dict[str, DuckTable]]:
 def estimated_memory(path: Path) -> int:
     """About how many bytes the data set takes in memory: a Parquet file's uncompressed size,
     or a text file's size."""
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         import pyarrow.parquet as pq
 
         metadata = pq.ParquetFile(path).metadata

@@ -26,7 +26,7 @@ from threading import Lock
 from typing import Any
 
 from assay.files.csv_rows import malformed_row, printable
-from assay.files.tables import TableError, check_engine_file, first_line
+from assay.files.tables import TableError, check_engine_file, first_line, is_parquet
 
 __all__ = ["MASTER_VARIABLE", "SparkUnavailableError", "spark_session", "spark_tables"]
 
@@ -87,7 +87,7 @@ _MALFORMED = re.compile(r"Malformed CSV record: (.*?)(?: SQLSTATE: \w+)?$", re.M
 
 def _frame(session: Any, path: Path) -> Any:
     location = path.resolve().as_uri()
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         return session.read.parquet(location)
     # Pruned, Spark's parser reads only the fields a query uses, and a row's count goes unseen.
     session.conf.set(_CSV_PRUNING, "false")

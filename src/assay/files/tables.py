@@ -13,7 +13,14 @@ import pyarrow.parquet as pq
 from assay.files.csv_rows import header_problem, malformed_row
 from assay.probes.table import Table
 
-__all__ = ["TableError", "check_engine_file", "file_digest", "first_line", "read_table"]
+__all__ = [
+    "TableError",
+    "check_engine_file",
+    "file_digest",
+    "first_line",
+    "is_parquet",
+    "read_table",
+]
 
 _CHUNK = 1 << 20
 
@@ -47,7 +54,7 @@ def check_engine_file(path: Path, engine: str) -> None:
             f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
             "(rename the file, or use --engine memory)"
         )
-    if not _is_parquet(path):
+    if not is_parquet(path):
         _check_text(path)
         check_csv_header(path)
 
@@ -60,7 +67,9 @@ def check_csv_header(path: Path) -> None:
         raise TableError(f"cannot read {path}: {problem}")
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet(path: Path) -> bool:
+    """True for a file every engine reads as Parquet (named ``.parquet`` or ``.pq``); any
+    other is read as CSV."""
     return path.suffix.lower() in (".parquet", ".pq")
 
 
@@ -118,7 +127,7 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     if not path.is_file():
         raise TableError(f"no such file: {path}")
     try:
-        if _is_parquet(path):
+        if is_parquet(path):
             available = pq.read_schema(path).names
             wanted = [c for c in columns if c in available] if columns is not None else None
             data = pq.read_table(path, columns=wanted)
