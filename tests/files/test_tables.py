@@ -48,3 +48,17 @@ def test_utf8_text_with_a_character_cut_at_the_sniffed_boundary_is_read(tmp_path
     assert content[65535:65537] == "é".encode()
     path.write_bytes(content)
     assert read_table(path).rows == 11
+
+
+def test_a_line_too_long_is_named_without_being_read_whole(tmp_path: Path) -> None:
+    """Where a malformed row is looked for (after an engine refused the file), a line past
+    DuckDB's bound on a line is reported, not held in memory whole; the header's check stops
+    there too."""
+    from assay.files.csv_rows import header_problem, malformed_row
+
+    path = tmp_path / "long.csv"
+    path.write_text("a,b\n1,2\n3," + "x" * 2_000_001 + "\n")
+    assert malformed_row(path) == "line 3: longer than 2,000,000 characters"
+    assert header_problem(path) is None
+    path.write_text("a" * 2_000_001 + "\n")
+    assert header_problem(path) is None

@@ -7,11 +7,16 @@ refusal a user reads. It reads the file once, up to that row: only when an engin
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 __all__ = ["header_problem", "malformed_row", "printable"]
 
 _SHOWN = 200  # characters of the row quoted in a message
+# Longer lines are not read whole (a file of one huge line would be held in memory): DuckDB's
+# own default bound on a line, in characters.
+_LONGEST_LINE = 2_000_000
 # The csv module's words for a quote left open, in a user's.
 _READER_WORDS = {
     "unexpected end of data": "a quoted value is not closed before the end of the file",
@@ -24,7 +29,7 @@ def malformed_row(path: Path) -> str | None:
     """Where ``path`` first breaks the dialect — ``line N: expected K fields, found M: ROW``
     or ``line N: WHAT THE READER MET`` — or None when every row fits."""
     with path.open(newline="", encoding="utf-8", errors="replace") as stream:
-        reader = csv.reader(stream, strict=True)
+        reader = csv.reader(_bounded_lines(stream), strict=True)
         expected: int | None = None
         while True:
             starts = reader.line_num + 1  # a quoted value may span lines: where it began
@@ -32,6 +37,8 @@ def malformed_row(path: Path) -> str | None:
                 row = next(reader, None)
             except csv.Error as error:
                 return f"line {starts}: {_READER_WORDS.get(str(error).split(' (')[0], error)}"
+            except _LineTooLong:
+                return f"line {reader.line_num + 1}: longer than {_LONGEST_LINE:,} characters"
             if row is None:
                 return None
             if not row:  # a blank line, which every engine skips
@@ -49,8 +56,8 @@ def header_problem(path: Path) -> str | None:
     ``a1``) — or None. Reads up to the first row only."""
     with path.open(newline="", encoding="utf-8", errors="replace") as stream:
         try:
-            header = next((row for row in csv.reader(stream) if row), None)
-        except csv.Error:
+            header = next((row for row in csv.reader(_bounded_lines(stream)) if row), None)
+        except (csv.Error, _LineTooLong):
             return None  # the engines' reading says where the row breaks
     if header is None:
         return "no header row (the file is empty or blank); expected a header naming the columns"
@@ -64,6 +71,18 @@ def header_problem(path: Path) -> str | None:
             )
         first[name] = number
     return None
+
+
+class _LineTooLong(Exception):
+    """A line longer than :data:`_LONGEST_LINE`."""
+
+
+def _bounded_lines(stream: TextIO) -> Iterator[str]:
+    """The lines of ``stream``; :class:`_LineTooLong` rather than one read whole."""
+    while line := stream.readline(_LONGEST_LINE + 1):
+        if len(line) > _LONGEST_LINE:
+            raise _LineTooLong
+        yield line
 
 
 def printable(text: str) -> str:
