@@ -269,3 +269,24 @@ def test_duplicates_and_correlations_across_row_blocks() -> None:
     for first, second, r in pairs:
         assert r == pytest.approx(expected.loc[first, second], rel=RELATIVE)
     assert quality.correlated_pairs(table_of(whole.iloc[:0])) == [], "no rows: no pairs"
+
+
+def test_integers_past_two_to_the_53_and_decimals_are_numbers() -> None:
+    from decimal import Decimal
+
+    present = [2**60 + 1, 2**60 + 300, -(2**62) - 7]
+    amounts = [Decimal("0.10"), Decimal("12345678.99"), None, Decimal("-3.33")]
+    table = Table(
+        pa.table(
+            {
+                "id": pa.array([*present, None], pa.int64()),
+                "amount": pa.array(amounts, pa.decimal128(10, 2)),
+            }
+        )
+    )
+    # numpy's and Python's conversions round to the nearest double, as DuckDB's and Spark's do
+    assert table.numeric("id")[:3].tolist() == [float(i) for i in present]
+    assert table.numeric("amount")[[0, 1, 3]].tolist() == [0.1, 12345678.99, -3.33]
+    assert table.missing("id") == table.missing("amount") == 1
+    expected = pandas_iqr_share(pd.Series([float(i) for i in present]))
+    assert quality.outlier_ratio(table, "id") == expected

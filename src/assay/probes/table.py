@@ -57,23 +57,29 @@ class Table:
             )
 
     def is_numeric(self, name: str) -> bool:
-        """The column holds integers or floating-point numbers (booleans are categories); a
-        column with no value at all counts as numeric, with every value missing."""
+        """The column holds integers, decimals or floating-point numbers (booleans are
+        categories), as the DuckDB and Spark engines judge; a column with no value at all counts
+        as numeric, with every value missing."""
         self.require([name])
         kind = self.data.schema.field(name).type
         return bool(
-            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind)
+            pa.types.is_integer(kind)
+            or pa.types.is_floating(kind)
+            or pa.types.is_decimal(kind)
+            or pa.types.is_null(kind)
         )
 
     def numeric(self, name: str) -> npt.NDArray[np.float64]:
         """The column as float64, missing values as NaN; :class:`ColumnError` when it is not
-        numeric."""
+        numeric. An integer beyond 2**53 or a decimal becomes the nearest float64, as DuckDB's
+        and Spark's casts to a double make it."""
         if not self.is_numeric(name):
             kind = self.data.schema.field(name).type
             raise ColumnError(
                 f"column {name!r} of {self.source or 'the data'} is {kind}, not numeric"
             )
-        column = self.data.column(name).cast(pa.float64())
+        # Unchecked: pyarrow's checked cast refuses an integer that a float64 cannot hold exactly.
+        column = self.data.column(name).cast(pa.float64(), safe=False)
         return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
     def sorted_numeric(self, name: str) -> npt.NDArray[np.float64]:
@@ -111,7 +117,10 @@ class Table:
         self.require([name])
         column = self.data.column(name)
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            kind = column.type
             column = pc.cast(column, pa.string())
+            if pa.types.is_time(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
+                column = _without_trailing_zeros(column)
         counted = pc.value_counts(column)
         values = counted.field("values").to_pylist()
         numbers = counted.field("counts").to_pylist()
@@ -130,3 +139,10 @@ class Table:
         if pa.types.is_floating(column.type):
             nulls += int(pc.sum(pc.is_nan(column)).as_py() or 0)
         return nulls
+
+
+def _without_trailing_zeros(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Times as DuckDB and Spark write them: ``2024-01-03 02:00:00.5``, not pyarrow's
+    ``2024-01-03 02:00:00.500000``, and no fraction of a second when it is zero."""
+    trimmed = pc.replace_substring_regex(text, pattern=r"(\.\d*?)0+$", replacement=r"\1")
+    return pc.replace_substring_regex(trimmed, pattern=r"\.$", replacement="")
