@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -395,3 +396,85 @@ def assert_malformed_csv_refused(
         assert done.exit_code == 0, done.stderr
         answer = json.loads(done.stdout)
         assert (answer["value"], answer["inputs"]["current"]["rows"]) == (value, 2), name
+
+
+# Probes over the column types of wide_type_files: each gives the same value on every engine.
+WIDE_TYPE_PROBES = (
+    ("drift.ks_statistic", ("--column", "amount")),
+    ("drift.wasserstein", ("--column", "amount")),
+    ("drift.psi", ("--column", "id")),
+    ("drift.ks_statistic", ("--column", "id")),
+    ("drift.psi", ("--column", "day")),
+    ("drift.unseen_categories", ("--column", "day")),
+    ("drift.unseen_categories", ("--column", "at")),
+    ("drift.psi", ("--column", "at")),
+    ("drift.chi2_p_value", ("--column", "kind")),
+    ("quality.outlier_ratio", ("--column", "amount")),
+    ("quality.outlier_ratio", ("--column", "id")),
+    ("quality.missing_ratio", ()),
+    ("quality.duplicate_ratio", ()),
+    ("quality.constant_columns", ()),
+)
+
+
+def wide_type_files(tmp_path: Path) -> tuple[Path, Path]:
+    """Parquet reference and current data with column types real data sets bring beyond the
+    oracle's: integer ids past 2**53, decimals, dates, timestamps, dictionary-encoded text, a column
+    without a value, and one of numbers in the reference but of text in the current."""
+    rng = np.random.default_rng(53)
+
+    def make(size: int, shift: int, changed: pa.Array) -> pa.Table:
+        cents = rng.integers(0, 100_000 + 20_000 * shift, size)
+        days = rng.integers(0, 60 + 10 * shift, size).astype("timedelta64[D]")
+        return pa.table(
+            {
+                "id": pa.array(2**60 + rng.integers(0, 10**7, size), pa.int64()),
+                "amount": pa.array(
+                    [Decimal(int(c)).scaleb(-2) for c in cents], pa.decimal128(12, 2)
+                ),
+                "day": pa.array(np.datetime64("2026-01-01") + days, pa.date32()),
+                # whole seconds, and some with half a second: written alike by every engine
+                "at": pa.array(
+                    np.datetime64("2026-01-01T00:00:00", "ms")
+                    + rng.integers(0, 40 + 10 * shift, size) * 500,
+                    pa.timestamp("us"),
+                ),
+                "kind": pa.array(
+                    np.array(["a", "b", "c"])[rng.integers(0, 3, size)]
+                ).dictionary_encode(),
+                "empty": pa.nulls(size, pa.float64()),
+                "changed": changed,
+            }
+        )
+
+    reference = make(2_000, 0, pa.array(rng.normal(0, 1, 2_000)))
+    current = make(1_500, 1, pa.array(["x"] * 1_500))
+    paths = tmp_path / "wide-reference.parquet", tmp_path / "wide-current.parquet"
+    pq.write_table(reference, paths[0])
+    pq.write_table(current, paths[1])
+    return paths
+
+
+def assert_wide_types_agree(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
+) -> None:
+    """On :func:`wide_type_files`, ``engine`` gives the in-memory engine's value for each of
+    :data:`WIDE_TYPE_PROBES`; a probe of one column is computed whatever the other columns
+    hold, while a probe of every column is refused for the column it cannot compare."""
+    reference, current = wide_type_files(tmp_path)
+    for probe, extra in WIDE_TYPE_PROBES:
+        memory = probe_json(capsys, reference, current, probe, "memory", *extra)
+        assert_same_json(
+            memory, probe_json(capsys, reference, current, probe, engine, *extra), engine
+        )
+    files = ("--reference", str(reference), "--current", str(current), "--engine", engine)
+    assert_refused(
+        capsys,
+        "drift.share: column 'changed' is numeric in one data set and not in the other",
+        *("probe", "run", "drift.share", *files),
+    )
+    assert_refused(
+        capsys,
+        "drift.psi: column 'empty' has no values in the reference data",
+        *("probe", "run", "drift.psi", "--column", "empty", *files),
+    )

@@ -34,6 +34,7 @@ from tests.helpers.engines import (
     assert_same_json,
     assert_same_outliers_with_infinities,
     assert_same_quality,
+    assert_wide_types_agree,
     infinite_values_file,
     mixed_files,
     probe_json,
@@ -124,6 +125,12 @@ def test_probe_run_gives_the_same_json_on_every_engine(
     assert run("quality.rows", "auto")["engine"] == "duckdb"
     assert run("quality.class_balance", "auto", "--label", "flag")["engine"] == "memory"
     assert_engine_refusals(capsys, tmp_path, current, "duckdb")
+
+
+def test_column_types_beyond_the_oracles_give_the_same_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_wide_types_agree(capsys, tmp_path, "duckdb")
 
 
 def test_a_spec_chooses_the_engine(

@@ -28,6 +28,7 @@ from tests.helpers.engines import (
     assert_same_json,
     assert_same_outliers_with_infinities,
     assert_same_quality,
+    assert_wide_types_agree,
     infinite_values_file,
     mixed_files,
     probe_json,
@@ -135,6 +136,7 @@ def test_probe_run_spec_and_report_on_spark(
     assert report_table(capsys, reference, current, "spark", tmp_path / "spark.html") == on_memory
 
     assert_engine_refusals(capsys, tmp_path, current, "spark")
+    assert_wide_types_agree(capsys, tmp_path, "spark")
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 not really parquet")
     assert_refused(

@@ -27,7 +27,7 @@ from assay.collectors.base import CollectContext, CollectionError, Parameters, T
 from assay.collectors.confinement import Confinement
 from assay.files.tables import TableError, read_table
 from assay.files.tables import file_digest as _digest
-from assay.probes.catalog import PROBES, ProbeError, ProbeInputs
+from assay.probes.catalog import PROBES, ProbeError, ProbeInputs, drift_columns
 from assay.probes.drift import DatasetDrift
 from assay.probes.table import ColumnError, Table
 
@@ -207,7 +207,7 @@ def compute_probe(
     engine: str = "memory",
 ) -> Traced:
     """Run probe ``name`` on the data files by role with ``parameters`` on ``engine``; the
-    inputs (and what they compute once, such as the drift of every column) are shared with
+    inputs (and what they compute once, such as the drift of the columns) are shared with
     earlier calls on the same files and parameters. :class:`CollectionError` says what went
     wrong."""
     probe = PROBES.get(name)
@@ -226,10 +226,8 @@ def compute_probe(
     inputs = ProbeInputs(reference, current, predictions, parameters, model=loaded_model)
     try:
         if probe.family == "drift":
-            key = (
-                *(tables[role].sha256 if role in tables else "" for role in ROLES),
-                tuple(parameters.get("columns") or ()),
-            )
+            wanted = _wanted(parameters, reference, current)
+            key = (*(tables[role].sha256 if role in tables else "" for role in ROLES), wanted)
             known = _once(_drifts, key, lambda: inputs.drift)
             inputs = ProbeInputs(reference, current, predictions, parameters, known, loaded_model)
         value = probe.compute(inputs)
@@ -245,6 +243,15 @@ def compute_probe(
         value,
         {"probe": name, "engine": "memory", "inputs": inputs_used, "parameters": parameters},
     )
+
+
+def _wanted(parameters: Mapping[str, Any], reference: Any, current: Any) -> tuple[str, ...] | None:
+    """The drift columns a probe needs (:func:`~assay.probes.catalog.drift_columns`), as a
+    key of the drifts computed once: None, every column, is not the empty tuple, none."""
+    if reference is None or current is None:
+        return None  # the probe says which data it needs
+    wanted = drift_columns(parameters, reference, current)
+    return None if wanted is None else tuple(wanted)
 
 
 def engine_functions(engine: str) -> tuple[Callable[..., Any], Callable[..., DatasetDrift]]:
@@ -283,14 +290,9 @@ def _compute_on_engine(
                     raise ProbeError(
                         f"this probe needs the {role} data (--{role} FILE, or {role}: in the spec)"
                     )
-                key = (
-                    engine,
-                    *(digests[role] for role in ("reference", "current")),
-                    tuple(parameters.get("columns") or ()),
-                )
-                drift = _once(
-                    _drifts, key, lambda: drift_of(reference, current, parameters.get("columns"))
-                )
+                wanted = _wanted(parameters, reference, current)
+                key = (engine, *(digests[role] for role in ("reference", "current")), wanted)
+                drift = _once(_drifts, key, lambda: drift_of(reference, current, wanted))
                 value = probe.compute(ProbeInputs(parameters=parameters, known_drift=drift))
             else:
                 data = tables.get("current") or tables.get("reference")

@@ -16,6 +16,7 @@ import numpy as np
 from assay.probes import fairness, performance, quality, robustness
 from assay.probes.drift import (
     ColumnDrift,
+    DataSet,
     DatasetDrift,
     categorical_drift,
     compared_columns,
@@ -25,11 +26,26 @@ from assay.probes.drift import (
 )
 from assay.probes.table import Table
 
-__all__ = ["PROBES", "Probe", "ProbeError", "ProbeInputs"]
+__all__ = ["PROBES", "Probe", "ProbeError", "ProbeInputs", "drift_columns"]
 
 
 class ProbeError(ValueError):
     """A probe cannot compute: a missing input, column or parameter, or unsuitable data."""
+
+
+def drift_columns(
+    parameters: Mapping[str, Any], reference: DataSet, current: DataSet
+) -> list[str] | None:
+    """The columns whose drift a drift probe needs: its ``columns`` when given; else the one
+    ``column`` of a probe of one column (none when a data set lacks it, which the probe then
+    says); else None, every column both data sets share. A probe of one column neither waits
+    for the others nor fails on them (an empty column, a column numeric in one data set only)."""
+    if parameters.get("columns"):
+        return list(parameters["columns"])
+    column = parameters.get("column")
+    if column is None:
+        return None
+    return [column] if column in reference.columns and column in current.columns else []
 
 
 @dataclass
@@ -68,12 +84,13 @@ class ProbeInputs:
 
     @cached_property
     def drift(self) -> DatasetDrift:
-        """The drift of every column the two data sets share (or of ``columns``)."""
+        """The drift of the columns the probe needs (:func:`drift_columns`)."""
         if self.known_drift is not None:
             return self.known_drift
         reference, current = self.table("reference"), self.table("current")
         try:
-            compared = compared_columns(reference, current, self.parameters.get("columns"))
+            wanted = drift_columns(self.parameters, reference, current)
+            compared = compared_columns(reference, current, wanted)
         except ValueError as error:
             raise ProbeError(str(error)) from None
 

@@ -445,10 +445,12 @@ class DataSet(Protocol):
 def compared_columns(
     reference: DataSet, current: DataSet, names: Sequence[str] | None = None
 ) -> list[tuple[str, bool]]:
-    """The columns whose drift is computed — ``names``, or every column both data sets have —
-    each with whether it is numeric. :class:`ValueError` for a column one data set lacks or
-    holds as numbers where the other does not."""
-    chosen = list(names or [c for c in reference.columns if c in current.columns])
+    """The columns whose drift is computed — ``names`` (an empty list: none), or every column
+    both data sets have — each with whether it is numeric. :class:`ValueError` for a column
+    one data set lacks or holds as numbers where the other does not."""
+    if names is None:
+        names = [c for c in reference.columns if c in current.columns]
+    chosen = list(names)
     missing = [c for c in chosen if c not in current.columns or c not in reference.columns]
     if missing:
         raise ValueError(f"columns missing from one of the data sets: {', '.join(missing)}")
