@@ -296,8 +296,8 @@ def assert_refused(capsys: pytest.CaptureFixture[str], message: str, *arguments:
 def assert_engine_refusals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, current: Path, engine: str
 ) -> None:
-    """``engine`` refuses a probe it lacks, a missing file and a file name it would read as a
-    pattern."""
+    """``engine`` refuses a probe it lacks, a missing file, a file name it would read as a
+    pattern, and columns whose names differ only in case (which the memory engine reads)."""
     rows = ("probe", "run", "quality.rows", "--engine", engine, "--current")
     assert_refused(
         capsys,
@@ -313,6 +313,19 @@ def assert_engine_refusals(
     link = tmp_path / "plain.csv"
     link.symlink_to(tmp_path / "cur*.csv")
     assert_refused(capsys, f"refused by the {engine} engine", *rows, str(link))
+    cased = tmp_path / "cased.parquet"
+    pq.write_table(pa.table({"E": [1.0, 2.0], "x": [3.0, 4.0], "e": [5.0, 6.0]}), cased)
+    (tmp_path / "cased.csv").write_text("\ufeffId,x,ID\n1,2,3\n")
+    for path, names in ((cased, "'E' and 'e'"), (tmp_path / "cased.csv", "'Id' and 'ID'")):
+        assert_refused(
+            capsys,
+            f"cannot read {path}: columns {names} differ only in case, which the {engine} "
+            "engine cannot tell apart",
+            *rows,
+            str(path),
+        )
+        memory = run_cli(capsys, "probe", "run", "quality.missing_ratio", "--current", str(path))
+        assert memory.exit_code == 0, memory.stderr
 
 
 # DuckDB's sniffer reads the first 20,480 rows: the bad row of the long file comes after them.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-__all__ = ["header_problem", "malformed_row", "printable"]
+__all__ = ["header_names", "header_problem", "malformed_row", "printable"]
 
 _SHOWN = 200  # characters of the row quoted in a message
 # Longer lines are not read whole (a file of one huge line would be held in memory): DuckDB's
@@ -54,16 +54,14 @@ def header_problem(path: Path) -> str | None:
     """What is wrong with the header row of ``path`` — none at all, or a column named twice,
     which the engines would each rename their own way (DuckDB ``a_1``, Spark ``a0`` and
     ``a1``) — or None. Reads up to the first row only."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
-        try:
-            header = next((row for row in csv.reader(_bounded_lines(stream)) if row), None)
-        except (csv.Error, _LineTooLong):
-            return None  # the engines' reading says where the row breaks
+    try:
+        header = header_names(path)
+    except ValueError:
+        return None  # the engines' reading says where the row breaks
     if header is None:
         return "no header row (the file is empty or blank); expected a header naming the columns"
     first: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
-        name = name.lstrip("\ufeff") if number == 1 else name  # a byte-order mark is no name
         if name in first:
             return (
                 f"the header names column {printable(name)!r} twice (fields {first[name]} "
@@ -71,6 +69,19 @@ def header_problem(path: Path) -> str | None:
             )
         first[name] = number
     return None
+
+
+def header_names(path: Path) -> list[str] | None:
+    """The names of the header row of ``path`` (a byte-order mark is no part of the first),
+    None when there is no row; :class:`ValueError` when the first row cannot be read."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as stream:
+        try:
+            header = next((row for row in csv.reader(_bounded_lines(stream)) if row), None)
+        except (csv.Error, _LineTooLong) as error:
+            raise ValueError(f"the header row cannot be read: {error}") from None
+    if header:
+        header[0] = header[0].lstrip("\ufeff")
+    return header
 
 
 class _LineTooLong(Exception):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from assay.files.csv_rows import header_problem, malformed_row
+from assay.files.csv_rows import header_names, header_problem, malformed_row, printable
 from assay.probes.table import Table
 
 __all__ = [
@@ -57,6 +57,29 @@ def check_engine_file(path: Path, engine: str) -> None:
     if not is_parquet(path):
         _check_text(path)
         check_csv_header(path)
+    _check_names_apart(path, engine)
+
+
+def _check_names_apart(path: Path, engine: str) -> None:
+    """:class:`TableError` for two columns whose names differ only in case: DuckDB renames
+    the second (``e_1``), Spark refuses the file in its own words; the memory engine reads
+    both. A file whose names cannot be read is left to the engine's own refusal."""
+    try:
+        if is_parquet(path):
+            names: list[str] | None = list(pq.read_schema(path).names)
+        else:
+            names = header_names(path)
+    except (OSError, ValueError, pa.ArrowException):
+        return
+    seen: dict[str, str] = {}
+    for name in names or []:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise TableError(
+                f"cannot read {path}: columns {printable(other)!r} and {printable(name)!r} "
+                f"differ only in case, which the {engine} engine cannot tell apart; expected "
+                "names that differ in more than case (or --engine memory)"
+            )
 
 
 def check_csv_header(path: Path) -> None:
