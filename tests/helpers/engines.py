@@ -491,3 +491,47 @@ def assert_wide_types_agree(
         "drift.psi: column 'empty' has no values in the reference data",
         *("probe", "run", "drift.psi", "--column", "empty", *files),
     )
+
+
+# A CSV file's missing values, as every engine reads them: an empty field, quoted or not, in
+# any column; "NA" and "null" are text; NaN (missing too) and the infinities in any spelling
+# pyarrow and DuckDB read, which Spark's inference leaves as text.
+MISSING_VALUES_CSV = (
+    "n,s,f\n"
+    + "".join(f"{i},{'abc'[i % 3]},{i}.5\n" for i in range(8))
+    + ',,\n3,"",nan\n4,NA,NaN\n5,null,inf\n6,N/A,-Infinity\n7,b,INF\n'
+)
+# By hand: 14 rows; n misses one, s two (the empty fields), f three (empty, nan, NaN).
+MISSING_VALUES_RATIOS = {"n": 1 / 14, "s": 2 / 14, "f": 3 / 14}
+
+
+def assert_csv_missing_values_read_alike(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
+) -> None:
+    """``engine`` reads :data:`MISSING_VALUES_CSV` as the in-memory engine does: the missing
+    ratios by hand, f a column of numbers (with infinities: no Wasserstein distance),
+    and "NA" a category."""
+    path = tmp_path / "missing.csv"
+    path.write_text(MISSING_VALUES_CSV)
+    for probe, extra, expected in (
+        ("quality.missing_ratio", (), MISSING_VALUES_RATIOS),
+        ("drift.unseen_categories", ("--column", "s"), []),
+        ("drift.ks_statistic", ("--column", "n"), 0.0),
+    ):
+        memory = probe_json(capsys, path, path, probe, "memory", *extra)
+        assert memory["value"] == pytest.approx(expected, rel=RELATIVE), probe
+        assert_same_json(memory, probe_json(capsys, path, path, probe, engine, *extra), engine)
+    outliers = ("--column", "f")
+    memory = probe_json(capsys, path, path, "quality.outlier_ratio", "memory", *outliers)
+    on_engine = probe_json(capsys, path, path, "quality.outlier_ratio", engine, *outliers)
+    assert_same_json(memory, on_engine, engine)
+    counts = probe_json(capsys, path, path, "quality.constant_columns", engine)
+    assert counts["value"] == []
+    for name in ("memory", engine):  # no NaN passed on as a value
+        assert_refused(
+            capsys,
+            "drift.wasserstein: wasserstein is not defined for column 'f': it holds infinite "
+            "values",
+            *("probe", "run", "drift.wasserstein", "--column", "f", "--engine", name),
+            *("--reference", str(path), "--current", str(path)),
+        )

@@ -27,6 +27,7 @@ from tests.helpers.engines import (
     LATE_BAD_LINE,
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
+    assert_csv_missing_values_read_alike,
     assert_engine_refusals,
     assert_malformed_csv_refused,
     assert_refused,
@@ -131,6 +132,12 @@ def test_column_types_beyond_the_oracles_give_the_same_values(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_wide_types_agree(capsys, tmp_path, "duckdb")
+
+
+def test_csv_missing_values_and_infinities_read_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_csv_missing_values_read_alike(capsys, tmp_path, "duckdb")
 
 
 def test_a_spec_chooses_the_engine(

@@ -21,6 +21,7 @@ from assay.probes.drift import EXACT_KS_LIMIT
 from tests.helpers.engines import (
     PROBES_EVERY_ENGINE_HAS,
     RELATIVE,
+    assert_csv_missing_values_read_alike,
     assert_engine_refusals,
     assert_malformed_csv_refused,
     assert_refused,
@@ -137,6 +138,7 @@ def test_probe_run_spec_and_report_on_spark(
 
     assert_engine_refusals(capsys, tmp_path, current, "spark")
     assert_wide_types_agree(capsys, tmp_path, "spark")
+    assert_csv_missing_values_read_alike(capsys, tmp_path, "spark")
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 not really parquet")
     assert_refused(

@@ -91,9 +91,38 @@ def _frame(session: Any, path: Path) -> Any:
         return session.read.parquet(location)
     # Pruned, Spark's parser reads only the fields a query uses, and a row's count goes unseen.
     session.conf.set(_CSV_PRUNING, "false")
-    return session.read.csv(
+    frame = session.read.csv(
         location, header=True, inferSchema=True, nanValue="nan", escape='"', mode="FAILFAST"
     )
+    return _special_numbers_read(frame)
+
+
+# A number as pyarrow and DuckDB read one in a CSV file, NaN and the infinities in any case.
+_NUMBER = r"(?i)^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$|^-?(nan|inf|infinity)$"
+
+
+def _special_numbers_read(frame: Any) -> Any:
+    """``frame`` with each column Spark inferred as text only because it spells NaN or an
+    infinity otherwise than Spark's one spelling of each (``NaN``, ``inf``, ``-Infinity``:
+    pyarrow's and pandas' writers, R's) read as doubles, as pyarrow and DuckDB read it. Costs a
+    pass over the file when it has a column of text."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    texts = [f.name for f in frame.schema.fields if isinstance(f.dataType, T.StringType)]
+    if not texts:
+        return frame
+    columns = [F.col("`" + name.replace("`", "``") + "`") for name in texts]
+    counted = frame.select(
+        *(F.count(column) for column in columns),
+        *(F.count(F.when(~column.rlike(_NUMBER), 1)) for column in columns),
+    ).first()
+    numbers = {
+        name: column.cast(T.DoubleType())
+        for index, (name, column) in enumerate(zip(texts, columns, strict=True))
+        if counted[index] and not counted[len(texts) + index]
+    }
+    return frame.withColumns(numbers) if numbers else frame
 
 
 def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError | None:

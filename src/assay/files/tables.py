@@ -40,6 +40,12 @@ def file_digest(path: Path) -> str:
 
 # Characters a file-reading engine (DuckDB, Spark's Hadoop file system) takes as a pattern.
 _PATTERN_MARKS = ("*", "?", "[", "{", "\\")
+# A missing value in a CSV file is an empty field, in a column of text too, as DuckDB and Spark
+# read it; "NA", "null" and the like are text. (pyarrow's defaults read an empty field of text
+# as a value, and "NA" in a column of numbers as missing, where the other engines read text.)
+_CSV_MISSING = pa_csv.ConvertOptions(
+    null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True
+)
 
 
 def check_engine_file(path: Path, engine: str) -> None:
@@ -157,7 +163,7 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
         else:
             _check_text(path)
             check_csv_header(path)
-            data = pa_csv.read_csv(path)
+            data = pa_csv.read_csv(path, convert_options=_CSV_MISSING)
             _check_quotes_closed(path, data)
             if columns is not None:
                 data = data.select([c for c in columns if c in data.column_names])
