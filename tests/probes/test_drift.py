@@ -25,6 +25,7 @@ from assay.probes.drift import (
     CATEGORY_LIMIT,
     categorical_drift,
     dataset_drift,
+    defined,
     numeric_drift,
     sorted_quantiles,
 )
@@ -202,6 +203,18 @@ def test_ks_statistic_with_infinite_values_matches_scipy() -> None:
     assert drift.statistics["ks_statistic"] == pytest.approx(
         stats.ks_2samp(reference, current).statistic, rel=RELATIVE
     )
+
+
+def test_with_infinite_values_the_wasserstein_distance_is_no_number_and_never_a_verdict() -> None:
+    rng = np.random.default_rng(13)
+    small, current = np.concatenate([rng.normal(0, 1, 500), [np.inf]]), rng.normal(0, 1, 400)
+    drift = numeric_drift("x", small, current)
+    assert not defined(stats.wasserstein_distance(small, current))  # scipy's: infinite
+    assert not defined(drift.statistics["wasserstein"])
+    assert drift.method == "ks", "the verdict of a small sample rests on KS, which is defined"
+    large = np.concatenate([rng.normal(0, 1, 1_500), [-np.inf]])
+    with pytest.raises(ValueError, match="column 'x' holds infinite values: its drift verdict"):
+        numeric_drift("x", large, rng.normal(0, 1, 400))
 
 
 finite_or_signed_zero = st.one_of(

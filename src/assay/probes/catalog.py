@@ -21,6 +21,7 @@ from assay.probes.drift import (
     categorical_drift,
     compared_columns,
     dataset_drift,
+    defined,
     sorted_numeric_drift,
     sorted_present,
 )
@@ -153,14 +154,30 @@ def _prediction_drift(inputs: ProbeInputs) -> dict[str, Any]:
 
 def _statistic(name: str) -> Callable[[ProbeInputs], Any]:
     def compute(inputs: ProbeInputs) -> Any:
-        if "column" not in inputs.parameters:
-            return {c.column: c.statistics.get(name) for c in inputs.drift.columns}
+        if "column" not in inputs.parameters:  # null where a column's statistic is no number
+            return {
+                c.column: _number(c.statistics.get(name), lambda _: None)
+                for c in inputs.drift.columns
+            }
+        column = inputs.parameters["column"]
         value = _column_drift(inputs).statistics.get(name)
         if value is None:
-            raise ProbeError(f"{name} does not apply to column {inputs.parameters['column']!r}")
-        return value
+            raise ProbeError(f"{name} does not apply to column {column!r}")
+
+        def refuse(_: float) -> Any:
+            raise ProbeError(
+                f"{name} is not defined for column {column!r}: it holds infinite values"
+            )
+
+        return _number(value, refuse)
 
     return compute
+
+
+def _number(value: Any, otherwise: Callable[[float], Any]) -> Any:
+    """``value``, or what ``otherwise`` makes of a float that is no number (NaN, infinite):
+    never passed on as a value."""
+    return otherwise(value) if isinstance(value, float) and not defined(value) else value
 
 
 def _labels(inputs: ProbeInputs) -> tuple[Any, Any, Any]:

@@ -44,6 +44,7 @@ __all__ = [
     "categorical_drift",
     "compared_columns",
     "dataset_drift",
+    "defined",
     "interpolate",
     "ks_p_value",
     "numeric_drift",
@@ -282,7 +283,10 @@ def sorted_numeric_drift(column: str, reference: FloatArray, current: FloatArray
 
 def numeric_drift_of(column: str, summary: NumericSummary) -> ColumnDrift:
     """The drift statistics and verdict of a numeric column from its :class:`NumericSummary`
-    (see the module rules)."""
+    (see the module rules). With infinite values the Wasserstein distances are not numbers
+    (:func:`defined` tells); :class:`ValueError` when the verdict rests on one (every engine
+    refuses such a column alike).
+    """
     _, distance = _scipy()
     spread = max(summary.reference_std, 0.001)
     statistics = {
@@ -300,6 +304,12 @@ def numeric_drift_of(column: str, summary: NumericSummary) -> ColumnDrift:
         drifted = score < threshold
     else:
         method, score = "wasserstein_normalized", statistics["wasserstein_normalized"]
+        if not defined(score):
+            raise ValueError(
+                f"column {column!r} holds infinite values: its drift verdict, the normalized "
+                f"Wasserstein distance (more than {SMALL_SAMPLE} reference values), is not "
+                "defined"
+            )
         threshold = DISTANCE_THRESHOLD
         drifted = score >= threshold
     return ColumnDrift(
@@ -313,6 +323,12 @@ def numeric_drift_of(column: str, summary: NumericSummary) -> ColumnDrift:
         summary.current_rows,
         statistics,
     )
+
+
+def defined(statistic: float) -> bool:
+    """A statistic is a number: not NaN nor infinite (a Wasserstein distance of a column with
+    infinite values is neither)."""
+    return math.isfinite(statistic)
 
 
 def _present(values: FloatArray) -> FloatArray:
