@@ -527,6 +527,16 @@ def assert_csv_missing_values_read_alike(
     assert_same_json(memory, on_engine, engine)
     counts = probe_json(capsys, path, path, "quality.constant_columns", engine)
     assert counts["value"] == []
+    # Numbers, then a word past Spark's first look at the column (1,000 rows): text everywhere.
+    late = tmp_path / "late.csv"
+    late.write_text("late\n" + "".join(f"{i}.5\n" for i in range(1_400)) + "x\ninf\n")
+    for name in ("memory", engine):
+        assert_refused(
+            capsys,
+            "not numeric",
+            *("probe", "run", "quality.outlier_ratio", "--column", "late", "--engine", name),
+            *("--current", str(late)),
+        )
     for name in ("memory", engine):  # no NaN passed on as a value
         assert_refused(
             capsys,

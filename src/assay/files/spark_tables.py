@@ -104,25 +104,46 @@ _NUMBER = r"(?i)^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$|^-?(nan|inf|inf
 def _special_numbers_read(frame: Any) -> Any:
     """``frame`` with each column Spark inferred as text only because it spells NaN or an
     infinity otherwise than Spark's one spelling of each (``NaN``, ``inf``, ``-Infinity``:
-    pyarrow's and pandas' writers, R's) read as doubles, as pyarrow and DuckDB read it. Costs a
-    pass over the file when it has a column of text."""
-    from pyspark.sql import functions as F
+    pyarrow's and pandas' writers, R's) read as doubles, as pyarrow and DuckDB read it. A
+    column of text whose first rows are numbers costs a pass over the file."""
     from pyspark.sql import types as T
 
     texts = [f.name for f in frame.schema.fields if isinstance(f.dataType, T.StringType)]
-    if not texts:
+    # Most columns of text show a word in their first rows: only the others are read whole.
+    head = _numbers_only(frame.limit(_HEAD_ROWS), texts)
+    numbers = _numbers_only(frame, [name for name in texts if head[name]])
+    if not any(numbers.values()):
         return frame
-    columns = [F.col("`" + name.replace("`", "``") + "`") for name in texts]
+    return frame.withColumns(
+        {name: _literal(name).cast(T.DoubleType()) for name, yes in numbers.items() if yes}
+    )
+
+
+_HEAD_ROWS = 1000
+
+
+def _numbers_only(frame: Any, names: list[str]) -> dict[str, bool]:
+    """For each column of ``names``: it has a value and every value is a number (one pass)."""
+    from pyspark.sql import functions as F
+
+    if not names:
+        return {}
+    columns = [_literal(name) for name in names]
     counted = frame.select(
         *(F.count(column) for column in columns),
         *(F.count(F.when(~column.rlike(_NUMBER), 1)) for column in columns),
     ).first()
-    numbers = {
-        name: column.cast(T.DoubleType())
-        for index, (name, column) in enumerate(zip(texts, columns, strict=True))
-        if counted[index] and not counted[len(texts) + index]
+    return {
+        name: bool(counted[index]) and not counted[len(names) + index]
+        for index, name in enumerate(names)
     }
-    return frame.withColumns(numbers) if numbers else frame
+
+
+def _literal(name: str) -> Any:
+    """Column ``name`` taken literally (a dot is no field access)."""
+    from pyspark.sql import functions as F
+
+    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError | None:
