@@ -473,7 +473,8 @@ def assert_wide_types_agree(
 ) -> None:
     """On :func:`wide_type_files`, ``engine`` gives the in-memory engine's value for each of
     :data:`WIDE_TYPE_PROBES`; a probe of one column is computed whatever the other columns
-    hold, while a probe of every column is refused for the column it cannot compare."""
+    hold, while a probe of every column is refused for the column it cannot compare, a column
+    of lists or structs by every engine alike."""
     reference, current = wide_type_files(tmp_path)
     for probe, extra in WIDE_TYPE_PROBES:
         memory = probe_json(capsys, reference, current, probe, "memory", *extra)
@@ -491,6 +492,26 @@ def assert_wide_types_agree(
         "drift.psi: column 'empty' has no values in the reference data",
         *("probe", "run", "drift.psi", "--column", "empty", *files),
     )
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(
+        pa.table({"x": [1.0, 2.0, 2.0], "tags": [[1], [2, 3], [2, 3]], "meta": [{"a": 1}] * 3}),
+        nested,
+    )
+    for name in ("memory", engine):
+        for probe in ("quality.duplicate_ratio", "quality.constant_columns", "drift.share"):
+            assert_refused(
+                capsys,
+                f"{probe}: column 'tags' of {nested} holds nested values (lists, structs or "
+                "maps), which no probe compares",
+                *("probe", "run", probe, "--engine", name),
+                *("--reference", str(nested), "--current", str(nested)),
+            )
+        missing = probe_json(capsys, nested, nested, "quality.missing_ratio", name)
+        assert missing["value"] == {"x": 0.0, "tags": 0.0, "meta": 0.0}
+        duplicates = ("--columns", "x")
+        assert probe_json(capsys, nested, nested, "quality.duplicate_ratio", name, *duplicates)[
+            "value"
+        ] == pytest.approx(1 / 3)
 
 
 # A CSV file's missing values, as every engine reads them: an empty field, quoted or not, in

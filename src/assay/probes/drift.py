@@ -42,6 +42,7 @@ __all__ = [
     "DatasetDrift",
     "NumericSummary",
     "categorical_drift",
+    "check_flat",
     "compared_columns",
     "dataset_drift",
     "defined",
@@ -455,7 +456,25 @@ class DataSet(Protocol):
     @property
     def columns(self) -> list[str]: ...
 
+    @property
+    def source(self) -> str: ...
+
     def is_numeric(self, name: str) -> bool: ...
+
+    def is_nested(self, name: str) -> bool: ...
+
+
+def check_flat(data: DataSet, names: Sequence[str]) -> None:
+    """:class:`ValueError` for the first column of ``names`` that holds lists, structs or maps:
+    no probe compares such values (each engine writes them as text its own way, or not at
+    all), though their missing ratio is counted."""
+    for name in names:
+        if data.is_nested(name):
+            raise ValueError(
+                f"column {name!r} of {data.source or 'the data'} holds nested values (lists, "
+                "structs or maps), which no probe compares; expected numbers, text, booleans, "
+                "dates or times (or leave the column out)"
+            )
 
 
 def compared_columns(
@@ -470,6 +489,8 @@ def compared_columns(
     missing = [c for c in chosen if c not in current.columns or c not in reference.columns]
     if missing:
         raise ValueError(f"columns missing from one of the data sets: {', '.join(missing)}")
+    check_flat(reference, chosen)
+    check_flat(current, chosen)
     compared = []
     for name in chosen:
         numeric = reference.is_numeric(name)

@@ -36,6 +36,7 @@ from assay.probes.drift import (
     DatasetDrift,
     NumericSummary,
     categorical_drift,
+    check_flat,
     compared_columns,
     dataset_drift,
     ks_p_value,
@@ -102,9 +103,15 @@ class DuckTable(EngineTable):
 
     def is_numeric(self, name: str) -> bool:
         """Integers, decimals and floating-point numbers (booleans are categories)."""
+        kind = str(self.types[name]).upper()
+        return kind.startswith(_NUMERIC_TYPES) and not self.is_nested(name)
+
+    def is_nested(self, name: str) -> bool:
+        """The column holds lists or arrays (``BIGINT[]``, ``DOUBLE[3]``), structs, maps or
+        unions."""
         self.require([name])
         kind = str(self.types[name]).upper()
-        return kind.startswith(_NUMERIC_TYPES)
+        return kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
 
     @cached_property
     def rows(self) -> int:
@@ -161,6 +168,7 @@ class DuckTable(EngineTable):
         table without rows."""
         names = list(columns or self.columns)
         self.require(names)
+        check_flat(self, names)
         listed = ", ".join(quoted(name) for name in names)
         total, distinct = self.connection.execute(
             f"SELECT (SELECT count(*) FROM {self.relation}), "
@@ -201,6 +209,7 @@ class DuckTable(EngineTable):
     def constant_columns(self) -> list[str]:
         """Columns with at most one distinct non-missing value: the least equals the greatest
         (one scan for every column)."""
+        check_flat(self, self.columns)
         tests = []
         for name in self.columns:
             column = quoted(name)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow.compute as pc
 
-from assay.probes.drift import sorted_quantiles
+from assay.probes.drift import check_flat, sorted_quantiles
 from assay.probes.table import ColumnError, Table
 
 __all__ = [
@@ -85,6 +85,7 @@ def duplicate_ratio(table: Table, columns: Sequence[str] | None = None) -> float
     hash collision: for a million rows the chance of any is about 3 in 100 million."""
     names = list(columns or table.columns)
     table.require(names)
+    check_flat(table, names)
     if not table.rows:
         return 0.0
     # Dictionary-encoding text columns is Arrow's work, done outside the GIL: side by side.
@@ -208,6 +209,7 @@ def outlier_ratio(table: Table, name: str, method: str = "iqr") -> float:
 
 def constant_columns(table: Table) -> list[str]:
     """Columns with at most one distinct non-missing value."""
+    check_flat(table, table.columns)
     constant = []
     for name in table.columns:
         if table.is_numeric(name):

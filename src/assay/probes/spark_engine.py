@@ -48,6 +48,7 @@ from assay.probes.drift import (
     DatasetDrift,
     NumericSummary,
     categorical_drift,
+    check_flat,
     compared_columns,
     dataset_drift,
     ks_p_value,
@@ -81,6 +82,11 @@ class SparkTable(EngineTable):
         with no value at all counts as numeric."""
         self.require([name])
         return isinstance(self.types[name], T.NumericType | T.NullType)
+
+    def is_nested(self, name: str) -> bool:
+        """The column holds arrays, structs or maps."""
+        self.require([name])
+        return isinstance(self.types[name], T.ArrayType | T.StructType | T.MapType)
 
     def _is_floating(self, name: str) -> bool:
         return isinstance(self.types[name], T.FloatType | T.DoubleType)
@@ -146,6 +152,7 @@ class SparkTable(EngineTable):
         table without rows."""
         names = list(columns or self.columns)
         self.require(names)
+        check_flat(self, names)
         distinct = self.frame.select(*(_column(name) for name in names)).distinct().count()
         total = self.rows
         return (total - int(distinct)) / total if total else 0.0
@@ -184,6 +191,7 @@ class SparkTable(EngineTable):
     def constant_columns(self) -> list[str]:
         """Columns with at most one distinct non-missing value: the least equals the greatest
         (one scan for every column)."""
+        check_flat(self, self.columns)
         tests = []
         for name in self.columns:
             column = _column(name)

@@ -69,6 +69,11 @@ class Table:
             or pa.types.is_null(kind)
         )
 
+    def is_nested(self, name: str) -> bool:
+        """The column holds lists, structs or maps."""
+        self.require([name])
+        return bool(pa.types.is_nested(self.data.schema.field(name).type))
+
     def numeric(self, name: str) -> npt.NDArray[np.float64]:
         """The column as float64, missing values as NaN; :class:`ColumnError` when it is not
         numeric. An integer beyond 2**53 or a decimal becomes the nearest float64, as DuckDB's
