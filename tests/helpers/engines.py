@@ -422,6 +422,8 @@ WIDE_TYPE_PROBES = (
     ("drift.unseen_categories", ("--column", "at")),
     ("drift.psi", ("--column", "at")),
     ("drift.chi2_p_value", ("--column", "kind")),
+    ("drift.unseen_categories", ("--column", "blob")),
+    ("drift.psi", ("--column", "blob")),
     ("quality.outlier_ratio", ("--column", "amount")),
     ("quality.outlier_ratio", ("--column", "id")),
     ("quality.missing_ratio", ()),
@@ -432,8 +434,9 @@ WIDE_TYPE_PROBES = (
 
 def wide_type_files(tmp_path: Path) -> tuple[Path, Path]:
     """Parquet reference and current data with column types real data sets bring beyond the
-    oracle's: integer ids past 2**53, decimals, dates, timestamps, dictionary-encoded text, a column
-    without a value, and one of numbers in the reference but of text in the current."""
+    oracle's: integer ids past 2**53, decimals, dates, timestamps, bytes, dictionary-encoded
+    text, a column without a value, and one of numbers in the reference but of text in the
+    current."""
     rng = np.random.default_rng(53)
 
     def make(size: int, shift: int, changed: pa.Array) -> pa.Table:
@@ -451,6 +454,13 @@ def wide_type_files(tmp_path: Path) -> tuple[Path, Path]:
                     np.datetime64("2026-01-01T00:00:00", "ms")
                     + rng.integers(0, 40 + 10 * shift, size) * 500,
                     pa.timestamp("us"),
+                ),
+                # bytes that are not UTF-8 too, and one such value unseen in the reference
+                "blob": pa.array(
+                    np.array([b"ab", b"\\", b"\xff\x00", "é".encode(), b"\xfe\\new"], dtype=object)[
+                        rng.integers(0, 4 + shift, size)
+                    ],
+                    pa.binary(),
                 ),
                 "kind": pa.array(
                     np.array(["a", "b", "c"])[rng.integers(0, 3, size)]

@@ -290,3 +290,18 @@ def test_integers_past_two_to_the_53_and_decimals_are_numbers() -> None:
     assert table.missing("id") == table.missing("amount") == 1
     expected = pandas_iqr_share(pd.Series([float(i) for i in present]))
     assert quality.outlier_ratio(table, "id") == expected
+
+
+def test_bytes_as_categories_read_as_duckdb_casts_them() -> None:
+    import duckdb
+
+    from assay.probes.table import blob_text
+
+    values = [b"ab", b"\\", b"\x00\x1f ~\x7f", b"\xff", "é".encode(), b""]
+    with duckdb.connect() as connection:
+        for value in values:
+            cast = connection.execute("SELECT CAST(?::BLOB AS VARCHAR)", [value]).fetchone()
+            assert cast is not None
+            assert blob_text(value) == cast[0], value
+    table = Table(pa.table({"b": pa.array([*values, b"ab", None], pa.binary())}))
+    assert table.counts("b") == {blob_text(v): 2 if v == b"ab" else 1 for v in values}

@@ -59,7 +59,7 @@ from assay.probes.drift import (
 )
 from assay.probes.engine_table import EngineTable
 from assay.probes.quality import QUARTILES, Z_LIMIT, iqr_fences
-from assay.probes.table import ColumnError
+from assay.probes.table import ColumnError, blob_text
 
 __all__ = ["SparkTable", "spark_drift"]
 
@@ -112,6 +112,10 @@ class SparkTable(EngineTable):
     def counts(self, name: str) -> dict[str, int]:
         """How often each value (as text) occurs, missing values not counted."""
         self.require([name])
+        if isinstance(self.types[name], T.BinaryType):  # written as DuckDB writes bytes
+            raw = _column(name)
+            rows = self.frame.where(raw.isNotNull()).groupBy(raw.alias("k")).count().collect()
+            return dict(sorted((blob_text(bytes(row["k"])), int(row["count"])) for row in rows))
         text = _column(name).cast(T.StringType())
         rows = self.frame.where(text.isNotNull()).groupBy(text.alias("k")).count().collect()
         return {str(row["k"]): int(row["count"]) for row in sorted(rows, key=lambda r: r["k"])}

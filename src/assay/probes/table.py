@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from assay.probes.drift import sorted_present
 
-__all__ = ["ColumnError", "Table"]
+__all__ = ["ColumnError", "Table", "blob_text"]
 
 
 class ColumnError(ValueError):
@@ -121,8 +121,9 @@ class Table:
     def _count(self, name: str) -> dict[str, int]:
         self.require([name])
         column = self.data.column(name)
-        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
-            kind = column.type
+        kind = column.type
+        as_bytes = _is_bytes(kind)  # counted as bytes, each value then written as DuckDB does
+        if not (as_bytes or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
             column = pc.cast(column, pa.string())
             if pa.types.is_time(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
                 column = _without_trailing_zeros(column)
@@ -130,7 +131,9 @@ class Table:
         values = counted.field("values").to_pylist()
         numbers = counted.field("counts").to_pylist()
         return {
-            value: count for value, count in zip(values, numbers, strict=True) if value is not None
+            blob_text(value) if as_bytes else value: count
+            for value, count in zip(values, numbers, strict=True)
+            if value is not None
         }
 
     def missing(self, name: str) -> int:
@@ -151,3 +154,18 @@ def _without_trailing_zeros(text: pa.ChunkedArray) -> pa.ChunkedArray:
     ``2024-01-03 02:00:00.500000``, and no fraction of a second when it is zero."""
     trimmed = pc.replace_substring_regex(text, pattern=r"(\.\d*?)0+$", replacement=r"\1")
     return pc.replace_substring_regex(trimmed, pattern=r"\.$", replacement="")
+
+
+def _is_bytes(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_binary(kind)
+        or pa.types.is_large_binary(kind)
+        or pa.types.is_fixed_size_binary(kind)
+    )
+
+
+def blob_text(value: bytes) -> str:
+    """Bytes as text, the way DuckDB casts a BLOB: printable ASCII as it is, every other byte
+    (and the backslash) as ``\\xHH``. Two different values never read alike, and bytes that
+    are not UTF-8 can be written at all."""
+    return "".join(chr(b) if 0x20 <= b <= 0x7E and b != 0x5C else f"\\x{b:02X}" for b in value)
