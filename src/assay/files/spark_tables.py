@@ -102,10 +102,10 @@ _NUMBER = r"(?i)^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?$|^-?(nan|inf|inf
 
 
 def _special_numbers_read(frame: Any) -> Any:
-    """``frame`` with each column Spark inferred as text only because it spells NaN or an
-    infinity otherwise than Spark's one spelling of each (``NaN``, ``inf``, ``-Infinity``:
-    pyarrow's and pandas' writers, R's) read as doubles, as pyarrow and DuckDB read it. A
-    column of text whose first rows are numbers costs a pass over the file."""
+    """``frame`` with each column read as doubles, as pyarrow and DuckDB read it, that Spark
+    inferred as text only because it spells NaN or an infinity in a way Spark's one spelling of
+    each does not cover (``NaN``, ``inf``, ``-Infinity``, as the writers of pyarrow, pandas and
+    R do). A column of text whose first rows are numbers costs a pass over the file."""
     from pyspark.sql import types as T
 
     texts = [f.name for f in frame.schema.fields if isinstance(f.dataType, T.StringType)]
