@@ -1,7 +1,10 @@
-"""Quality, performance and fairness probes against pandas, scikit-learn and fairlearn."""
+"""Quality, performance and fairness probes against pandas, scikit-learn, fairlearn and DuckDB."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,7 +14,7 @@ from scipy import stats
 from sklearn import metrics
 
 from assay.probes import fairness, performance, quality
-from assay.probes.table import ColumnError, Table
+from assay.probes.table import ColumnError, Table, blob_text
 
 RELATIVE = 1e-9
 
@@ -272,8 +275,6 @@ def test_duplicates_and_correlations_across_row_blocks() -> None:
 
 
 def test_integers_past_two_to_the_53_and_decimals_are_numbers() -> None:
-    from decimal import Decimal
-
     present = [2**60 + 1, 2**60 + 300, -(2**62) - 7]
     amounts = [Decimal("0.10"), Decimal("12345678.99"), None, Decimal("-3.33")]
     table = Table(
@@ -293,10 +294,6 @@ def test_integers_past_two_to_the_53_and_decimals_are_numbers() -> None:
 
 
 def test_bytes_as_categories_read_as_duckdb_casts_them() -> None:
-    import duckdb
-
-    from assay.probes.table import blob_text
-
     values = [b"ab", b"\\", b"\x00\x1f ~\x7f", b"\xff", "é".encode(), b""]
     with duckdb.connect() as connection:
         for value in values:
