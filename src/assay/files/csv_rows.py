@@ -50,14 +50,10 @@ def malformed_row(path: Path) -> str | None:
                 return f"line {starts}: expected {expected} fields, found {len(row)}: {shown}"
 
 
-def header_problem(path: Path) -> str | None:
-    """What is wrong with the header row of ``path`` — none at all, or a column named twice,
-    which the engines would each rename their own way (DuckDB ``a_1``, Spark ``a0`` and
-    ``a1``) — or None. Reads up to the first row only."""
-    try:
-        header = header_names(path)
-    except ValueError:
-        return None  # the engines' reading says where the row breaks
+def header_problem(header: list[str] | None) -> str | None:
+    """What is wrong with a header row as :func:`header_names` reads it — none at all, or a
+    column named twice, which the engines would each rename their own way (DuckDB ``a_1``,
+    Spark ``a0`` and ``a1``) — or None."""
     if header is None:
         return "no header row (the file is empty or blank); expected a header naming the columns"
     first: dict[str, int] = {}

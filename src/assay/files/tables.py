@@ -60,23 +60,21 @@ def check_engine_file(path: Path, engine: str) -> None:
             f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
             "(rename the file, or use --engine memory)"
         )
-    if not is_parquet(path):
+    if is_parquet(path):
+        try:
+            names: list[str] | None = list(pq.read_schema(path).names)
+        except (OSError, pa.ArrowException):
+            names = None  # left to the engine's own refusal
+    else:
         _check_text(path)
-        check_csv_header(path)
-    _check_names_apart(path, engine)
+        names = check_csv_header(path)
+    _check_names_apart(path, names, engine)
 
 
-def _check_names_apart(path: Path, engine: str) -> None:
+def _check_names_apart(path: Path, names: list[str] | None, engine: str) -> None:
     """:class:`TableError` for two columns whose names differ only in case: DuckDB renames
     the second (``e_1``), Spark refuses the file in its own words; the memory engine reads
-    both. A file whose names cannot be read is left to the engine's own refusal."""
-    try:
-        if is_parquet(path):
-            names: list[str] | None = list(pq.read_schema(path).names)
-        else:
-            names = header_names(path)
-    except (OSError, ValueError, pa.ArrowException):
-        return
+    both."""
     seen: dict[str, str] = {}
     for name in names or []:
         other = seen.setdefault(name.lower(), name)
@@ -88,12 +86,18 @@ def _check_names_apart(path: Path, engine: str) -> None:
             )
 
 
-def check_csv_header(path: Path) -> None:
-    """:class:`TableError` for a CSV file without a header row, or whose header names a
-    column twice."""
-    problem = header_problem(path)
+def check_csv_header(path: Path) -> list[str] | None:
+    """The names of a CSV file's header row (reading up to the first row only);
+    :class:`TableError` for a file without one, or whose header names a column twice. None
+    when the first row cannot be read: the engine's reading says where it breaks."""
+    try:
+        header = header_names(path)
+    except ValueError:
+        return None
+    problem = header_problem(header)
     if problem is not None:
         raise TableError(f"cannot read {path}: {problem}")
+    return header
 
 
 def is_parquet(path: Path) -> bool:
