@@ -108,6 +108,8 @@ def _special_numbers_read(frame: Any) -> Any:
     R do). A column of text whose first rows are numbers costs a pass over the file."""
     from pyspark.sql import types as T
 
+    from assay.probes.spark_engine import _column
+
     texts = [f.name for f in frame.schema.fields if isinstance(f.dataType, T.StringType)]
     # Most columns of text show a word in their first rows: only the others are read whole.
     head = _numbers_only(frame.limit(_HEAD_ROWS), texts)
@@ -115,7 +117,7 @@ def _special_numbers_read(frame: Any) -> Any:
     if not any(numbers.values()):
         return frame
     return frame.withColumns(
-        {name: _literal(name).cast(T.DoubleType()) for name, yes in numbers.items() if yes}
+        {name: _column(name).cast(T.DoubleType()) for name, yes in numbers.items() if yes}
     )
 
 
@@ -126,9 +128,11 @@ def _numbers_only(frame: Any, names: list[str]) -> dict[str, bool]:
     """For each column of ``names``: it has a value and every value is a number (one pass)."""
     from pyspark.sql import functions as F
 
+    from assay.probes.spark_engine import _column
+
     if not names:
         return {}
-    columns = [_literal(name) for name in names]
+    columns = [_column(name) for name in names]
     counted = frame.select(
         *(F.count(column) for column in columns),
         *(F.count(F.when(~column.rlike(_NUMBER), 1)) for column in columns),
@@ -137,13 +141,6 @@ def _numbers_only(frame: Any, names: list[str]) -> dict[str, bool]:
         name: bool(counted[index]) and not counted[len(names) + index]
         for index, name in enumerate(names)
     }
-
-
-def _literal(name: str) -> Any:
-    """Column ``name`` taken literally (a dot is no field access)."""
-    from pyspark.sql import functions as F
-
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError | None:
