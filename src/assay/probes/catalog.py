@@ -156,28 +156,25 @@ def _statistic(name: str) -> Callable[[ProbeInputs], Any]:
     def compute(inputs: ProbeInputs) -> Any:
         if "column" not in inputs.parameters:  # null where a column's statistic is no number
             return {
-                c.column: _number(c.statistics.get(name), lambda _: None)
+                c.column: value if _is_number(value := c.statistics.get(name)) else None
                 for c in inputs.drift.columns
             }
         column = inputs.parameters["column"]
         value = _column_drift(inputs).statistics.get(name)
         if value is None:
             raise ProbeError(f"{name} does not apply to column {column!r}")
-
-        def refuse(_: float) -> Any:
+        if not _is_number(value):
             raise ProbeError(
                 f"{name} is not defined for column {column!r}: it holds infinite values"
             )
-
-        return _number(value, refuse)
+        return value
 
     return compute
 
 
-def _number(value: Any, otherwise: Callable[[float], Any]) -> Any:
-    """``value``, or what ``otherwise`` makes of a float that is no number (NaN, infinite):
-    never passed on as a value."""
-    return otherwise(value) if isinstance(value, float) and not defined(value) else value
+def _is_number(value: Any) -> bool:
+    """Not a float that is no number (NaN, infinite): such a value is never passed on."""
+    return not isinstance(value, float) or defined(value)
 
 
 def _labels(inputs: ProbeInputs) -> tuple[Any, Any, Any]:
