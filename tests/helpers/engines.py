@@ -297,7 +297,8 @@ def assert_engine_refusals(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, current: Path, engine: str
 ) -> None:
     """``engine`` refuses a probe it lacks, a missing file, a file name it would read as a
-    pattern, and columns whose names differ only in case (which the memory engine reads)."""
+    pattern, and columns whose names differ only in case (which the memory engine reads); a
+    drift probe of a column one file lacks is refused in the memory engine's words."""
     rows = ("probe", "run", "quality.rows", "--engine", engine, "--current")
     assert_refused(
         capsys,
@@ -326,6 +327,16 @@ def assert_engine_refusals(
         )
         memory = run_cli(capsys, "probe", "run", "quality.missing_ratio", "--current", str(path))
         assert memory.exit_code == 0, memory.stderr
+    # A file separated by semicolons, read with commas: one column, named in the refusal.
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("x;cat\n1.5;a\n2.5;b\n")
+    psi = ("probe", "run", "drift.psi", "--column", "x", "--reference", str(semicolons))
+    refusal = (
+        f"drift.psi: {semicolons} has no column 'x' (it has x;cat); if it is a CSV file, its "
+        "header seems to separate the names by ';'"
+    )
+    assert_refused(capsys, refusal, *psi, "--current", str(current))
+    assert_refused(capsys, refusal, *psi, "--current", str(current), "--engine", engine)
 
 
 # DuckDB's sniffer reads the first 20,480 rows: the bad row of the long file comes after them.

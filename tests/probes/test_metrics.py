@@ -14,7 +14,7 @@ from scipy import stats
 from sklearn import metrics
 
 from assay.probes import fairness, performance, quality
-from assay.probes.table import ColumnError, Table, blob_text
+from assay.probes.table import ColumnError, Table, blob_text, missing_columns
 
 RELATIVE = 1e-9
 
@@ -89,6 +89,25 @@ def test_schema_violations(frame: pd.DataFrame) -> None:
     assert quality.schema_violation_ratio(table, {"region": quality.ColumnSchema("numeric")}) == {
         "region": 1.0
     }
+
+
+def test_a_missing_column_is_refused_naming_what_the_data_has() -> None:
+    wide = [f"c{i}" for i in range(45)]
+    message = str(missing_columns("wide.csv", wide, ["salary"]))
+    assert message == (
+        "wide.csv has no column 'salary' (it has " + ", ".join(wide[:30]) + ", … and 15 more)"
+    )
+    assert str(missing_columns("", ["a\x1b[2Jb"], ["x"])) == (
+        "the data has no column 'x' (it has a\\x1b[2Jb)"
+    ), "a name's control characters are written as escapes"
+    for header, separator in (("x;y;z", "';'"), ("x\ty\tz", "tabs"), ("x|y", "'|'")):
+        hinted = str(missing_columns("f.csv", [header], ["x"]))
+        assert hinted.endswith(
+            f"; if it is a CSV file, its header seems to separate the names by {separator}, and "
+            "assay reads commas between values (save it comma-separated, or as Parquet)"
+        ), hinted
+    for columns in (["x y"], ["a;b", "c"]):
+        assert "separate" not in str(missing_columns("f.csv", columns, ["x"]))
 
 
 def test_quality_bad_input(frame: pd.DataFrame) -> None:

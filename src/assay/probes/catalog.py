@@ -25,7 +25,7 @@ from assay.probes.drift import (
     sorted_numeric_drift,
     sorted_present,
 )
-from assay.probes.table import Table
+from assay.probes.table import Table, missing_columns
 
 __all__ = ["PROBES", "Probe", "ProbeError", "ProbeInputs", "drift_columns"]
 
@@ -38,15 +38,19 @@ def drift_columns(
     parameters: Mapping[str, Any], reference: DataSet, current: DataSet
 ) -> list[str] | None:
     """The columns whose drift a drift probe needs: its ``columns`` when given; else the one
-    ``column`` of a probe of one column (none when a data set lacks it, which the probe then
-    says); else None, every column both data sets share. A probe of one column neither waits
-    for the others nor fails on them (an empty column, a column numeric in one data set only)."""
+    ``column`` of a probe of one column (:class:`ColumnError` naming the data set that lacks
+    it and the columns that one has); else None, every column both data sets share. A probe
+    of one column neither waits for the others nor fails on them (an empty column, a column
+    numeric in one data set only)."""
     if parameters.get("columns"):
         return list(parameters["columns"])
     column = parameters.get("column")
     if column is None:
         return None
-    return [column] if column in reference.columns and column in current.columns else []
+    for data in (reference, current):
+        if column not in data.columns:
+            raise missing_columns(data.source, data.columns, [column])
+    return [column]
 
 
 @dataclass

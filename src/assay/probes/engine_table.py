@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from assay.probes.table import ColumnError
+from assay.probes.table import missing_columns
 
 __all__ = ["EngineTable"]
 
@@ -28,7 +28,4 @@ class EngineTable:
         """:class:`ColumnError` naming every column of ``names`` the table lacks."""
         missing = [name for name in names if name not in self.types]
         if missing:
-            raise ColumnError(
-                f"{self.source or 'the data'} has no column {', '.join(map(repr, missing))} "
-                f"(it has {', '.join(self.columns)})"
-            )
+            raise missing_columns(self.source, self.columns, missing)

@@ -12,13 +12,40 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from assay.names import printable
 from assay.probes.drift import sorted_present
 
-__all__ = ["ColumnError", "Table", "blob_text"]
+__all__ = ["ColumnError", "Table", "blob_text", "missing_columns"]
+
+_NAMES_SHOWN = 30  # a file's columns named in a message, at most
+# What separates values in a CSV file written by a spreadsheet set for another locale, or as
+# TSV: read with commas, its header is one column whose name holds them all.
+_OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
 class ColumnError(ValueError):
     """A column is missing or does not hold what a probe needs."""
+
+
+def missing_columns(source: str, columns: Sequence[str], missing: Sequence[str]) -> ColumnError:
+    """The refusal of ``missing`` columns of the data set ``source`` whose columns are
+    ``columns``: it names what the data set has (the first few of many) and, when its one
+    column's name holds another separator than the comma, says that a CSV file seems to use
+    it."""
+    shown = ", ".join(printable(name) for name in columns[:_NAMES_SHOWN])
+    if len(columns) > _NAMES_SHOWN:
+        shown += f", … and {len(columns) - _NAMES_SHOWN:,} more"
+    message = (
+        f"{source or 'the data'} has no column {', '.join(map(repr, missing))} (it has {shown})"
+    )
+    if len(columns) == 1:
+        found = [name for mark, name in _OTHER_SEPARATORS.items() if mark in columns[0]]
+        if found:
+            message += (
+                f"; if it is a CSV file, its header seems to separate the names by {found[0]}, "
+                "and assay reads commas between values (save it comma-separated, or as Parquet)"
+            )
+    return ColumnError(message)
 
 
 @dataclass(frozen=True)
@@ -51,10 +78,7 @@ class Table:
         """:class:`ColumnError` naming every column of ``names`` the table lacks."""
         missing = [name for name in names if name not in self.data.column_names]
         if missing:
-            raise ColumnError(
-                f"{self.source or 'the data'} has no column {', '.join(map(repr, missing))} "
-                f"(it has {', '.join(self.columns)})"
-            )
+            raise missing_columns(self.source, self.columns, missing)
 
     def is_numeric(self, name: str) -> bool:
         """The column holds integers, decimals or floating-point numbers (booleans are
