@@ -3,6 +3,11 @@ names the file and the place, never the file's raw bytes."""
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,6 +37,44 @@ def test_binary_and_non_utf8_files_are_refused_by_place(
     assert str(path) in message
     assert message.isprintable()
     assert "\\x" not in message
+
+
+def _zipped(text: bytes) -> bytes:
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("data.csv", text)
+    return stream.getvalue()
+
+
+CSV_TEXT = b"a,b\n1,2\n3,4\n"
+
+
+@pytest.mark.parametrize(
+    ("packed", "said"),
+    [
+        (gzip.compress(CSV_TEXT), "is compressed with gzip, which the probes do not read"),
+        (bz2.compress(CSV_TEXT), "is compressed with bzip2, which the probes do not read"),
+        (bz2.compress(b""), "is compressed with bzip2"),
+        (lzma.compress(CSV_TEXT), "is compressed with xz, which the probes do not read"),
+        (pa.compress(CSV_TEXT, "zstd", asbytes=True), "is compressed with zstd"),
+        (_zipped(CSV_TEXT), "is a ZIP archive (or a workbook saved by a spreadsheet)"),
+    ],
+)
+def test_a_compressed_file_is_named_as_such(tmp_path: Path, packed: bytes, said: str) -> None:
+    path = tmp_path / "data.csv.gz"
+    path.write_bytes(packed)
+    with pytest.raises(TableError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path} {said}")
+    assert "expected a CSV file in UTF-8, or Parquet named .parquet" in message
+    assert message.isprintable()
+
+
+def test_a_csv_header_that_begins_as_bzip2_does_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("BZh9,PK\n1,2\n")
+    assert read_table(path).columns == ["BZh9", "PK"]
 
 
 def test_a_parquet_file_named_csv_is_recognised(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ scipy and Evidently in test_drift.py and test_quality.py)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from decimal import Decimal
@@ -405,6 +406,13 @@ def assert_malformed_csv_refused(
         capsys,
         f"{binary} is binary (a NUL byte at offset 8); expected a CSV file in UTF-8",
         *("probe", "run", "quality.rows", "--current", str(binary), "--engine", engine),
+    )
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    assert_refused(
+        capsys,
+        f"{packed} is compressed with gzip, which the probes do not read",
+        *("probe", "run", "quality.rows", "--current", str(packed), "--engine", engine),
     )
     for name, text, value in (
         ("semicolons", "a;b\n1;2\n3;4\n", {"a;b": 0.0}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,6 +115,23 @@ def first_line(error: BaseException) -> str:
 
 _SNIFF = 1 << 16
 _EXPECTED = "expected a CSV file in UTF-8, or Parquet named .parquet"
+# How the files a CSV file often travels in begin (their magic numbers), and how to open them.
+# bzip2's three letters could begin a CSV header: its block's own magic number must follow.
+_COMPRESSED = (
+    (re.compile(rb"\x1f\x8b"), "compressed with gzip", "decompress it first: gunzip"),
+    (
+        re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"),
+        "compressed with bzip2",
+        "decompress it first: bunzip2",
+    ),
+    (re.compile(rb"\xfd7zXZ\x00"), "compressed with xz", "decompress it first: unxz"),
+    (re.compile(rb"\x28\xb5\x2f\xfd"), "compressed with zstd", "decompress it first: unzstd"),
+    (
+        re.compile(rb"PK\x03\x04"),
+        "a ZIP archive (or a workbook saved by a spreadsheet)",
+        "extract the CSV file, or save the sheet as CSV",
+    ),
+)
 
 
 def _check_text(path: Path) -> None:
@@ -123,6 +141,11 @@ def _check_text(path: Path) -> None:
         head = stream.read(_SNIFF)
     if head.startswith(b"PAR1"):
         raise TableError(f"{path} is a Parquet file; name it .parquet")
+    for magic, kind, hint in _COMPRESSED:
+        if magic.match(head):
+            raise TableError(
+                f"{path} is {kind}, which the probes do not read; {_EXPECTED} ({hint})"
+            )
     if b"\x00" in head:
         offset = head.index(b"\x00")
         raise TableError(f"{path} is binary (a NUL byte at offset {offset}); {_EXPECTED}")
