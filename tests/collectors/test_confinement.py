@@ -168,6 +168,43 @@ def test_a_link_out_of_the_spec_dir_is_an_error_outcome_and_nothing_leaks(api: A
     assert SECRET not in everything_served(api)
 
 
+def test_a_parquet_directory_reads_no_part_through_a_link(
+    api: Api, layout: dict[str, Path]
+) -> None:
+    """A directory of Parquet parts inside the spec directory is read part by part; a part
+    that is a link (to a file outside, named by a secret column) refuses the directory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    outside = layout["outside"] / "secret.parquet"
+    pq.write_table(pa.table({SECRET: [1.0, None]}), outside)
+    parts = layout["spec_dir"] / "parts"
+    parts.mkdir()
+    pq.write_table(pa.table({"score": [1.0, 2.0]}), parts / "part-0.parquet")
+    interface = {"kind": "probe", "probe": "quality.missing_ratio", "current": "parts"}
+    spec = spec_with(interface, comparison="less_or_equal", target=1)
+    spec["id"] = "parts-read"
+    spec["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"][0]["data_type"] = (
+        "numeric"
+    )
+    spec["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"][0][
+        "assessment_interface"
+    ]["column"] = "score"
+    assert upload(api, spec).status_code == 201
+    node = measurement_of(run_of(api, spec))
+    assert (node["outcome"], node["value"]) == ("pass", 0.0)
+    (parts / "part-1.parquet").symlink_to(outside)
+    spec["id"] = "parts-linked"
+    del spec["dimensions"][0]["requirements"][0]["metrics"][0]["measurements"][0][
+        "assessment_interface"
+    ]["column"]
+    assert upload(api, spec).status_code == 201
+    node = measurement_of(run_of(api, spec))
+    assert node["outcome"] == "error"
+    assert "part-1.parquet is a symbolic link" in node["error"]
+    assert SECRET not in everything_served(api)
+
+
 def test_a_file_inside_the_spec_dir_is_read(api: Api) -> None:
     spec = spec_with("file:inside.txt")
     assert upload(api, spec).status_code == 201

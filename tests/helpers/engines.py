@@ -5,6 +5,7 @@ scipy and Evidently in test_drift.py and test_quality.py)."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 from decimal import Decimal
@@ -299,7 +300,8 @@ def assert_engine_refusals(
 ) -> None:
     """``engine`` refuses a probe it lacks, a missing file, a file name it would read as a
     pattern, and columns whose names differ only in case (which the memory engine reads); a
-    drift probe of a column one file lacks is refused in the memory engine's words."""
+    Parquet file whose pages are broken, and a drift probe of a column one file lacks, are
+    refused as the memory engine refuses them."""
     rows = ("probe", "run", "quality.rows", "--engine", engine, "--current")
     assert_refused(
         capsys,
@@ -328,6 +330,19 @@ def assert_engine_refusals(
         )
         memory = run_cli(capsys, "probe", "run", "quality.missing_ratio", "--current", str(path))
         assert memory.exit_code == 0, memory.stderr
+    # Pages broken behind a sound footer: met by the probe's query, not by opening the file.
+    broken = tmp_path / "broken-pages.parquet"
+    pq.write_table(pa.table({"x": [float(i) for i in range(1_000)]}), broken, compression="none")
+    damaged = bytearray(broken.read_bytes())
+    damaged[4:40] = b"\xff" * 36
+    broken.write_bytes(bytes(damaged))
+    for name in ("memory", engine):
+        assert_refused(
+            capsys,
+            f"cannot read {broken}: ",
+            *("probe", "run", "quality.missing_ratio", "--current", str(broken)),
+            *("--engine", name),
+        )
     # A file separated by semicolons, read with commas: one column, named in the refusal.
     semicolons = tmp_path / "semicolons.csv"
     semicolons.write_text("x;cat\n1.5;a\n2.5;b\n")
@@ -594,3 +609,98 @@ def assert_csv_missing_values_read_alike(
             *("probe", "run", "drift.wasserstein", "--column", "f", "--engine", name),
             *("--reference", str(path), "--current", str(path)),
         )
+
+
+def parquet_directories(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
+    """The oracle data sets as one Parquet file each and as a directory of parts, as Spark
+    writes them (parts below a ``country=DE`` directory, whose name gives no column, a
+    ``_SUCCESS`` marker and a hidden file that are not parts): ``{role: (file, directory)}``."""
+    reference, current = frames(2_000, seed=11)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    written_as: dict[str, tuple[Path, Path]] = {}
+    for role, table in (("reference", reference), ("current", current)):
+        single, parts = tmp_path / f"{role}.parquet", tmp_path / f"{role}-parts"
+        pq.write_table(table, single)
+        (parts / "country=DE").mkdir(parents=True)
+        third = table.num_rows // 3
+        pq.write_table(table.slice(0, third), parts / "country=DE" / "part-00000.parquet")
+        pq.write_table(table.slice(third, third), parts / "part-00001.pq")
+        pq.write_table(table.slice(2 * third), parts / "part-00002.parquet")
+        (parts / "_SUCCESS").write_text("")
+        (parts / ".notes").write_text("not a part")
+        written_as[role] = (single, parts)
+    return written_as
+
+
+DIRECTORY_PROBES: list[tuple[str, ...]] = [
+    ("drift.ks_statistic",),
+    ("drift.psi", "--column", "colour"),
+    ("drift.wasserstein", "--column", "gappy"),
+    ("quality.missing_ratio",),
+    ("quality.duplicate_ratio",),
+    ("quality.outlier_ratio", "--column", "score"),
+]
+
+
+def _alike(value: Any, expected: Any) -> bool:
+    """Equal, numbers to :data:`RELATIVE`, in dictionaries by key (null as null)."""
+    if isinstance(expected, dict):
+        return value.keys() == expected.keys() and all(
+            _alike(value[key], expected[key]) for key in expected
+        )
+    if isinstance(expected, float):
+        return bool(value == pytest.approx(expected, rel=RELATIVE))
+    return bool(value == expected)
+
+
+def assert_parquet_directories_read_alike(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, engine: str
+) -> None:
+    """``engine`` reads a directory of Parquet parts as the in-memory engine reads the one
+    file holding the same rows: the same values, the rows of every part, the directory's
+    digest by hand; and refuses alike a directory without parts, parts of other columns and a
+    link among the parts."""
+    files = parquet_directories(tmp_path)
+    (reference, reference_parts), (current, current_parts) = files["reference"], files["current"]
+    lines = "".join(
+        f"{name}\t{hashlib.sha256((current_parts / name).read_bytes()).hexdigest()}\n"
+        for name in ("country=DE/part-00000.parquet", "part-00001.pq", "part-00002.parquet")
+    )
+    for probe in DIRECTORY_PROBES:
+        whole = probe_json(capsys, reference, current, probe[0], "memory", *probe[1:])
+        for name in ("memory", engine):
+            parted = probe_json(capsys, reference_parts, current_parts, probe[0], name, *probe[1:])
+            assert _alike(parted["value"], whole["value"]), (name, probe, parted["value"])
+            assert parted["inputs"]["current"] == {
+                "path": str(current_parts),
+                "sha256": hashlib.sha256(lines.encode()).hexdigest(),
+                "rows": whole["inputs"]["current"]["rows"],
+            }
+    empty = tmp_path / "empty-parts"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")
+    other = tmp_path / "other-parts"
+    other.mkdir()
+    pq.write_table(pa.table({"score": [1.0, 2.0]}), other / "a.parquet")
+    pq.write_table(pa.table({"score": ["x", "y"]}), other / "b.parquet")
+    linked = tmp_path / "linked-parts"
+    linked.mkdir()
+    pq.write_table(pa.table({"score": [1.0, 2.0]}), linked / "a.parquet")
+    (linked / "b.parquet").symlink_to(reference)
+    for path, said in (
+        (empty, f"{empty} is a directory without Parquet files"),
+        (other, f"cannot read {other}: b.parquet has other columns or types (score: string)"),
+        (linked, f"{linked / 'b.parquet'} is a symbolic link"),
+    ):
+        for name in ("memory", engine):
+            assert_refused(
+                capsys,
+                said,
+                "probe",
+                "run",
+                "quality.rows",
+                "--current",
+                str(path),
+                "--engine",
+                name,
+            )

@@ -30,6 +30,7 @@ from tests.helpers.engines import (
     assert_csv_missing_values_read_alike,
     assert_engine_refusals,
     assert_malformed_csv_refused,
+    assert_parquet_directories_read_alike,
     assert_refused,
     assert_same_drift,
     assert_same_json,
@@ -138,6 +139,12 @@ def test_csv_missing_values_and_infinities_read_alike(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert_csv_missing_values_read_alike(capsys, tmp_path, "duckdb")
+
+
+def test_a_directory_of_parquet_parts_reads_as_its_rows_in_one_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert_parquet_directories_read_alike(capsys, tmp_path, "duckdb")
 
 
 def test_a_spec_chooses_the_engine(

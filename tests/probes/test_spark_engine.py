@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from assay.probes.catalog import ProbeInputs
@@ -24,6 +25,7 @@ from tests.helpers.engines import (
     assert_csv_missing_values_read_alike,
     assert_engine_refusals,
     assert_malformed_csv_refused,
+    assert_parquet_directories_read_alike,
     assert_refused,
     assert_same_drift,
     assert_same_json,
@@ -139,6 +141,15 @@ def test_probe_run_spec_and_report_on_spark(
     assert_engine_refusals(capsys, tmp_path, current, "spark")
     assert_wide_types_agree(capsys, tmp_path, "spark")
     assert_csv_missing_values_read_alike(capsys, tmp_path, "spark")
+    assert_parquet_directories_read_alike(capsys, tmp_path / "parts", "spark")
+    # A directory Spark wrote itself (parts, checksums, _SUCCESS), and a name Hadoop must not
+    # read percent-encoded (a space, =, a letter beyond ASCII).
+    by_spark = tmp_path / "by spark=1 é"
+    spark.read.parquet(str(reference)).write.parquet(str(by_spark))
+    assert any(path.name.startswith(".") for path in by_spark.iterdir()), "checksums"
+    for name in ("memory", "spark"):
+        rows = probe_json(capsys, reference, by_spark, "quality.rows", name)
+        assert rows["value"] == pq.read_metadata(reference).num_rows
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 not really parquet")
     assert_refused(

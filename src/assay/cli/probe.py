@@ -25,7 +25,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-FileOption = Annotated[Path | None, typer.Option(dir_okay=False, show_default=False)]
+# A data set: a CSV or Parquet file, or a directory of Parquet files.
+FileOption = Annotated[Path | None, typer.Option(show_default=False)]
 TextOption = Annotated[str | None, typer.Option(show_default=False)]
 
 
@@ -141,8 +142,8 @@ def run(
 
 @app.command()
 def report(
-    reference: Annotated[Path, typer.Option(dir_okay=False, help="The reference data.")],
-    current: Annotated[Path, typer.Option(dir_okay=False, help="The data to compare with it.")],
+    reference: Annotated[Path, typer.Option(help="The reference data.")],
+    current: Annotated[Path, typer.Option(help="The data to compare with it.")],
     columns: Annotated[
         list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
     ] = None,

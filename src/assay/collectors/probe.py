@@ -25,7 +25,7 @@ from pydantic import ConfigDict, field_validator
 
 from assay.collectors.base import CollectContext, CollectionError, Parameters, Traced
 from assay.collectors.confinement import Confinement
-from assay.files.tables import TableError, read_table
+from assay.files.tables import TableError, parquet_parts, read_table
 from assay.files.tables import file_digest as _digest
 from assay.probes.catalog import PROBES, ProbeError, ProbeInputs, drift_columns
 from assay.probes.drift import DatasetDrift
@@ -128,9 +128,16 @@ def _once(cache: OrderedDict[Any, Any], key: tuple[Any, ...], compute: Callable[
 
 def _table(path: Path) -> Table:
     try:
-        stat = path.stat()
+        # A directory's parts each: a part rewritten in place leaves the directory's own
+        # time and size as they were.
+        stamps = tuple(
+            (str(part.resolve()), (stat := part.stat()).st_mtime_ns, stat.st_size)
+            for part in parquet_parts(path)
+        )
     except OSError:
         raise CollectionError(f"no such file: {path}") from None
+    except TableError as error:
+        raise CollectionError(str(error)) from None
 
     def read() -> Table:
         try:
@@ -138,9 +145,7 @@ def _table(path: Path) -> Table:
         except TableError as error:
             raise CollectionError(str(error)) from None
 
-    found: Table = _once(
-        _tables, ("table", str(path.resolve()), stat.st_mtime_ns, stat.st_size), read
-    )
+    found: Table = _once(_tables, ("table", stamps), read)
     return found
 
 
@@ -277,8 +282,10 @@ def _compute_on_engine(
     try:
         digests = {role: _digest(path) for role, path in given.items()}
     except OSError:
-        absent = next(path for path in given.values() if not path.is_file())
+        absent = next(path for path in given.values() if not path.is_file() and not path.is_dir())
         raise CollectionError(f"no such file: {absent}") from None
+    except TableError as error:
+        raise CollectionError(str(error)) from None
     open_tables, drift_of = engine_functions(engine)
     try:
         with open_tables(given) as tables:

@@ -1,6 +1,7 @@
 """Data files opened in DuckDB for the out-of-core probe engine: each file a view
-(``read_parquet`` for ``.parquet``/``.pq``, else ``read_csv`` with DuckDB's type detection),
-in an in-memory database that spills to a temporary directory of its own.
+(``read_parquet`` for ``.parquet``/``.pq`` or a directory of such files, else ``read_csv``
+with DuckDB's type detection), in an in-memory database that spills to a temporary directory
+of its own.
 
 A CSV file is read in the dialect the in-memory engine reads (pyarrow's defaults): commas,
 double quotes doubled inside a quoted value, one header row, and every row with as many fields
@@ -20,7 +21,13 @@ from pathlib import Path
 import duckdb
 
 from assay.files.csv_rows import malformed_row, printable
-from assay.files.tables import TableError, check_engine_file, first_line, is_parquet
+from assay.files.tables import (
+    TableError,
+    check_engine_file,
+    first_line,
+    is_parquet,
+    parquet_parts,
+)
 from assay.probes.duckdb_engine import DuckTable
 
 __all__ = ["LIMIT_VARIABLE", "duck_tables", "estimated_memory", "memory_limit"]
@@ -56,6 +63,20 @@ def _csv_problem(error: duckdb.Error, paths: list[Path]) -> TableError | None:
     return TableError(f"cannot read {path}: {described}")
 
 
+def _unreadable(error: duckdb.Error, paths: list[Path]) -> TableError | None:
+    """A refusal for data DuckDB cannot read once a probe reads it (a Parquet file whose
+    pages are broken behind a sound footer), naming the file where DuckDB does, else every
+    file; None for another error (of the engine's own queries)."""
+    reading = (duckdb.IOException, duckdb.InvalidInputException)
+    if type(error) is not duckdb.Error and not isinstance(error, reading):
+        return None
+    text = str(error)
+    named = [path for path in paths if str(path) in text]
+    which = list(dict.fromkeys(named or paths))
+    files = str(which[0]) if len(which) == 1 else "one of " + ", ".join(map(str, which))
+    return TableError(f"cannot read {files}: {printable(first_line(error))}")
+
+
 def _described(text: str) -> str | None:
     """DuckDB's sentence on what is wrong with a CSV line: the first after the line's number
     and the line itself, before the hints (``Error when converting column "a". …``)."""
@@ -67,7 +88,9 @@ def _described(text: str) -> str | None:
 
 def _relation(connection: duckdb.DuckDBPyConnection, path: Path) -> duckdb.DuckDBPyRelation:
     if is_parquet(path):
-        return connection.read_parquet(str(path))
+        # Each part by name (checked, no pattern), without columns from directory names.
+        parts = [str(part) for part in parquet_parts(path)]
+        return connection.read_parquet(parts, hive_partitioning=False)
     # The in-memory engine's dialect (pyarrow's defaults), set rather than sniffed (the module).
     return connection.read_csv(
         str(path),
@@ -130,7 +153,8 @@ def duck_tables(files: Mapping[str, Path]) -> Iterator[dict[str, DuckTable]]:
             try:
                 yield tables
             except duckdb.Error as error:  # a bad row past the sniffer's sample, met by a probe
-                problem = _csv_problem(error, list(files.values()))
+                paths = list(files.values())
+                problem = _csv_problem(error, paths) or _unreadable(error, paths)
                 if problem is None:
                     raise
                 raise problem from None
@@ -144,6 +168,11 @@ def estimated_memory(path: Path) -> int:
     if is_parquet(path):
         import pyarrow.parquet as pq
 
-        metadata = pq.ParquetFile(path).metadata
-        return sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+        total = 0
+        for part in parquet_parts(path):
+            metadata = pq.ParquetFile(part).metadata
+            total += sum(
+                metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+            )
+        return total
     return path.stat().st_size

@@ -1,6 +1,6 @@
 """Data files opened in Spark for the Spark probe engine: each file a DataFrame
-(``spark.read.parquet`` for ``.parquet``/``.pq``, else ``spark.read.csv`` with a header and
-Spark's type inference).
+(``spark.read.parquet`` for ``.parquet``/``.pq`` or a directory of such files, else
+``spark.read.csv`` with a header and Spark's type inference).
 
 A CSV file is read in the dialect the in-memory engine reads (pyarrow's defaults): commas,
 double quotes doubled inside a quoted value (Spark's own escape is a backslash), one header
@@ -26,7 +26,13 @@ from threading import Lock
 from typing import Any
 
 from assay.files.csv_rows import malformed_row, printable
-from assay.files.tables import TableError, check_engine_file, first_line, is_parquet
+from assay.files.tables import (
+    TableError,
+    check_engine_file,
+    first_line,
+    is_parquet,
+    parquet_parts,
+)
 
 __all__ = ["MASTER_VARIABLE", "SparkUnavailableError", "spark_session", "spark_tables"]
 
@@ -82,19 +88,29 @@ def spark_session() -> Any:
 
 _CSV_PRUNING = "spark.sql.csv.parser.columnPruning.enabled"
 _FAILED_FILE = re.compile(r"FAILED_READ_FILE\S*\] Encountered error while reading file (\S+?)\.?\s")
+_CAUSE = re.compile(r"^Caused by: (?:[\w.$]+: )?(.+)$", re.MULTILINE)
 _MALFORMED = re.compile(r"Malformed CSV record: (.*?)(?: SQLSTATE: \w+)?$", re.MULTILINE)
 
 
 def _frame(session: Any, path: Path) -> Any:
-    location = path.resolve().as_uri()
+    location = _location(path)
     if is_parquet(path):
-        return session.read.parquet(location)
+        # Each part by name, so that no column comes from directory names (as the others).
+        return session.read.parquet(*(_location(part) for part in parquet_parts(path)))
     # Pruned, Spark's parser reads only the fields a query uses, and a row's count goes unseen.
     session.conf.set(_CSV_PRUNING, "false")
     frame = session.read.csv(
         location, header=True, inferSchema=True, nanValue="nan", escape='"', mode="FAILFAST"
     )
     return _special_numbers_read(frame)
+
+
+def _location(path: Path) -> str:
+    """The file's address for Spark: ``file://`` and its real path as it is written. Hadoop
+    quotes a path itself; one already percent-encoded (``Path.as_uri``) is read as a name with
+    ``%20`` in it, so that a file with a space, ``=`` or a letter beyond ASCII in its name was
+    not found."""
+    return "file://" + str(path.resolve())
 
 
 # A number as pyarrow and DuckDB read one in a CSV file, NaN and the infinities in any case.
@@ -145,14 +161,27 @@ def _numbers_only(frame: Any, names: list[str]) -> dict[str, bool]:
 
 def _read_problem(error: BaseException, files: Mapping[str, Path]) -> TableError | None:
     """A refusal naming the file, the line and the row for Spark's error about a CSV row that
-    breaks the dialect; None for another error."""
+    breaks the dialect, or the file and the cause for a file Spark could not read (a Parquet
+    file whose data is broken); None for another error."""
     text = str(error)
     failed = _FAILED_FILE.search(text)
-    if failed is None or "MALFORMED" not in text:
+    if failed is None:
         return None
-    path = next((p for p in files.values() if p.resolve().as_uri() == failed.group(1)), None)
+    named = failed.group(1)
+    path = next(
+        (
+            p
+            for p in files.values()
+            if any(named in (part.resolve().as_uri(), _location(part)) for part in parquet_parts(p))
+        ),
+        None,
+    )
     if path is None:
         return None
+    if "MALFORMED" not in text:  # a file Spark cannot read (its data, not only its footer)
+        cause = _CAUSE.search(text)
+        reason = printable(cause.group(1).strip() if cause else first_line(error))
+        return TableError(f"cannot read {path}: {reason}")
     where = malformed_row(path)
     if where is None:  # every row fits the dialect: the record Spark refused spans lines
         record = _MALFORMED.search(text)

@@ -20,6 +20,8 @@ __all__ = [
     "file_digest",
     "first_line",
     "is_parquet",
+    "parquet_parts",
+    "parquet_schema",
     "read_table",
 ]
 
@@ -31,12 +33,53 @@ class TableError(ValueError):
 
 
 def file_digest(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in chunks."""
+    """The SHA-256 of a file's bytes, read in chunks; of a directory of Parquet files
+    (:func:`parquet_parts`), the SHA-256 of one line per file, in order: its path inside the
+    directory (``/`` between names), a tab, its SHA-256."""
+    if path.is_dir():
+        lines = (
+            f"{part.relative_to(path).as_posix()}\t{file_digest(part)}\n"
+            for part in parquet_parts(path)
+        )
+        return hashlib.sha256("".join(lines).encode()).hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as stream:
         while chunk := stream.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def parquet_parts(path: Path) -> list[Path]:
+    """The Parquet files a data set at ``path`` is read from: the file itself, or for a
+    directory (a data set written in parts, as Spark, pyarrow and DuckDB write one) every file
+    named ``.parquet`` or ``.pq`` below it, in the order of their paths, skipping names that
+    begin with ``_`` or ``.`` (``_SUCCESS``, checksums, metadata), as Spark does.
+    :class:`TableError` for a directory without such a file, or one holding a link: its parts
+    are read as plain files inside it, never as what a link points to."""
+    if not path.is_dir():
+        return [path]
+    inside = path.resolve()
+    parts = []
+    for found in sorted(path.rglob("*")):
+        relative = found.relative_to(path)
+        if any(name.startswith(("_", ".")) for name in relative.parts):
+            continue
+        if found.is_symlink() or inside not in found.resolve().parents:
+            raise TableError(
+                f"{found} is a symbolic link; the files of a Parquet directory are read only "
+                "as plain files inside it"
+            )
+        if found.is_file() and found.suffix.lower() in _PARQUET_SUFFIXES:
+            parts.append(found)
+    if not parts:
+        raise TableError(
+            f"{path} is a directory without Parquet files; expected a Parquet file, a "
+            "directory of Parquet files (as Spark writes them) or a CSV file"
+        )
+    return parts
 
 
 # Characters a file-reading engine (DuckDB, Spark's Hadoop file system) takes as a pattern.
@@ -53,17 +96,20 @@ def check_engine_file(path: Path, engine: str) -> None:
     """:class:`TableError` for a file that does not exist, or whose name ``engine`` would read
     as a pattern — matching other files than the one checked and confined —, or a CSV file that
     is not UTF-8 text or has no usable header: the memory engine's refusals, in its words."""
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise TableError(f"no such file: {path}")
     # The engine opens the resolved path: a link to a name with such a mark is refused too.
-    if any(mark in str(name) for name in (path, path.resolve()) for mark in _PATTERN_MARKS):
-        raise TableError(
-            f"{path}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} engine "
-            "(rename the file, or use --engine memory)"
-        )
-    if is_parquet(path):
+    for part in parquet_parts(path):
+        if any(mark in str(name) for name in (part, part.resolve()) for mark in _PATTERN_MARKS):
+            raise TableError(
+                f"{part}: a name with {' '.join(_PATTERN_MARKS)} is refused by the {engine} "
+                "engine (rename the file, or use --engine memory)"
+            )
+    if path.is_dir():
+        names: list[str] | None = list(parquet_schema(path).names)
+    elif is_parquet(path):
         try:
-            names: list[str] | None = list(pq.read_schema(path).names)
+            names = list(pq.read_schema(path).names)
         except (OSError, pa.ArrowException):
             names = None  # left to the engine's own refusal
     else:
@@ -102,9 +148,32 @@ def check_csv_header(path: Path) -> list[str] | None:
 
 
 def is_parquet(path: Path) -> bool:
-    """True for a file every engine reads as Parquet (named ``.parquet`` or ``.pq``); any
-    other is read as CSV."""
-    return path.suffix.lower() in (".parquet", ".pq")
+    """True for what every engine reads as Parquet: a file named ``.parquet`` or ``.pq``, or a
+    directory of such files (:func:`parquet_parts`); any other file is read as CSV."""
+    return path.suffix.lower() in _PARQUET_SUFFIXES or path.is_dir()
+
+
+def parquet_schema(path: Path) -> pa.Schema:
+    """The schema of a Parquet file, or of a directory's parts, which must all have the same
+    columns of the same types (:class:`TableError` naming the first that does not)."""
+    parts = parquet_parts(path)
+    try:
+        schema = pq.read_schema(parts[0]).remove_metadata()
+        for part in parts[1:]:
+            other = pq.read_schema(part).remove_metadata()
+            if not other.equals(schema):
+                raise TableError(
+                    f"cannot read {path}: {part.relative_to(path)} has other columns or types "
+                    f"({_schema_text(other)}) than {parts[0].relative_to(path)} "
+                    f"({_schema_text(schema)}); expected the same in every file"
+                )
+    except (OSError, pa.ArrowException) as error:
+        raise TableError(f"cannot read {path}: {ascii(first_line(error))[1:-1]}") from None
+    return schema
+
+
+def _schema_text(schema: pa.Schema) -> str:
+    return ", ".join(printable(f"{field.name}: {field.type}") for field in schema)
 
 
 def first_line(error: BaseException) -> str:
@@ -180,13 +249,19 @@ def _check_quotes_closed(path: Path, data: pa.Table) -> None:
 def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     """The data set at ``path`` (``.parquet``/``.pq``, else CSV), only ``columns`` when given,
     with the SHA-256 of the file. :class:`TableError` for a missing, unreadable or empty file."""
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise TableError(f"no such file: {path}")
     try:
         if is_parquet(path):
-            available = pq.read_schema(path).names
+            available = parquet_schema(path).names
             wanted = [c for c in columns if c in available] if columns is not None else None
-            data = pq.read_table(path, columns=wanted)
+            parts = parquet_parts(path)
+            # A list of files: no partition columns read from directory names (as the others).
+            data = pq.read_table(
+                [str(part) for part in parts] if path.is_dir() else path,
+                columns=wanted,
+                partitioning=None,
+            )
         else:
             _check_text(path)
             check_csv_header(path)
