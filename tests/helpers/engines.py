@@ -658,8 +658,8 @@ def assert_parquet_directories_read_alike(
 ) -> None:
     """``engine`` reads a directory of Parquet parts as the in-memory engine reads the one
     file holding the same rows: the same values, the rows of every part, the directory's
-    digest by hand; and refuses alike a directory without parts, parts of other columns and a
-    link among the parts."""
+    digest by hand; and refuses alike a directory without parts, a part without a footer,
+    parts of other columns and a link among the parts."""
     files = parquet_directories(tmp_path)
     (reference, reference_parts), (current, current_parts) = files["reference"], files["current"]
     lines = "".join(
@@ -687,8 +687,13 @@ def assert_parquet_directories_read_alike(
     linked.mkdir()
     pq.write_table(pa.table({"score": [1.0, 2.0]}), linked / "a.parquet")
     (linked / "b.parquet").symlink_to(reference)
+    torn = tmp_path / "torn-parts"
+    torn.mkdir()
+    pq.write_table(pa.table({"score": [1.0, 2.0]}), torn / "a.parquet")
+    (torn / "b.parquet").write_bytes(b"PAR1")
     for path, said in (
         (empty, f"{empty} is a directory without Parquet files"),
+        (torn, f"cannot read {torn}: b.parquet: Parquet file size is 4 bytes"),
         (other, f"cannot read {other}: b.parquet has other columns or types (score: string)"),
         (linked, f"{linked / 'b.parquet'} is a symbolic link"),
     ):

@@ -157,19 +157,26 @@ def parquet_schema(path: Path) -> pa.Schema:
     """The schema of a Parquet file, or of a directory's parts, which must all have the same
     columns of the same types (:class:`TableError` naming the first that does not)."""
     parts = parquet_parts(path)
-    try:
-        schema = pq.read_schema(parts[0]).remove_metadata()
-        for part in parts[1:]:
-            other = pq.read_schema(part).remove_metadata()
-            if not other.equals(schema):
-                raise TableError(
-                    f"cannot read {path}: {part.relative_to(path)} has other columns or types "
-                    f"({_schema_text(other)}) than {parts[0].relative_to(path)} "
-                    f"({_schema_text(schema)}); expected the same in every file"
-                )
-    except (OSError, pa.ArrowException) as error:
-        raise TableError(f"cannot read {path}: {ascii(first_line(error))[1:-1]}") from None
+    schema = _part_schema(path, parts[0])
+    for part in parts[1:]:
+        other = _part_schema(path, part)
+        if not other.equals(schema):
+            raise TableError(
+                f"cannot read {path}: {part.relative_to(path)} has other columns or types "
+                f"({_schema_text(other)}) than {parts[0].relative_to(path)} "
+                f"({_schema_text(schema)}); expected the same in every file"
+            )
     return schema
+
+
+def _part_schema(path: Path, part: Path) -> pa.Schema:
+    """The schema in ``part``'s footer; :class:`TableError` naming the part of the
+    directory ``path`` (or the file) that has none."""
+    try:
+        return pq.read_schema(part).remove_metadata()
+    except (OSError, pa.ArrowException) as error:
+        where = f"{path}: {part.relative_to(path)}" if part != path else str(path)
+        raise TableError(f"cannot read {where}: {ascii(first_line(error))[1:-1]}") from None
 
 
 def _schema_text(schema: pa.Schema) -> str:
