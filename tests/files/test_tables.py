@@ -108,3 +108,28 @@ def test_a_line_too_long_is_named_without_being_read_whole(tmp_path: Path) -> No
     with pytest.raises(ValueError, match="the header row cannot be read"):
         header_names(path)
     assert check_csv_header(path) is None  # no problem claimed: the engine says where
+
+
+def test_a_parquet_directorys_parts_and_digest_follow_their_paths_by_code_point(
+    tmp_path: Path,
+) -> None:
+    """``a-b.parquet`` before ``a/b.parquet`` ('-' is U+002D, '/' U+002F), where comparing
+    name by name would put ``a/b`` first; the digest is over those lines, in that order."""
+    import hashlib
+
+    from assay.files.tables import file_digest, parquet_parts
+
+    (tmp_path / "a").mkdir()
+    for name, value in (("a/b.parquet", 1.0), ("a-b.parquet", 2.0), ("_c.parquet", 3.0)):
+        pq.write_table(pa.table({"x": [value]}), tmp_path / name)
+    parts = parquet_parts(tmp_path)
+    assert [part.relative_to(tmp_path).as_posix() for part in parts] == [
+        "a-b.parquet",
+        "a/b.parquet",
+    ]
+    lines = "".join(
+        f"{name}\t{hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()}\n"
+        for name in ("a-b.parquet", "a/b.parquet")
+    )
+    assert file_digest(tmp_path) == hashlib.sha256(lines.encode()).hexdigest()
+    assert read_table(tmp_path).data.column("x").to_pylist() == [2.0, 1.0]

@@ -55,7 +55,8 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 def parquet_parts(path: Path) -> list[Path]:
     """The Parquet files a data set at ``path`` is read from: the file itself, or for a
     directory (a data set written in parts, as Spark, pyarrow and DuckDB write one) every file
-    named ``.parquet`` or ``.pq`` below it, in the order of their paths, skipping names that
+    named ``.parquet`` or ``.pq`` below it, sorted by its path inside the directory (``/``
+    between names, compared by code point), skipping names that
     begin with ``_`` or ``.`` (``_SUCCESS``, checksums, metadata), as Spark does.
     :class:`TableError` for a directory without such a file, or one holding a link: its parts
     are read as plain files inside it, never as what a link points to."""
@@ -63,7 +64,8 @@ def parquet_parts(path: Path) -> list[Path]:
         return [path]
     inside = path.resolve()
     parts = []
-    for found in sorted(path.rglob("*")):
+    # Sorted as their paths inside the directory are written, code point by code point.
+    for found in sorted(path.rglob("*"), key=lambda each: each.relative_to(path).as_posix()):
         relative = found.relative_to(path)
         if any(name.startswith(("_", ".")) for name in relative.parts):
             continue
