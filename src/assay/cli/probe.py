@@ -25,8 +25,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-# A data set: a CSV or Parquet file, or a directory of Parquet files.
-FileOption = Annotated[Path | None, typer.Option(show_default=False)]
+_DATA_SET = "a CSV or Parquet file, or a directory of Parquet files"
+FileOption = Annotated[Path | None, typer.Option(show_default=False, help=f"Data: {_DATA_SET}.")]
 TextOption = Annotated[str | None, typer.Option(show_default=False)]
 
 
@@ -142,8 +142,8 @@ def run(
 
 @app.command()
 def report(
-    reference: Annotated[Path, typer.Option(help="The reference data.")],
-    current: Annotated[Path, typer.Option(help="The data to compare with it.")],
+    reference: Annotated[Path, typer.Option(help=f"The reference data: {_DATA_SET}.")],
+    current: Annotated[Path, typer.Option(help="The data to compare with it (the same).")],
     columns: Annotated[
         list[str] | None, typer.Option("--columns", help="Only these columns (repeat).")
     ] = None,
