@@ -52,12 +52,30 @@ CSV_TEXT = b"a,b\n1,2\n3,4\n"
 @pytest.mark.parametrize(
     ("packed", "said"),
     [
-        (gzip.compress(CSV_TEXT), "is compressed with gzip, which the probes do not read"),
-        (bz2.compress(CSV_TEXT), "is compressed with bzip2, which the probes do not read"),
-        (bz2.compress(b""), "is compressed with bzip2"),
-        (lzma.compress(CSV_TEXT), "is compressed with xz, which the probes do not read"),
-        (pa.compress(CSV_TEXT, "zstd", asbytes=True), "is compressed with zstd"),
-        (_zipped(CSV_TEXT), "is a ZIP archive (or a workbook saved by a spreadsheet)"),
+        # Named: the packed bytes hold the time they were made, and xdist's workers must
+        # collect the same test names.
+        pytest.param(
+            gzip.compress(CSV_TEXT, mtime=0),
+            "is compressed with gzip, which the probes do not read",
+            id="gzip",
+        ),
+        pytest.param(
+            bz2.compress(CSV_TEXT),
+            "is compressed with bzip2, which the probes do not read",
+            id="bzip2",
+        ),
+        pytest.param(bz2.compress(b""), "is compressed with bzip2", id="bzip2-empty"),
+        pytest.param(
+            lzma.compress(CSV_TEXT), "is compressed with xz, which the probes do not read", id="xz"
+        ),
+        pytest.param(
+            pa.compress(CSV_TEXT, "zstd", asbytes=True), "is compressed with zstd", id="zstd"
+        ),
+        pytest.param(
+            _zipped(CSV_TEXT),
+            "is a ZIP archive (or a workbook saved by a spreadsheet)",
+            id="zip",
+        ),
     ],
 )
 def test_a_compressed_file_is_named_as_such(tmp_path: Path, packed: bytes, said: str) -> None:
