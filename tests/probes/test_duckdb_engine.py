@@ -22,7 +22,7 @@ from assay.probes.duckdb_engine import (
     _windowed_ranks,
     duck_drift,
 )
-from assay.probes.table import Table
+from assay.probes.table import ColumnError, Table
 from tests.helpers.engines import (
     LATE_BAD_LINE,
     PROBES_EVERY_ENGINE_HAS,
@@ -83,6 +83,15 @@ def test_duckdb_outliers_with_infinite_values(tmp_path: Path) -> None:
     connection = duckdb.connect()
     connection.execute(f"CREATE VIEW infinite AS SELECT * FROM read_parquet('{path}')")
     assert_same_outliers_with_infinities(DuckTable(connection, "infinite"), memory)
+
+
+def test_a_column_the_table_lacks_is_refused_by_name_when_its_type_is_asked() -> None:
+    connection = duckdb.connect()
+    connection.execute("CREATE VIEW data AS SELECT 1.5 AS x")
+    table = DuckTable(connection, "data")
+    for asked in (table.is_numeric, table.is_nested):
+        with pytest.raises(ColumnError, match=r"has no column 'y' \(it has x\)"):
+            asked("y")
 
 
 @pytest.mark.parametrize("engine", ["memory", "duckdb"])

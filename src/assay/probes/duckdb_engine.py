@@ -103,6 +103,7 @@ class DuckTable(EngineTable):
 
     def is_numeric(self, name: str) -> bool:
         """Integers, decimals and floating-point numbers (booleans are categories)."""
+        self.require([name])
         kind = str(self.types[name]).upper()
         return kind.startswith(_NUMERIC_TYPES) and not self.is_nested(name)
 
