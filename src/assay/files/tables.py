@@ -264,13 +264,9 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
         if is_parquet(path):
             available = parquet_schema(path).names
             wanted = [c for c in columns if c in available] if columns is not None else None
-            parts = parquet_parts(path)
             # A list of files: no partition columns read from directory names (as the others).
-            data = pq.read_table(
-                [str(part) for part in parts] if path.is_dir() else path,
-                columns=wanted,
-                partitioning=None,
-            )
+            source = [str(part) for part in parquet_parts(path)] if path.is_dir() else path
+            data = pq.read_table(source, columns=wanted, partitioning=None)
         else:
             _check_text(path)
             check_csv_header(path)
@@ -281,13 +277,11 @@ def read_table(path: Path, columns: Sequence[str] | None = None) -> Table:
     except TableError:
         raise
     except (pa.ArrowException, OSError, ValueError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        where = malformed_row(path) if first_line.startswith("CSV parse error") else None
+        said = first_line(error)
+        where = malformed_row(path) if said.startswith("CSV parse error") else None
         if where is not None:  # pyarrow names the row, not its line
             raise TableError(f"cannot read {path}: CSV parse error on {where}") from None
-        raise TableError(f"cannot read {path}: {ascii(first_line)[1:-1]}") from None
+        raise TableError(f"cannot read {path}: {ascii(said)[1:-1]}") from None
     if data.num_rows == 0:
         raise TableError(f"{path} has no rows")
     return Table(data, str(path), file_digest(path))
