@@ -37,6 +37,7 @@ __all__ = [
     "Registration",
     "UnknownSpecError",
     "audited_version",
+    "audited_version_keys",
     "find_registration",
     "register_target",
     "registrations",
@@ -145,29 +146,58 @@ def stored_spec(store: Store, spec_id: str, spec_hash: str | None, base_dir: Pat
 _FULL_HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
+def audited_version_keys(spec_id: str, target: str) -> list[tuple[str, str]]:
+    """The (kind, key)s of the ledger index :func:`audited_version` looks up for a run of
+    ``spec_id`` on ``target``, for a caller that reads them together with something else."""
+    return [
+        *AuditLog.before_run_keys(spec_id, target, None),
+        (REGISTRATION, ledger_index.pair_key(spec_id, target)),
+        (SPEC, ledger_index.spec_id_key(spec_id)),
+    ]
+
+
 def audited_version(
-    store: Store, spec_id: str, target: str, base_dir: Path
+    store: Store,
+    spec_id: str,
+    target: str,
+    base_dir: Path,
+    latest: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[LoadedSpec, BeforeRun]:
     """The version of ``spec_id`` a run on ``target`` is evaluated against (its
     registration's, else the newest stored) and what the run reads of the ledger before it
     is stored (:meth:`AuditLog.before_run`): one index lookup and one read of the last run
     and status, where :func:`find_registration`, :func:`stored_spec` and ``before_run`` take
-    three. :class:`UnknownSpecError` when no version is stored."""
-    registration_key = (REGISTRATION, ledger_index.pair_key(spec_id, target))
-    newest_key = (SPEC, ledger_index.spec_id_key(spec_id))
+    three. ``latest``: the index lookup of :func:`audited_version_keys`, when the caller made
+    it already. :class:`UnknownSpecError` when no version is stored."""
+    if latest is not None:
+        return _audited_version(store, spec_id, target, base_dir, None, latest)
     with store.database.reading() as conn:
-        prior = AuditLog(store.ledger).before_run(
-            spec_id, target, None, conn, also=[registration_key, newest_key]
-        )
-        # Registrations and specs are committed entries: cached, read once per process.
-        wanted = [*prior.also.values()]
-        entries = {e.seq: e.content for e in store.ledger.committed_entries(wanted, conn)}
-        registered = entries.get(prior.also.get(registration_key, 0))
-        found = entries.get(prior.also.get(newest_key, 0))
-        if isinstance(registered, dict) and (
-            not isinstance(found, dict) or found.get("hash") != registered["spec_hash"]
-        ):
-            found = _indexed_spec(store, spec_id, registered["spec_hash"], conn)
+        return _audited_version(store, spec_id, target, base_dir, conn, None)
+
+
+def _audited_version(
+    store: Store,
+    spec_id: str,
+    target: str,
+    base_dir: Path,
+    conn: Connection | None,
+    latest: Mapping[tuple[str, str], int] | None,
+) -> tuple[LoadedSpec, BeforeRun]:
+    """:func:`audited_version` through ``conn`` (None: the index lookup is ``latest``, and
+    entries not kept in memory are read through connections of their own)."""
+    registration_key, newest_key = audited_version_keys(spec_id, target)[-2:]
+    prior = AuditLog(store.ledger).before_run(
+        spec_id, target, None, conn, also=[registration_key, newest_key], latest=latest
+    )
+    # Registrations and specs are committed entries: cached, read once per process.
+    wanted = [*prior.also.values()]
+    entries = {e.seq: e.content for e in store.ledger.committed_entries(wanted, conn)}
+    registered = entries.get(prior.also.get(registration_key, 0))
+    found = entries.get(prior.also.get(newest_key, 0))
+    if isinstance(registered, dict) and (
+        not isinstance(found, dict) or found.get("hash") != registered["spec_hash"]
+    ):
+        found = _indexed_spec(store, spec_id, registered["spec_hash"], conn)
     if not isinstance(found, dict) or found.get("id") != spec_id:
         which = f"version {registered['spec_hash']} of " if isinstance(registered, dict) else ""
         raise UnknownSpecError(

@@ -123,26 +123,40 @@ class AuditLog:
         spec: str,
         target: str,
         spec_hash: str | None,
-        conn: Connection,
+        conn: Connection | None,
         also: Iterable[tuple[str, str]] = (),
+        latest: Mapping[tuple[str, str], int] | None = None,
     ) -> BeforeRun:
         """What a run of ``spec`` (version ``spec_hash``; None: a version read from the ledger,
         so stored) on ``target`` needs to know of the ledger first, in one index lookup (with
         the keys of ``also``) and one read of the last run and status. Each statement sees
-        only committed entries, which never change: the reads need no snapshot."""
+        only committed entries, which never change: the reads need no snapshot. ``latest``:
+        the index lookup of :meth:`before_run_keys` when the caller made it already (then
+        ``conn`` may be None, and entries not kept in memory are read through a connection of
+        their own)."""
+        own, extra = self.before_run_keys(spec, target, spec_hash), list(also)
+        if latest is None:
+            if conn is None:
+                raise ValueError("before_run reads the index through a connection")
+            latest = ledger_index.latest_of(conn, own + extra)
+        about = ledger_index.spec_id_key(spec)
+        return BeforeRun(
+            self._predecessors(ledger_index.pair_key(spec, target), latest, conn, committed=True),
+            spec_hash is None or (SPEC, spec_hash) in latest,
+            (ATTESTATION, about) in latest,
+            (WAIVER, about) in latest,
+            {key: latest[key] for key in extra if key in latest},
+        )
+
+    @staticmethod
+    def before_run_keys(spec: str, target: str, spec_hash: str | None) -> list[tuple[str, str]]:
+        """The (kind, key)s of the ledger index that :meth:`before_run` looks up (besides
+        those of ``also``)."""
         pair, about = ledger_index.pair_key(spec, target), ledger_index.spec_id_key(spec)
         own = [(RUN, pair), (STATUS, pair), (ATTESTATION, about), (WAIVER, about)]
         if spec_hash is not None:
             own.append((SPEC, spec_hash))
-        extra = list(also)
-        seqs = ledger_index.latest_of(conn, own + extra)
-        return BeforeRun(
-            self._predecessors(pair, seqs, conn, committed=True),
-            spec_hash is None or (SPEC, spec_hash) in seqs,
-            (ATTESTATION, about) in seqs,
-            (WAIVER, about) in seqs,
-            {key: seqs[key] for key in extra if key in seqs},
-        )
+        return own
 
     def spec_stored(self, spec_hash: str, conn: Connection) -> bool:
         """A specification with this content hash is in the ledger already."""
@@ -261,18 +275,20 @@ class AuditLog:
         self,
         key: str,
         seqs: Mapping[tuple[str, str], int],
-        conn: Connection,
+        conn: Connection | None,
         *,
         committed: bool = False,
     ) -> Predecessors:
         """``committed``: ``conn`` sees committed entries only, so those the ledger keeps in
-        memory (:meth:`~assay.store.ledger.Ledger.committed_entries`) may stand for them."""
+        memory (:meth:`~assay.store.ledger.Ledger.committed_entries`) may stand for them; then
+        ``conn`` may be None (those not kept are read through a connection of their own)."""
         wanted = sorted(seqs[(kind, key)] for kind in (RUN, STATUS) if (kind, key) in seqs)
-        read = (
-            self.ledger.committed_entries(wanted, conn)
-            if committed
-            else self.ledger.entries_at(conn, wanted)
-        )
+        if committed:
+            read = self.ledger.committed_entries(wanted, conn)
+        elif conn is not None:
+            read = self.ledger.entries_at(conn, wanted)
+        else:
+            raise ValueError("entries that may be uncommitted are read through a connection")
         entries = {e.seq: e.content for e in read}
         run_seq, status_seq = seqs.get((RUN, key)), seqs.get((STATUS, key))
         run = entries.get(run_seq) if run_seq is not None else None

@@ -25,7 +25,17 @@ from assay.store import Store
 from assay.store.driver_reads import driver_rows
 from assay.store.schema import api_tokens
 
-__all__ = ["Role", "Token", "create_token", "find_token", "list_tokens", "revoke_token"]
+__all__ = [
+    "TOKEN_COLUMNS",
+    "Role",
+    "Token",
+    "active_token",
+    "create_token",
+    "find_token",
+    "list_tokens",
+    "revoke_token",
+    "token_parts",
+]
 
 PREFIX = "assay"
 TOKEN_KIND = "api.token"
@@ -65,7 +75,8 @@ def _hash(secret: str) -> str:
 
 
 _BY_ID = select(api_tokens).where(api_tokens.c.id == bindparam("id"))
-_BY_ID_COLUMNS = tuple(_BY_ID.selected_columns.keys())  # the order of the rows' values
+# The stored columns of a token, in the order of the rows' values.
+TOKEN_COLUMNS = tuple(_BY_ID.selected_columns.keys())
 
 
 def _row_token(row: object) -> Token:
@@ -143,19 +154,33 @@ def list_tokens(store: Store) -> list[Token]:
 def find_token(store: Store, presented: str) -> Token | None:
     """The active token whose text is ``presented``, or None (malformed, unknown, wrong secret
     or revoked). The secret is compared in constant time."""
+    parsed = token_parts(presented)
+    if parsed is None:
+        return None
+    identifier, secret = parsed
+    with store.database.reading() as conn:
+        rows = driver_rows(conn, _BY_ID, id=identifier)  # on every request: the lean way
+    return active_token(secret, dict(zip(TOKEN_COLUMNS, rows[0], strict=True)) if rows else None)
+
+
+def token_parts(presented: str) -> tuple[str, str] | None:
+    """The id and secret of a token's text ``assay_<id>_<secret>``; None when it is not one."""
     parts = presented.strip().split("_")
     if len(parts) < 3 or parts[0] != PREFIX:
         return None
-    identifier, secret = parts[1], "_".join(parts[2:])
-    with store.database.reading() as conn:
-        rows = driver_rows(conn, _BY_ID, id=identifier)  # on every request: the lean way
-    if not rows:
+    return parts[1], "_".join(parts[2:])
+
+
+def active_token(secret: str, row: Mapping[str, Any] | None) -> Token | None:
+    """The token of ``row`` (the stored token of the presented id, by column name; None when
+    there is none) if ``secret`` is its secret and it is not revoked. The secret is compared
+    in constant time, and hashed whether or not the id exists."""
+    if row is None:
         hmac.compare_digest(_hash(secret), "0" * 64)  # same work whether or not the id exists
         return None
-    found = dict(zip(_BY_ID_COLUMNS, rows[0], strict=True))
-    if not hmac.compare_digest(_hash(secret), found["secret_hash"]):
+    if not hmac.compare_digest(_hash(secret), row["secret_hash"]):
         return None
-    token = _mapping_token(found)
+    token = _mapping_token(row)
     return token if token.active else None
 
 

@@ -17,9 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from assay.server.api.evidence_lane import EvidenceLane
+from assay.server.api.evidence_lane import PARSED_FIRST_BYTES, EvidenceLane
 from assay.server.app import create_app
 from assay.server.settings import ServerSettings
+from assay.store import open_store
+from assay.store.config import DatabaseChoice
+from assay.store.tokens import Role, create_token, revoke_token
+from tests.conftest import BACKENDS
+from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.server import PUSH_SPEC, Api, make_tokens, serve_process
 
 GOOD = {
@@ -30,6 +35,9 @@ GOOD = {
         {"measurement": "latency", "value": 120},
     ],
 }
+
+LARGE = {**GOOD, "values": [{"measurement": "latency", "value": n} for n in range(3_000)]}
+assert len(json.dumps(LARGE)) > PARSED_FIRST_BYTES
 
 # (who, content type, body): each answered the same by the lane and by the route.
 CASES: list[tuple[str | None, str | None, bytes]] = [
@@ -61,6 +69,13 @@ CASES: list[tuple[str | None, str | None, bytes]] = [
     ("auditee", "application/json", b'"values"'),
     ("auditee", "application/json", b"0"),
     ("auditee", "application/json", b"{}"),
+    ("revoked", "application/json", json.dumps(GOOD).encode()),
+    ("revoked", "application/json", b"not json at all"),
+    # Larger than the lane parses before the caller is known: the caller first, then the body.
+    (None, "application/json", json.dumps(LARGE).encode()),
+    ("auditor", "application/json", json.dumps(LARGE).encode()),
+    ("auditee", "application/json", json.dumps(LARGE).encode()),
+    ("auditee", "application/json", json.dumps(LARGE).encode()[:-1]),
     ("auditee", "text/plain", json.dumps(GOOD).encode()),
     ("auditee", None, json.dumps(GOOD).encode()),
 ]
@@ -80,8 +95,26 @@ class RouteSeen:
 
 
 @contextmanager
+def fresh_database(backend: str, path: Path) -> Iterator[str]:
+    """An empty database: the SQLite file ``path``, or a new schema in the test PostgreSQL."""
+    if backend == "sqlite":
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("ASSAY_TEST_POSTGRES_URL is not set")
+    with postgres_schema() as url:
+        yield url
+
+
+@contextmanager
 def api(url: str, spec_dir: Path, *, lane: bool) -> Iterator[tuple[Api, RouteSeen]]:
     tokens = make_tokens(url, scoped="other@1")
+    store = open_store(DatabaseChoice(url, "test"))
+    try:
+        revoked, tokens["revoked"] = create_token(store, name="revoked", role=Role.auditee)
+        revoke_token(store, revoked.id)
+    finally:
+        store.close()
     app = create_app(ServerSettings(url, "test", spec_dir=str(spec_dir), scheduler=False))
     if not lane:
         kept = [m for m in app.user_middleware if m.cls is not EvidenceLane]  # type: ignore[comparison-overlap]
@@ -108,17 +141,24 @@ def answers(running: Api) -> list[tuple[int, Any]]:
     return found
 
 
-def test_the_lane_answers_every_case_as_the_route_does(tmp_path: Path) -> None:
-    with api(f"sqlite:///{tmp_path / 'lane.db'}", tmp_path, lane=True) as (lane, lane_seen):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_lane_answers_every_case_as_the_route_does(tmp_path: Path, backend: str) -> None:
+    with (
+        fresh_database(backend, tmp_path / "lane.db") as url,
+        api(url, tmp_path, lane=True) as (lane, lane_seen),
+    ):
         by_lane = answers(lane)
         lane_chose = lane_seen.seen[-len(CASES) :]
         verified = lane.call("auditor", "GET", "/api/v1/ledger/verify").json()
-    with api(f"sqlite:///{tmp_path / 'route.db'}", tmp_path, lane=False) as (route, route_seen):
+    with (
+        fresh_database(backend, tmp_path / "route.db") as url,
+        api(url, tmp_path, lane=False) as (route, route_seen),
+    ):
         by_route = answers(route)
         route_chose = route_seen.seen[-len(CASES) :]
     assert by_lane == by_route
     statuses = [status for status, _ in by_lane]
-    assert statuses.count(201) == 2
+    assert statuses.count(201) == 3
     assert {401, 403, 404, 422} <= set(statuses)
     assert by_lane[1][1]["error"]["code"] == "unauthorized"
     assert by_lane[2][1]["error"]["code"] == "forbidden"
@@ -129,6 +169,14 @@ def test_the_lane_answers_every_case_as_the_route_does(tmp_path: Path) -> None:
     assert second["first"] == first["last"] + 1  # nothing stored by the refusals between
     # FastAPI reads no body as JSON without a JSON content type: the route refuses these two.
     assert [status for status, _ in by_lane[-2:]] == [422, 422]
+    # A revoked token is refused, whatever its body; so is a large body's unknown caller.
+    assert [answer["error"]["code"] for _, answer in by_lane[-8:-4]] == [
+        "unauthorized",
+        "unauthorized",
+        "unauthorized",
+        "forbidden",
+    ]
+    assert [status for status, _ in by_lane[-4:-2]] == [201, 422]
     assert verified["ok"] is True
     # The route answered every case without the lane, and only the last two with it.
     assert route_chose == [True] * len(CASES)

@@ -3,6 +3,7 @@ the summary a run answers with."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -87,13 +88,18 @@ def loaded_for(store: Store, request: Request, spec: str, target: str | None) ->
 
 
 def audited_for(
-    store: Store, request: Request, spec: str, target: str
+    store: Store,
+    request: Request,
+    spec: str,
+    target: str,
+    latest: Mapping[tuple[str, str], int] | None = None,
 ) -> tuple[LoadedSpec, BeforeRun]:
     """The spec version a run of (spec, target) is evaluated against, as :func:`loaded_for`
-    finds it, with what the run reads of the ledger first, read together; 404 when there is
-    none."""
+    finds it, with what the run reads of the ledger first, read together (``latest``: the
+    ledger index's part of it, read by the caller: :func:`audited_version`); 404 when there
+    is none."""
     try:
-        return audited_version(store, spec, target, settings_base(request))
+        return audited_version(store, spec, target, settings_base(request), latest)
     except UnknownSpecError as error:
         raise ApiError(404, "unknown_spec", error.message) from None
 

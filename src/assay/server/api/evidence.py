@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -57,9 +58,20 @@ def push_evidence(body: EvidencePush, request: Request) -> dict[str, Any]:
     """Store the values with their provenance and evaluate the spec on them at once. Every
     value is checked first: one unknown measurement or unreadable value refuses the batch
     (422 ``invalid_evidence`` listing each problem), and nothing is stored."""
+    return pushed_evidence(body, request)
+
+
+def pushed_evidence(
+    body: EvidencePush,
+    request: Request,
+    latest: Mapping[tuple[str, str], int] | None = None,
+) -> dict[str, Any]:
+    """The push of :func:`push_evidence`; ``latest``: the ledger index's entries of
+    :func:`~assay.services.registrations.audited_version_keys`, when the caller read them
+    with its token (:func:`~assay.server.auth.caller_and_latest`)."""
     token = caller(request, Role.auditee, spec=body.spec, target=body.target)
     store = store_of(request)
-    loaded, prior = audited_for(store, request, body.spec, body.target)
+    loaded, prior = audited_for(store, request, body.spec, body.target, latest)
     values = [
         PushedEvidence(item.measurement, item.value, item.measured_at, item.provenance)
         for item in body.values

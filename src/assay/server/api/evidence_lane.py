@@ -19,7 +19,12 @@ A push's body, a few kilobytes, usually comes whole in the server's first messag
 three steps run in one hand-over to a server thread. A body still coming in parts is not
 waited for: the caller is checked in a thread of its own first, as the route does, so that a
 caller without a valid token is refused before its body has arrived (benchmarks/README.md,
-"One hand-over a push").
+"One hand-over a push"). A whole body of up to :data:`PARSED_FIRST_BYTES` is parsed and
+validated before the caller's token is read, so that the token and the ledger index's entries
+of the push's spec and target are read in one statement
+(:func:`~assay.server.auth.caller_and_latest`; "One round trip before a push"); its answers
+keep the order above, as a body that fails to parse or validate is answered only once the
+caller is checked.
 
 Errors are answered by the application's own exception handlers; one without a handler goes
 on to the server-error middleware, as from the route. Any other request to the path (another
@@ -39,14 +44,24 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assay.server.api.answers import RunSummary
-from assay.server.api.evidence import PUSH_ROLES, PUSHED, EvidencePush, push_evidence
-from assay.server.auth import caller
+from assay.server.api.evidence import (
+    PUSH_ROLES,
+    PUSHED,
+    EvidencePush,
+    push_evidence,
+    pushed_evidence,
+)
+from assay.server.auth import caller, caller_and_latest
 from assay.server.guard import StrictJsonRequest, strict_json
 from assay.server.threads import in_thread
+from assay.services.registrations import audited_version_keys
 
-__all__ = ["EVIDENCE_PATH", "EvidenceLane"]
+__all__ = ["EVIDENCE_PATH", "PARSED_FIRST_BYTES", "EvidenceLane"]
 
 EVIDENCE_PATH = "/api/v1/evidence"
+# The most of a body parsed before its caller's token is checked: what a caller without a
+# valid token can make the server parse. A larger body waits for the caller's check.
+PARSED_FIRST_BYTES = 64 * 1024
 _NO_BODY = object()
 
 
@@ -99,24 +114,46 @@ def _replaying(first: Message, receive: Receive) -> Receive:
 
 
 def _checked_and_pushed(request: StrictJsonRequest, body: bytes) -> Response:
-    """The caller checked, then ``body`` parsed strictly and pushed: the route's order."""
-    caller(request, *PUSH_ROLES)
-    return _pushed(request, strict_json(body) if body else _NO_BODY)
+    """The caller checked, then ``body`` parsed strictly and pushed: the route's answers, in
+    the route's order. A body of up to :data:`PARSED_FIRST_BYTES` is parsed and validated
+    before its caller is known, so that the caller's token and the ledger index's entries of
+    the push's spec and target are read in one statement; a body that fails either step is
+    answered only once its caller is checked (401 and 403 come first, as from the route)."""
+    if len(body) > PARSED_FIRST_BYTES:
+        caller(request, *PUSH_ROLES)
+        return _pushed(request, strict_json(body) if body else _NO_BODY)
+    try:
+        push = _validated(strict_json(body) if body else _NO_BODY)
+    except Exception:
+        caller(request, *PUSH_ROLES)
+        raise
+    keys = audited_version_keys(push.spec, push.target)
+    latest = caller_and_latest(request, PUSH_ROLES, keys)
+    return _answer(pushed_evidence(push, request, latest))
 
 
 def _pushed(request: StrictJsonRequest, parsed: Any) -> Response:
     """The push's answer, as the route gives it: 201 and the run summary."""
+    return _answer(push_evidence(_validated(parsed), request))
+
+
+def _validated(parsed: Any) -> EvidencePush:
+    """The parsed body validated as the route validates it (422 ``invalid_request``)."""
     if parsed is _NO_BODY:  # not JSON null, which is validated like any other value
         missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
         raise RequestValidationError([missing])
     try:
         # from_attributes as FastAPI validates a body: the same messages for the same input.
-        body = EvidencePush.model_validate(parsed, from_attributes=True)
+        return EvidencePush.model_validate(parsed, from_attributes=True)
     except ValidationError as error:
         raise RequestValidationError(
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
-    summary = RunSummary.model_validate(push_evidence(body, request))
+
+
+def _answer(pushed: dict[str, Any]) -> Response:
+    """A push's answer validated against the route's answer model, with its status (201)."""
+    summary = RunSummary.model_validate(pushed)
     return JSONResponse(summary.model_dump(mode="json"), status_code=PUSHED)
 
 
