@@ -149,11 +149,15 @@ _FULL_HASH = re.compile(r"^[0-9a-f]{64}$")
 def audited_version_keys(spec_id: str, target: str) -> list[tuple[str, str]]:
     """The (kind, key)s of the ledger index :func:`audited_version` looks up for a run of
     ``spec_id`` on ``target``, for a caller that reads them together with something else."""
-    return [
-        *AuditLog.before_run_keys(spec_id, target, None),
+    return [*AuditLog.before_run_keys(spec_id, target, None), *_version_keys(spec_id, target)]
+
+
+def _version_keys(spec_id: str, target: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The index keys of ``target``'s registration to ``spec_id`` and of its newest version."""
+    return (
         (REGISTRATION, ledger_index.pair_key(spec_id, target)),
         (SPEC, ledger_index.spec_id_key(spec_id)),
-    ]
+    )
 
 
 def audited_version(
@@ -185,7 +189,7 @@ def _audited_version(
 ) -> tuple[LoadedSpec, BeforeRun]:
     """:func:`audited_version` through ``conn`` (None: the index lookup is ``latest``, and
     entries not kept in memory are read through connections of their own)."""
-    registration_key, newest_key = audited_version_keys(spec_id, target)[-2:]
+    registration_key, newest_key = _version_keys(spec_id, target)
     prior = AuditLog(store.ledger).before_run(
         spec_id, target, None, conn, also=[registration_key, newest_key], latest=latest
     )
