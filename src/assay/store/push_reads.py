@@ -4,11 +4,12 @@ entries the push's run starts from — in one statement on PostgreSQL.
 Each push read its token (is it known, with this secret, not revoked?) and then the ledger
 index (the last run and status of its spec and target, its registration, the newest version
 of its spec, whether the spec has attestations or waivers): two round trips to the database
-before any work, about a tenth of the CPU a push took under load (benchmarks/README.md, "One
-round trip before a push"). Neither read may be answered from memory — a revoked token must
-stop working at once, in every process — so both go in one statement: the token's row joined
-to the index's rows, as one row. Both are read from the same snapshot. Elsewhere (SQLite, or
-a connection inside a transaction) they are the two reads they always were.
+before any work, where one more small read a push cost about a tenth of the pushes a second
+under load (benchmarks/README.md, "One round trip before a push"). Neither read may be
+answered from memory — a revoked token must stop working at once, in every process — so both
+go in one statement: the token's row joined to the index's rows, as one row. Both are read
+from the same snapshot. Elsewhere (SQLite, or a connection inside a transaction) they are the
+two reads they always were.
 """
 
 from __future__ import annotations
