@@ -10,7 +10,7 @@ from assay.server.errors import ApiError
 from assay.store import Store
 from assay.store.ledger_index import latest_of
 from assay.store.push_reads import token_and_latest
-from assay.store.tokens import Role, Token, find_token
+from assay.store.tokens import Role, Token, find_token, token_parts
 
 __all__ = ["caller", "caller_and_latest", "in_scope", "store_of"]
 
@@ -67,7 +67,11 @@ def caller_and_latest(
         caller(request, *roles)
         with store_of(request).database.reading() as conn:
             return latest_of(conn, keys)
-    token, latest = token_and_latest(store_of(request), _presented_text(request), keys)
+    presented = _presented_text(request)
+    if token_parts(presented) is None:  # no token's text at all: refused without a read
+        request.state.token = None
+        _allowed(None, roles, None, None)
+    token, latest = token_and_latest(store_of(request), presented, keys)
     request.state.token = token
     _allowed(token, roles, None, None)
     return latest

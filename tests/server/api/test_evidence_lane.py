@@ -26,6 +26,7 @@ from assay.store.tokens import Role, create_token, revoke_token
 from tests.conftest import BACKENDS
 from tests.helpers.databases import POSTGRES_URL, postgres_schema
 from tests.helpers.server import PUSH_SPEC, Api, make_tokens, serve_process
+from tests.helpers.wire import client_messages, wire
 
 GOOD = {
     "spec": "quality",
@@ -193,6 +194,31 @@ def test_a_caller_is_refused_before_a_hostile_body_is_read(tmp_path: Path, who: 
             headers=lane.headers(who) | {"Content-Type": "application/json"},
         )
     assert answer.status_code == (401 if who is None else 403)
+
+
+def test_a_push_without_a_token_is_refused_without_a_read(tmp_path: Path) -> None:
+    """A caller presenting no token's text costs the database nothing, as before the lane read
+    the token and the index together; a token's text is looked up."""
+    if not POSTGRES_URL:
+        pytest.skip("ASSAY_TEST_POSTGRES_URL is not set")
+    body = json.dumps(GOOD).encode()
+    with postgres_schema() as url, api(url, tmp_path, lane=True) as (lane, seen):
+        store = seen.app.state.store  # type: ignore[attr-defined]
+        for header, looked_up in (
+            ({}, False),
+            ({"Authorization": "Bearer nonsense"}, False),
+            ({"Authorization": "Bearer assay_0000000000000000_x"}, True),
+        ):
+            with wire(store.database) as sent:
+                answer = lane.client.post(
+                    "/api/v1/evidence",
+                    content=body,
+                    headers=header | {"Content-Type": "application/json"},
+                )
+                messages = client_messages(sent())
+            assert answer.status_code == 401
+            assert any("api_tokens" in message for message in messages) is looked_up
+            assert bool(messages) is looked_up, messages
 
 
 def _answer_status(connection: socket.socket) -> int:
